@@ -1,0 +1,260 @@
+import datetime
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.urls import reverse
+
+phone_validator = RegexValidator(
+    r"^\+?[0-9 .\-]{10,20}$",
+    "Saisissez un numéro de téléphone valide, par exemple 06 12 34 56 78.",
+)
+
+
+class School(models.Model):
+    """A school of the town; children attend one, créneaux run in each."""
+
+    class Level(models.TextChoices):
+        MATERNELLE = "maternelle", "Maternelle"
+        ELEMENTAIRE = "elementaire", "Élémentaire"
+        PRIMAIRE = "primaire", "Primaire"
+
+    name = models.CharField("nom", max_length=120, unique=True)
+    level = models.CharField("niveau", max_length=20, choices=Level.choices, default=Level.PRIMAIRE)
+    address = models.CharField("adresse", max_length=200, blank=True)
+    is_active = models.BooleanField("active", default=True)
+
+    class Meta:
+        verbose_name = "école"
+        verbose_name_plural = "écoles"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class SchoolYearQuerySet(models.QuerySet):
+    def current(self, today: datetime.date):
+        """The school year containing `today`; in the summer gap, the next one; else the latest."""
+        year = self.filter(start_date__lte=today, end_date__gte=today).first()
+        if year is None:
+            year = self.filter(start_date__gt=today).order_by("start_date").first()
+        if year is None:
+            year = self.order_by("-start_date").first()
+        return year
+
+
+class SchoolYear(models.Model):
+    """A school year, from the rentrée to the last day of class (e.g. 2026-2027)."""
+
+    label = models.CharField(
+        "année scolaire", max_length=9, unique=True, help_text="Par exemple 2026-2027."
+    )
+    start_date = models.DateField("rentrée")
+    end_date = models.DateField("dernier jour de classe")
+
+    objects = SchoolYearQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "année scolaire"
+        verbose_name_plural = "années scolaires"
+        ordering = ["-start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_date__gt=models.F("start_date")),
+                name="schoolyear_end_after_start",
+                violation_error_message="La fin de l'année doit suivre la rentrée.",
+            )
+        ]
+
+    def __str__(self):
+        return self.label
+
+    def contains(self, day: datetime.date) -> bool:
+        return self.start_date <= day <= self.end_date
+
+
+class FamilyQuerySet(models.QuerySet):
+    def for_family(self, family):
+        return self.filter(pk=family.pk if family else None)
+
+
+class Family(models.Model):
+    """A household (foyer): one or more guardians sharing children, an address and a QF."""
+
+    name = models.CharField(
+        "nom du foyer", max_length=150, help_text="Nom de famille, par exemple LAGRANGE."
+    )
+    address = models.CharField("adresse", max_length=200)
+    address_complement = models.CharField("complément d'adresse", max_length=200, blank=True)
+    postal_code = models.CharField(
+        "code postal",
+        max_length=5,
+        validators=[RegexValidator(r"^\d{5}$", "Le code postal compte 5 chiffres.")],
+    )
+    city = models.CharField("commune", max_length=100)
+    phone = models.CharField(
+        "téléphone du foyer", max_length=20, blank=True, validators=[phone_validator]
+    )
+    quotient_familial = models.PositiveIntegerField(
+        "quotient familial",
+        null=True,
+        blank=True,
+        help_text="En euros, d'après l'attestation CAF validée.",
+    )
+    quotient_valid_until = models.DateField("QF valable jusqu'au", null=True, blank=True)
+    created_at = models.DateTimeField("créé le", auto_now_add=True)
+    updated_at = models.DateTimeField("modifié le", auto_now=True)
+
+    objects = FamilyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "foyer"
+        verbose_name_plural = "foyers"
+        ordering = ["name", "pk"]
+
+    def __str__(self):
+        return f"Foyer {self.name}"
+
+    def get_absolute_url(self):
+        return reverse("families:family_detail")
+
+    def valid_quotient(self, today: datetime.date):
+        """The QF that applies on `today`, or None (none set, or past its validity date)."""
+        if self.quotient_familial is None or self.quotient_valid_until is None:
+            return None
+        return self.quotient_familial if today <= self.quotient_valid_until else None
+
+
+class Guardian(models.Model):
+    """A user's membership of a family as one of its legal guardians (responsables légaux)."""
+
+    class Relationship(models.TextChoices):
+        MOTHER = "mere", "Mère"
+        FATHER = "pere", "Père"
+        TUTOR = "tuteur", "Tuteur ou tutrice"
+        OTHER = "autre", "Autre responsable légal"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="guardian",
+        verbose_name="compte",
+    )
+    family = models.ForeignKey(
+        Family, on_delete=models.CASCADE, related_name="guardians", verbose_name="foyer"
+    )
+    relationship = models.CharField(
+        "lien avec les enfants", max_length=10, choices=Relationship.choices
+    )
+    mobile_phone = models.CharField(
+        "téléphone portable", max_length=20, validators=[phone_validator]
+    )
+    work_phone = models.CharField(
+        "téléphone professionnel", max_length=20, blank=True, validators=[phone_validator]
+    )
+    created_at = models.DateTimeField("rattaché le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "responsable légal"
+        verbose_name_plural = "responsables légaux"
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.user.get_full_name() or self.user.email} ({self.get_relationship_display()})"
+
+
+class ChildQuerySet(models.QuerySet):
+    def for_family(self, family):
+        return self.filter(family=family) if family else self.none()
+
+
+class Child(models.Model):
+    """A child of a family, with what the animateurs need to know to look after them."""
+
+    class Sex(models.TextChoices):
+        GIRL = "F", "Fille"
+        BOY = "M", "Garçon"
+
+    family = models.ForeignKey(
+        Family, on_delete=models.CASCADE, related_name="children", verbose_name="foyer"
+    )
+    last_name = models.CharField("nom", max_length=150)
+    first_name = models.CharField("prénom", max_length=150)
+    birth_date = models.DateField("date de naissance")
+    sex = models.CharField("sexe", max_length=1, choices=Sex.choices, blank=True)
+    school = models.ForeignKey(
+        School,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name="école",
+    )
+    school_class = models.CharField(
+        "classe", max_length=30, blank=True, help_text="Par exemple CP, CE2, MS."
+    )
+    health_notes = models.TextField(
+        "informations de santé",
+        blank=True,
+        help_text="Allergies, traitement, PAI… Visibles seulement du personnel habilité.",
+    )
+    created_at = models.DateTimeField("créé le", auto_now_add=True)
+    updated_at = models.DateTimeField("modifié le", auto_now=True)
+
+    objects = ChildQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "enfant"
+        verbose_name_plural = "enfants"
+        ordering = ["birth_date", "first_name", "pk"]
+        permissions = [
+            ("view_health_notes", "Peut voir et modifier les informations de santé des enfants")
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    def get_absolute_url(self):
+        return reverse("families:child_update", args=[self.pk])
+
+    @property
+    def full_name(self):
+        return f"{self.last_name.upper()} {self.first_name}"
+
+    def age_on(self, day: datetime.date) -> int:
+        """Age in whole years on `day`."""
+        years = day.year - self.birth_date.year
+        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
+            years -= 1
+        return years
+
+
+class ChildContactQuerySet(models.QuerySet):
+    def for_family(self, family):
+        return self.filter(child__family=family) if family else self.none()
+
+
+class ChildContact(models.Model):
+    """A person allowed to pick the child up, or to call in an emergency (or both)."""
+
+    child = models.ForeignKey(
+        Child, on_delete=models.CASCADE, related_name="contacts", verbose_name="enfant"
+    )
+    full_name = models.CharField("nom et prénom", max_length=150)
+    relationship = models.CharField(
+        "lien avec l'enfant", max_length=60, help_text="Par exemple grand-mère, voisin."
+    )
+    phone = models.CharField("téléphone", max_length=20, validators=[phone_validator])
+    can_pick_up = models.BooleanField("peut venir chercher l'enfant", default=True)
+    is_emergency_contact = models.BooleanField("à prévenir en cas d'urgence", default=False)
+
+    objects = ChildContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "personne autorisée ou à prévenir"
+        verbose_name_plural = "personnes autorisées ou à prévenir"
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.full_name} ({self.relationship})"

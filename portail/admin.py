@@ -1,0 +1,17 @@
+from django.contrib import admin
+
+from .models import SitePage
+
+admin.site.site_header = "Portail famille — administration"
+admin.site.site_title = "Portail famille — administration"
+admin.site.index_title = "Tableau de bord"
+admin.site.site_url = "/"
+
+
+@admin.register(SitePage)
+class SitePageAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug", "updated_at"]
+    readonly_fields = ["updated_at"]
+
+    def view_on_site(self, obj):
+        return obj.get_absolute_url()

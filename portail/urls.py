@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("comptes/", include("allauth.urls")),
+    path("foyer/", include("families.urls")),
+    path("sante/", views.health, name="health"),
+    path("accessibilite/", views.site_page, {"slug": "accessibilite"}, name="accessibility"),
+    path("mentions-legales/", views.site_page, {"slug": "mentions-legales"}, name="legal_notice"),
+    path(
+        "donnees-personnelles/", views.site_page, {"slug": "donnees-personnelles"}, name="privacy"
+    ),
+    path(settings.ADMIN_URL, admin.site.urls),
+]

@@ -1,0 +1,54 @@
+import datetime
+import os
+
+import pytest
+import time_machine
+from django.db import connection
+
+from tests.factories import ChildContactFactory, ChildFactory, GuardianFactory
+
+# A fixed "today" for every date-dependent test: a school-term Thursday.
+TODAY = datetime.date(2026, 11, 26)
+
+
+def pytest_collection_modifyitems(config, items):
+    """PostgreSQL-only tests are skipped on SQLite, unless PG_REQUIRED=1: then the run fails."""
+    if connection.vendor == "postgresql":
+        return
+    postgres_items = [item for item in items if "postgres" in item.keywords]
+    if postgres_items and os.environ.get("PG_REQUIRED") == "1":
+        raise pytest.UsageError(
+            f"PG_REQUIRED=1 but DATABASE_URL is not PostgreSQL: {len(postgres_items)} tests need it."
+        )
+    for item in postgres_items:
+        item.add_marker(pytest.mark.skip(reason="needs PostgreSQL"))
+
+
+@pytest.fixture
+def today():
+    """Pins the clock at TODAY, 10:00 in Paris."""
+    with time_machine.travel(
+        datetime.datetime(2026, 11, 26, 10, 0, tzinfo=datetime.UTC), tick=False
+    ):
+        yield TODAY
+
+
+@pytest.fixture
+def family_a(db):
+    guardian = GuardianFactory(family__name="ALPHA")
+    child = ChildFactory(family=guardian.family, first_name="Alice")
+    ChildContactFactory(child=child)
+    return guardian.family
+
+
+@pytest.fixture
+def family_b(db):
+    guardian = GuardianFactory(family__name="BRAVO")
+    child = ChildFactory(family=guardian.family, first_name="Bob")
+    ChildContactFactory(child=child, full_name="Paul BRAVO")
+    return guardian.family
+
+
+def client_for(client, family):
+    client.force_login(family.guardians.first().user)
+    return client
