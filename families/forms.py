@@ -119,10 +119,22 @@ class ChildContactForm(forms.ModelForm):
         return cleaned
 
 
+class BaseChildContactFormSet(forms.BaseInlineFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        # Django accepts any contact's id here and then silently drops the row; only this
+        # child's contacts are valid choices, so a forged id becomes a visible form error.
+        form.fields["id"].queryset = self.get_queryset()
+        form.fields["id"].error_messages["invalid_choice"] = (
+            "Cette personne ne figure pas sur la fiche de cet enfant : rechargez la page et recommencez."
+        )
+
+
 ChildContactFormSet = forms.inlineformset_factory(
     Child,
     ChildContact,
     form=ChildContactForm,
+    formset=BaseChildContactFormSet,
     extra=1,
     max_num=8,
     validate_max=True,

@@ -24,6 +24,23 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(pytest.mark.skip(reason="needs PostgreSQL"))
 
 
+@pytest.fixture(scope="session")
+def redis_url():
+    """The Redis of the environment (REDIS_URL): required in CI, else the test is skipped."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        if os.environ.get("PG_REQUIRED") == "1" or os.environ.get("REDIS_REQUIRED") == "1":
+            pytest.fail("REDIS_URL is not set but this run requires Redis")
+        pytest.skip("REDIS_URL is not set")
+    return url
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    """The test client speaks plain HTTP."""
+    settings.SECURE_SSL_REDIRECT = False
+
+
 @pytest.fixture
 def today():
     """Pins the clock at TODAY, 10:00 in Paris."""

@@ -1,10 +1,13 @@
 """Browser tests: Playwright driving Debian's chromium against pytest-django's live server."""
 
+import datetime
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+import time_machine
+from django.core.cache import cache
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = [
@@ -39,3 +42,36 @@ def _allow_live_server_threads(settings):
     """The live server answers in another thread: plain static files, no HTTPS redirect."""
     settings.SECURE_SSL_REDIRECT = False
     settings.DEBUG = False
+
+
+@pytest.fixture
+def pinned_now():
+    """The crawl and the journey happen on TODAY, 10:00 in Paris; the clock keeps ticking so that
+    the browser's waits and Django's timestamps still move forward."""
+    with time_machine.travel(
+        datetime.datetime(2026, 11, 26, 10, 0, tzinfo=datetime.UTC), tick=True
+    ):
+        yield
+
+
+@pytest.fixture
+def fresh_rate_limits():
+    """allauth's rate limits live in the cache: each browser test starts with a clean slate."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def launch(playwright, browser_path):
+    """Debian's chromium, headless, with the flags that work in containers."""
+    return playwright.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
+
+
+def log_in(page, base_url, email, password):
+    """Signs in through the real login form and waits for the redirect away from it."""
+    page.goto(base_url + "/comptes/login/")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe", exact=True).fill(password)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").first.click()
+    assert "/comptes/login/" not in page.url, f"login failed for {email}: {page.url}"

@@ -1,0 +1,1 @@
+"""The benchmark harness of the portal: `make bench` runs `bench/run.py`."""
