@@ -136,9 +136,12 @@ def _project_form_classes():
         except ModuleNotFoundError:
             continue
         for name, obj in vars(module).items():
-            if inspect.isclass(obj) and obj.__module__ == module.__name__:
-                if issubclass(obj, forms.BaseForm) or issubclass(obj, BaseModelFormSet):
-                    yield f"{module.__name__}.{name}", obj
+            if (
+                inspect.isclass(obj)
+                and obj.__module__ == module.__name__
+                and issubclass(obj, (forms.BaseForm, BaseModelFormSet))
+            ):
+                yield f"{module.__name__}.{name}", obj
 
 
 def _id_fields(form_class):
