@@ -4,8 +4,9 @@ Runs on the configured database (DATABASE_URL, SQLite when unset) without touchi
 Django's test runner, it creates a throwaway test database, migrates it, seeds it with
 `seed_bench` ("today" pinned) and destroys it at the end. Each scenario is requested through
 Django's test Client a few times to warm up, once under CaptureQueriesContext to count its
-queries, then `--runs` times to time it. The table gives the median and p90 wall time, the
-queries of one request and the ratio of the median to the floor's; bench/results.json keeps the
+queries, then `--runs` times, in rounds that interleave the scenarios, to time it. The table
+gives the median and p90 wall time, the queries of one request and the ratio of the median to
+the floor's (a bare authenticated view with one query of its own); bench/results.json keeps the
 same data.
 
     python bench/run.py [--families 300] [--today 2026-11-26] [--runs 30] [-k home]
@@ -86,8 +87,8 @@ def parse_args(argv):
 
 
 def configure_environment():
-    """Production-like settings: DEBUG off, tasks in-process, no dependency on the developer's .env."""
-    sys.path[0] = str(ROOT)  # the project, not bench/, comes first on the import path
+    """Production-like settings (DEBUG off), tasks in-process, whatever the developer's .env says."""
+    sys.path.insert(0, str(ROOT))  # the project, also when run as `python bench/run.py`
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portail.settings")
     os.environ["DEBUG"] = "0"  # DEBUG on would log every query and skew every timing
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-never-used-to-sign-anything-real")
@@ -103,68 +104,15 @@ def main(argv=None):
 
     django.setup()
 
-    import time_machine
-    from django.conf import settings
     from django.db import connection
-    from django.template import Template
-    from django.test.utils import (
-        override_settings,
-        setup_test_environment,
-        teardown_test_environment,
-    )
-    from django.urls import clear_url_caches
 
     started = time.perf_counter()
-    paris = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    now = datetime.datetime.combine(args.today, datetime.time(10, 0), tzinfo=paris)
     scenarios = [FLOOR] + [s for s in SCENARIOS if args.keyword.lower() in s.name.lower()]
-
-    render = Template._render
-    setup_test_environment()
-    # The test environment instruments template rendering so that the Client can copy every
-    # context into response.context; production renders without it, so the bench does too.
-    Template._render = render
-    old_name = connection.settings_dict["NAME"]
-    scratch = tempfile.TemporaryDirectory(prefix="portail-bench-")
-    if connection.vendor == "sqlite":
-        # A file, like the developer's database, rather than the test runner's in-memory one.
-        connection.settings_dict["TEST"]["NAME"] = str(Path(scratch.name) / "bench.sqlite3")
     try:
-        with time_machine.travel(now, tick=True):
-            step = time.perf_counter()
-            test_name = connection.creation.create_test_db(
-                verbosity=0, autoclobber=True, serialize=False
-            )
-            log(f"test database {test_name} ({connection.vendor}) migrated", step)
-            try:
-                step = time.perf_counter()
-                from portail.bench_data import seed_bench
-
-                seed_bench(families=args.families, today=args.today)
-                log(f"{args.families} bench families seeded for {args.today}", step)
-                overrides = override_settings(
-                    ROOT_URLCONF="bench.urls",
-                    SECURE_SSL_REDIRECT=False,
-                    # The manifest storage needs collectstatic; the URLs it builds cost the same.
-                    STORAGES={
-                        **settings.STORAGES,
-                        "staticfiles": {
-                            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-                        },
-                    },
-                )
-                with overrides:
-                    clear_url_caches()
-                    results = [measure(s, runs=args.runs, warmup=args.warmup) for s in scenarios]
-                clear_url_caches()
-            finally:
-                connection.creation.destroy_test_db(old_name, verbosity=0)
+        results = run_in_test_database(scenarios, args)
     except BenchFailure as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
         return 1
-    finally:
-        teardown_test_environment()
-        scratch.cleanup()
 
     floor_median = results[0]["median_ms"]
     for result in results:
@@ -186,8 +134,93 @@ def main(argv=None):
     return 0
 
 
-def measure(scenario: Scenario, *, runs: int, warmup: int) -> dict:
-    """Warm up, count the queries of one request, then time `runs` requests of `scenario`."""
+def run_in_test_database(scenarios, args) -> list[dict]:
+    """Create, migrate and seed a throwaway database, measure `scenarios`, then drop it."""
+    import time_machine
+    from django.conf import settings
+    from django.db import connection
+    from django.template import Template
+    from django.test.utils import (
+        override_settings,
+        setup_test_environment,
+        teardown_test_environment,
+    )
+    from django.urls import clear_url_caches
+
+    from portail.bench_data import seed_bench
+
+    now = datetime.datetime.combine(
+        args.today, datetime.time(10, 0), tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    )
+    render = Template._render
+    setup_test_environment()
+    # The test environment instruments template rendering so that the Client can copy every
+    # context into response.context; production renders without it, so the bench does too.
+    Template._render = render
+    old_name = connection.settings_dict["NAME"]
+    scratch = tempfile.TemporaryDirectory(prefix="portail-bench-")
+    if connection.vendor == "sqlite":
+        # A file, like the developer's database, rather than the test runner's in-memory one.
+        connection.settings_dict["TEST"]["NAME"] = str(Path(scratch.name) / "bench.sqlite3")
+    overrides = override_settings(
+        ROOT_URLCONF="bench.urls",
+        SECURE_SSL_REDIRECT=False,
+        STATIC_ROOT=scratch.name,  # WhiteNoise warns when the directory is missing
+        # The manifest storage would need a collectstatic run first; the plain one builds the
+        # same kind of URL.
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+    )
+    try:
+        with time_machine.travel(now, tick=True):
+            step = time.perf_counter()
+            test_name = connection.creation.create_test_db(
+                verbosity=0, autoclobber=True, serialize=False
+            )
+            log(f"test database {test_name} ({connection.vendor}) migrated", step)
+            try:
+                step = time.perf_counter()
+                seed_bench(families=args.families, today=args.today)
+                log(f"{args.families} bench families seeded for {args.today}", step)
+                with overrides:
+                    clear_url_caches()
+                    return measure(scenarios, runs=args.runs, warmup=args.warmup)
+            finally:
+                clear_url_caches()
+                connection.creation.destroy_test_db(old_name, verbosity=0)
+    finally:
+        teardown_test_environment()
+        scratch.cleanup()
+
+
+def measure(scenarios: list[Scenario], *, runs: int, warmup: int) -> list[dict]:
+    """Warm up each scenario and count its queries, then time `runs` rounds of all of them.
+
+    Each round requests every scenario once: a busy moment of the machine then slows all of
+    them alike instead of one, and the ratios to the floor hold.
+    """
+    prepared = [_prepare(scenario, warmup=warmup) for scenario in scenarios]
+    timings = [[] for _ in prepared]
+    gc.collect()
+    for _ in range(runs):
+        for (request, _), samples in zip(prepared, timings, strict=True):
+            start = time.perf_counter()
+            request()
+            samples.append((time.perf_counter() - start) * 1000)
+    return [
+        {
+            **result,
+            "median_ms": round(statistics.median(samples), 2),
+            "p90_ms": round(statistics.quantiles(samples, n=10)[-1], 2),
+        }
+        for (_, result), samples in zip(prepared, timings, strict=True)
+    ]
+
+
+def _prepare(scenario: Scenario, *, warmup: int):
+    """A function sending the scenario's request (checking its status) and what one request did."""
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
@@ -212,23 +245,15 @@ def measure(scenario: Scenario, *, runs: int, warmup: int) -> dict:
         request()
     with CaptureQueriesContext(connection) as queries:
         response = request()
-    print("DEBUG", len(connection.queries_log), queries.initial_queries, queries.final_queries, connection.force_debug_cursor, file=sys.stderr)
-    gc.collect()
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        request()
-        timings.append((time.perf_counter() - start) * 1000)
-    return {
+    result = {
         "name": scenario.name,
         "method": scenario.method.upper(),
         "url": url,
         "user": scenario.user,
         "status": response.status_code,
-        "median_ms": round(statistics.median(timings), 2),
-        "p90_ms": round(statistics.quantiles(timings, n=10)[-1], 2),
-        "queries": len(queries),
+        "queries": len(queries),  # read now: the next request resets the query log
     }
+    return request, result
 
 
 def print_table(results):
@@ -248,7 +273,8 @@ def print_table(results):
     def line(cells):
         first, *numbers = cells
         return "  ".join(
-            [first.ljust(widths[0])] + [c.rjust(w) for c, w in zip(numbers, widths[1:], strict=True)]
+            [first.ljust(widths[0])]
+            + [c.rjust(w) for c, w in zip(numbers, widths[1:], strict=True)]
         )
 
     print(line(headers))

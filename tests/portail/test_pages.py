@@ -74,8 +74,10 @@ def test_staff_groups_exist_with_sensible_rights():
     """The three groups exist; only assistants and animateurs may see health notes."""
     names = set(Group.objects.values_list("name", flat=True))
     assert {"Assistant administratif", "Régisseur", "Animateur"} <= names
+
     def perms(group):
         return set(Group.objects.get(name=group).permissions.values_list("codename", flat=True))
+
     assert "view_health_notes" in perms("Assistant administratif")
     assert "view_health_notes" in perms("Animateur")
     assert "view_health_notes" not in perms("Régisseur")
