@@ -1,7 +1,12 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from .models import User
+
+# The admin's own login form would bypass allauth's rate limits and the two-factor stage: staff
+# sign in through allauth like everyone else, then come back to the admin.
+admin.site.login = secure_admin_login(admin.site.login)
 
 
 @admin.register(User)

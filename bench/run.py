@@ -11,7 +11,8 @@ same data.
 
     python bench/run.py [--families 300] [--today 2026-11-26] [--runs 30] [-k home]
 
-Adding a scenario is one line in SCENARIOS.
+Adding a scenario is one line in SCENARIOS. Night jobs (JOBS) are timed once after the
+scenarios, on the volume they ask for (seeded first, untimed), with their query counts.
 """
 
 import argparse
@@ -38,14 +39,17 @@ FLOOR_PATH = "/__bench__/plancher/"  # served by bench/urls.py only
 
 @dataclass(frozen=True)
 class Scenario:
-    """One measured request. `url` and `data` may be callables, resolved after seeding."""
+    """One measured request. `url`, `data` and `user` may be callables, resolved after seeding.
+    `reset`, if any, runs before every request, untimed: it puts back what the previous request
+    changed (e.g. deletes the bookings it created), so that each request does the same work."""
 
     name: str
     url: str | Callable[[], str]
-    user: str | None = None  # e-mail of the signed-in user; None: anonymous
+    user: str | Callable[[], str] | None = None  # e-mail of the signed-in user; None: anonymous
     method: str = "get"
     data: dict | Callable[[], dict] | None = None
     status: int = 200  # anything else stops the bench
+    reset: Callable[[], None] | None = None
 
     def resolve(self):
         url = self.url() if callable(self.url) else self.url
@@ -59,7 +63,137 @@ SCENARIOS = [
     Scenario("landing (anonymous)", "/"),
     Scenario("home (demo parent)", "/", user=DEMO_PARENT),
     Scenario("foyer (demo parent)", "/foyer/", user=DEMO_PARENT),
+    Scenario(
+        "échanges, 200 threads (page 1)", "/echanges/", user="parent00001.1@bench.example.org"
+    ),
+    Scenario("Mes demandes, 50 requests", "/demandes/", user="parent00001.1@bench.example.org"),
+    Scenario(
+        "Mes demandes, one request (demo parent)",
+        lambda: _first_request_url(DEMO_PARENT),
+        user=DEMO_PARENT,
+    ),
+    Scenario(
+        "échanges, one thread (demo parent)",
+        lambda: _first_thread_url(DEMO_PARENT),
+        user=DEMO_PARENT,
+    ),
+    Scenario("Paiements, both régies' balances (demo parent)", "/paiements/", user=DEMO_PARENT),
+    Scenario("Mes factures (demo parent)", "/paiements/periscolaire/factures/", user=DEMO_PARENT),
+    Scenario(
+        "invoice PDF (demo parent)",
+        lambda: _latest_invoice(DEMO_PARENT).get_pdf_url(),
+        user=DEMO_PARENT,
+    ),
+    Scenario("agenda, month page (demo parent)", lambda: _agenda().month_url(), user=DEMO_PARENT),
+    Scenario("agenda, day panel (demo parent)", lambda: _agenda().day_url(), user=DEMO_PARENT),
+    Scenario(
+        "agenda, day panel save: book one créneau",
+        lambda: _agenda().day_url(),
+        user=DEMO_PARENT,
+        method="post",
+        data=lambda: _agenda().day_save_data(),
+        status=302,
+        reset=lambda: _agenda().day_save_reset(),
+    ),
+    Scenario(
+        "saisie groupée, whole year, 3 children (preview)",
+        "/agenda/saisie-groupee/",
+        user=lambda: _agenda().bulk_user(),
+        method="post",
+        data=lambda: _agenda().bulk_data("apercu"),
+    ),
+    Scenario(
+        "saisie groupée, whole year, 3 children (confirm, ~1,250 bookings)",
+        "/agenda/saisie-groupee/",
+        user=lambda: _agenda().bulk_user(),
+        method="post",
+        data=lambda: _agenda().bulk_data("confirmer"),
+        reset=lambda: _agenda().bulk_reset(),
+    ),
+    Scenario("pointage, one créneau (animateur)", lambda: _agenda().attendance_url(), user="animateur@example.org"),
 ]
+
+
+@dataclass(frozen=True)
+class Job:
+    """A night job timed once, after the scenarios, on `families` bench families (the missing
+    ones are seeded first, untimed). `run(today)` does the work and returns figures to report."""
+
+    name: str
+    run: Callable[[datetime.date], dict]
+    families: int = 0
+
+
+def _invoicing_job(today):
+    """Last month's invoicing of every régie, notifications left out (timed apart below)."""
+    from billing.invoicing import BATCH_SIZE, generate_invoices, previous_month
+
+    runs = generate_invoices(month=previous_month(today), today=today, notify=False, trigger="bench")
+    seen = sum(run.families_seen for run in runs)
+    batches = sum(-(-run.families_seen // BATCH_SIZE) for run in runs)
+    return {"families_seen": seen, "invoices_issued": sum(run.invoices_issued for run in runs),
+            "batches": batches}
+
+
+NOTIFIED_INVOICES = 500
+
+
+def _notification_job(today):
+    """The notice of each invoice (message in Échanges + e-mail), for 500 of last month's."""
+    from django.test.utils import override_settings
+
+    from billing.invoicing import previous_month
+    from billing.models import Invoice
+    from billing.tasks import notify_invoice_issued
+
+    ids = list(
+        Invoice.objects.filter(period_start=previous_month(today), run__trigger="bench")
+        .order_by("pk")
+        .values_list("pk", flat=True)[:NOTIFIED_INVOICES]
+    )
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        sent = sum(notify_invoice_issued(pk) for pk in ids)
+    return {"notifications": sent}
+
+
+JOBS = [
+    Job("generate_invoices, last month, 5000 families", _invoicing_job, families=5000),
+    Job(f"invoice notifications ({NOTIFIED_INVOICES})", _notification_job, families=5000),
+]
+
+
+def _agenda():
+    from bench import agenda  # the agenda's scenarios: URLs, data and resets
+
+    return agenda
+
+
+def _first_thread_url(email):
+    from exchanges.models import Thread
+
+    return (
+        Thread.objects.filter(family__guardians__user__email=email)
+        .order_by("-pk")
+        .first()
+        .get_absolute_url()
+    )
+
+
+def _first_request_url(email):
+    from enrolment.models import EnrolmentRequest
+
+    return (
+        EnrolmentRequest.objects.filter(family__guardians__user__email=email)
+        .order_by("-pk")
+        .first()
+        .get_absolute_url()
+    )
+
+
+def _latest_invoice(email):
+    from billing.models import Invoice
+
+    return Invoice.objects.filter(family__guardians__user__email=email).order_by("-pk").first()
 
 
 class BenchFailure(Exception):
@@ -108,8 +242,10 @@ def main(argv=None):
 
     started = time.perf_counter()
     scenarios = [FLOOR] + [s for s in SCENARIOS if args.keyword.lower() in s.name.lower()]
+    jobs = [job for job in JOBS if args.keyword.lower() in job.name.lower()]
+    job_results = []
     try:
-        results = run_in_test_database(scenarios, args)
+        results = run_in_test_database(scenarios, args, jobs, job_results)
     except BenchFailure as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
         return 1
@@ -118,6 +254,7 @@ def main(argv=None):
     for result in results:
         result["ratio_to_floor"] = round(result["median_ms"] / floor_median, 1)
     print_table(results)
+    print_jobs(job_results)
     report = {
         "timestamp": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "database": connection.vendor,
@@ -128,14 +265,16 @@ def main(argv=None):
         "python": platform.python_version(),
         "django": django.get_version(),
         "scenarios": results,
+        "jobs": job_results,
     }
     RESULTS_PATH.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     log(f"results written to {RESULTS_PATH.relative_to(ROOT)}; whole bench", started)
     return 0
 
 
-def run_in_test_database(scenarios, args) -> list[dict]:
-    """Create, migrate and seed a throwaway database, measure `scenarios`, then drop it."""
+def run_in_test_database(scenarios, args, jobs=(), job_results=None) -> list[dict]:
+    """Create, migrate and seed a throwaway database, measure `scenarios` (then time `jobs`,
+    appending their results to `job_results`), then drop it."""
     import time_machine
     from django.conf import settings
     from django.db import connection
@@ -186,13 +325,48 @@ def run_in_test_database(scenarios, args) -> list[dict]:
                 log(f"{args.families} bench families seeded for {args.today}", step)
                 with overrides:
                     clear_url_caches()
-                    return measure(scenarios, runs=args.runs, warmup=args.warmup)
+                    results = measure(scenarios, runs=args.runs, warmup=args.warmup)
+                if jobs:
+                    job_results.extend(measure_jobs(jobs, args))
+                return results
             finally:
                 clear_url_caches()
                 connection.creation.destroy_test_db(old_name, verbosity=0)
     finally:
         teardown_test_environment()
         scratch.cleanup()
+
+
+def measure_jobs(jobs: list[Job], args) -> list[dict]:
+    """Seed the volume the jobs need (untimed), then run each job once, timed, counting its
+    queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from portail.bench_data import seed_bench
+
+    families = max(job.families for job in jobs)
+    if families > args.families:
+        step = time.perf_counter()
+        seed_bench(families=families, today=args.today)
+        log(f"{families} bench families seeded for the jobs", step)
+    results = []
+    for job in jobs:
+        gc.collect()
+        with CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
+            figures = job.run(args.today)
+            seconds = time.perf_counter() - start
+        results.append({"name": job.name, "families": max(families, args.families),
+                        "seconds": round(seconds, 2), "queries": len(queries), **figures})
+    return results
+
+
+def print_jobs(results):
+    print()
+    for r in results:
+        figures = ", ".join(f"{k} {v}" for k, v in r.items() if k not in {"name", "seconds", "queries"})
+        print(f"{r['name']}: {r['seconds']:.1f} s, {r['queries']} queries ({figures})")
 
 
 def measure(scenarios: list[Scenario], *, runs: int, warmup: int) -> list[dict]:
@@ -205,7 +379,9 @@ def measure(scenarios: list[Scenario], *, runs: int, warmup: int) -> list[dict]:
     timings = [[] for _ in prepared]
     gc.collect()
     for _ in range(runs):
-        for (request, _), samples in zip(prepared, timings, strict=True):
+        for scenario, (request, _), samples in zip(scenarios, prepared, timings, strict=True):
+            if scenario.reset:
+                scenario.reset()
             start = time.perf_counter()
             request()
             samples.append((time.perf_counter() - start) * 1000)
@@ -227,8 +403,9 @@ def _prepare(scenario: Scenario, *, warmup: int):
     from django.test.utils import CaptureQueriesContext
 
     client = Client()
-    if scenario.user:
-        client.force_login(get_user_model().objects.get(email=scenario.user))
+    email = scenario.user() if callable(scenario.user) else scenario.user
+    if email:
+        client.force_login(get_user_model().objects.get(email=email))
     url, data = scenario.resolve()
     send = getattr(client, scenario.method.lower())
 
@@ -241,15 +418,18 @@ def _prepare(scenario: Scenario, *, warmup: int):
             )
         return response
 
+    reset = scenario.reset or (lambda: None)
     for _ in range(warmup):
+        reset()
         request()
+    reset()
     with CaptureQueriesContext(connection) as queries:
         response = request()
     result = {
         "name": scenario.name,
         "method": scenario.method.upper(),
         "url": url,
-        "user": scenario.user,
+        "user": email,
         "status": response.status_code,
         "queries": len(queries),  # read now: the next request resets the query log
     }

@@ -1,7 +1,19 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.utils import timezone
 
-from .models import Child, ChildContact, Family, Guardian, School, SchoolYear
+from . import invitations, services
+from .models import (
+    Child,
+    ChildContact,
+    Family,
+    Guardian,
+    GuardianEvent,
+    GuardianInvitation,
+    School,
+    SchoolYear,
+)
 
 HEALTH_PERMISSION = "families.view_health_notes"
 
@@ -25,6 +37,25 @@ class GuardianInline(admin.TabularInline):
     fields = ["user", "relationship", "mobile_phone", "work_phone", "created_at"]
     readonly_fields = ["created_at"]
     autocomplete_fields = ["user"]
+    # A guardian leaves through the "Détacher du foyer" action, which keeps the history.
+    can_delete = False
+
+
+class GuardianEventInline(admin.TabularInline):
+    model = GuardianEvent
+    extra = 0
+    fields = ["at", "kind", "email", "actor", "note"]
+    readonly_fields = fields
+    verbose_name_plural = "historique des responsables"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class ChildInline(admin.StackedInline):
@@ -90,10 +121,20 @@ class FamilyAdmin(admin.ModelAdmin):
         ("Adresse", {"fields": ("address", "address_complement", ("postal_code", "city"))}),
         ("Quotient familial", {"fields": (("quotient_familial", "quotient_valid_until"),)}),
     )
-    inlines = [GuardianInline, ChildInline]
+    inlines = [GuardianInline, ChildInline, GuardianEventInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_child_count=Count("children", distinct=True))
+
+    def save_formset(self, request, form, formset, change):
+        new_guardians = formset.model is Guardian
+        instances = formset.save()
+        if new_guardians:
+            for guardian in formset.new_objects:
+                services.guardian_added_by_staff(
+                    guardian=guardian, by=request.user, now=timezone.now()
+                )
+        return instances
 
     @admin.display(description="enfants", ordering="_child_count")
     def child_count(self, obj):
@@ -127,3 +168,93 @@ class GuardianAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "user__last_name", "family__name"]
     list_select_related = ["user", "family"]
     autocomplete_fields = ["user", "family"]
+    actions = ["detach"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Moving a guardian to another family is a detachment plus an invitation, both recorded.
+        return ["family"] if obj else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # see the "detach" action: a membership ends with a trace
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            services.guardian_added_by_staff(guardian=obj, by=request.user, now=timezone.now())
+
+    @admin.action(description="Détacher du foyer (séparation)", permissions=["change"])
+    def detach(self, request, queryset):
+        detached = 0
+        for guardian in queryset.select_related("user", "family"):
+            try:
+                services.guardian_detach(guardian=guardian, by=request.user, now=timezone.now())
+            except ValidationError as exc:
+                self.message_user(request, exc.messages[0], messages.ERROR)
+            else:
+                detached += 1
+        if detached:
+            self.message_user(
+                request,
+                f"{detached} responsable(s) détaché(s) de leur foyer ; l'historique du foyer "
+                "garde la trace du détachement.",
+                messages.SUCCESS,
+            )
+
+
+@admin.register(GuardianInvitation)
+class GuardianInvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "family", "state", "invited_by", "created_at", "expires_at"]
+    list_filter = ["status"]
+    search_fields = ["email", "family__name"]
+    list_select_related = ["family", "invited_by"]
+    fields = [
+        "family",
+        "email",
+        "state",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_by",
+        "accepted_at",
+        "revoked_by",
+        "revoked_at",
+    ]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False  # invitations are sent by a guardian, with a link only they receive
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="état")
+    def state(self, obj):
+        return obj.state_label(timezone.now())
+
+    @admin.action(description="Annuler les invitations en attente", permissions=["change"])
+    def revoke(self, request, queryset):
+        now = timezone.now()
+        revoked = 0
+        for invitation in queryset.pending(now):
+            invitations.invitation_revoke(invitation=invitation, by=request.user, now=now)
+            revoked += 1
+        self.message_user(request, f"{revoked} invitation(s) annulée(s).", messages.SUCCESS)
+
+
+@admin.register(GuardianEvent)
+class GuardianEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "kind", "email", "family", "actor"]
+    list_filter = ["kind"]
+    search_fields = ["email", "family__name"]
+    list_select_related = ["family", "actor"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

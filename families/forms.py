@@ -1,6 +1,7 @@
 import datetime
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
 from .models import Child, ChildContact, Family, Guardian, School
@@ -62,6 +63,22 @@ class GuardianForm(forms.ModelForm):
         return super().save(commit=commit)
 
 
+class InvitationForm(forms.Form):
+    """The address of the person a guardian invites to join the family."""
+
+    email = forms.EmailField(
+        label="Adresse e-mail de l'autre parent",
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].help_text = (
+            f"Il ou elle recevra un lien valable {settings.GUARDIAN_INVITATION_DAYS} jours, à "
+            "ouvrir avec un compte du portail créé à cette adresse."
+        )
+
+
 class ChildForm(forms.ModelForm):
     """A child's identity and schooling, plus the health notes the parent wants the team to know."""
 
@@ -74,7 +91,10 @@ class ChildForm(forms.ModelForm):
             "sex",
             "school",
             "school_class",
+            "canteen",
+            "has_pai",
             "health_notes",
+            "image_rights",
         ]
         widgets = {"birth_date": DateInput(), "health_notes": forms.Textarea(attrs={"rows": 3})}
 

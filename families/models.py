@@ -1,9 +1,11 @@
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 phone_validator = RegexValidator(
     r"^\+?[0-9 .\-]{10,20}$",
@@ -164,6 +166,169 @@ class Guardian(models.Model):
         return f"{self.user.get_full_name() or self.user.email} ({self.get_relationship_display()})"
 
 
+class GuardianInvitationQuerySet(models.QuerySet):
+    def for_family(self, family):
+        return self.filter(family=family) if family else self.none()
+
+    def pending(self, now):
+        """Invitations that can still be accepted at `now`."""
+        return self.filter(status=GuardianInvitation.Status.PENDING, expires_at__gt=now)
+
+
+class GuardianInvitation(models.Model):
+    """An invitation sent by a guardian to another person (the other parent) to join the family.
+
+    Only a hash of the token is stored: the link in the e-mail is the only copy of the token.
+    Single use, bound to the invited address, valid until `expires_at`, revocable while pending.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "En attente"
+        ACCEPTED = "accepted", "Acceptée"
+        REVOKED = "revoked", "Annulée"
+
+    family = models.ForeignKey(
+        Family, on_delete=models.CASCADE, related_name="invitations", verbose_name="foyer"
+    )
+    email = models.EmailField("adresse invitée")
+    token_hash = models.CharField("empreinte du jeton", max_length=64, unique=True, editable=False)
+    status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.PENDING)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name="invité par",
+    )
+    created_at = models.DateTimeField("envoyée le", default=timezone.now)
+    expires_at = models.DateTimeField("valable jusqu'au")
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="acceptée par",
+    )
+    accepted_at = models.DateTimeField("acceptée le", null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="annulée par",
+    )
+    revoked_at = models.DateTimeField("annulée le", null=True, blank=True)
+
+    objects = GuardianInvitationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "invitation à rejoindre un foyer"
+        verbose_name_plural = "invitations à rejoindre un foyer"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"Invitation de {self.email} au {self.family}"
+
+    def is_pending(self, now) -> bool:
+        return self.status == self.Status.PENDING and now < self.expires_at
+
+    def state_label(self, now) -> str:
+        """The state as staff and parents read it, expiry included."""
+        if self.status == self.Status.PENDING and now >= self.expires_at:
+            return "Expirée"
+        return self.get_status_display()
+
+    def refusal_reason(self, now) -> str:
+        """Why the invitation can no longer be accepted, in French; empty while it can."""
+        if self.status == self.Status.ACCEPTED:
+            return (
+                "Cette invitation a déjà été utilisée : un lien d'invitation ne sert qu'une fois."
+            )
+        if self.status == self.Status.REVOKED:
+            return "Cette invitation a été annulée par le foyer qui l'avait envoyée."
+        if now >= self.expires_at:
+            return (
+                "Cette invitation a expiré. Demandez au parent qui vous l'a envoyée "
+                "de vous inviter à nouveau depuis « Mon foyer »."
+            )
+        return ""
+
+    def mark_accepted(self, *, user, now):
+        """Pending → accepted (once)."""
+        if not self.is_pending(now):
+            raise ValidationError(self.refusal_reason(now))
+        self.status = self.Status.ACCEPTED
+        self.accepted_by = user
+        self.accepted_at = now
+        self.save(update_fields=["status", "accepted_by", "accepted_at"])
+
+    def mark_revoked(self, *, by, now):
+        """Pending → revoked; an accepted or expired invitation stays as it is."""
+        if not self.is_pending(now):
+            raise ValidationError(self.refusal_reason(now))
+        self.status = self.Status.REVOKED
+        self.revoked_by = by
+        self.revoked_at = now
+        self.save(update_fields=["status", "revoked_by", "revoked_at"])
+
+
+class GuardianEvent(models.Model):
+    """The history of a family's membership: who joined or left, when, and who did it."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Création du dossier famille"
+        INVITED = "invited", "Invitation envoyée"
+        INVITATION_REVOKED = "invitation_revoked", "Invitation annulée"
+        JOINED = "joined", "Rattachement par invitation"
+        ADDED_BY_STAFF = "added_by_staff", "Rattachement par le pôle administratif"
+        LEFT = "left", "Départ du foyer"
+        DETACHED = "detached", "Détachement par le pôle administratif"
+
+    family = models.ForeignKey(
+        Family, on_delete=models.CASCADE, related_name="guardian_events", verbose_name="foyer"
+    )
+    kind = models.CharField("événement", max_length=20, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="responsable concerné",
+    )
+    email = models.EmailField(
+        "adresse concernée", help_text="Conservée même si le compte est supprimé."
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="auteur",
+    )
+    invitation = models.ForeignKey(
+        GuardianInvitation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name="invitation",
+    )
+    note = models.TextField("remarque", blank=True)
+    at = models.DateTimeField("date", default=timezone.now)
+
+    class Meta:
+        verbose_name = "historique des responsables"
+        verbose_name_plural = "historique des responsables"
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} — {self.email}"
+
+
 class ChildQuerySet(models.QuerySet):
     def for_family(self, family):
         return self.filter(family=family) if family else self.none()
@@ -198,6 +363,17 @@ class Child(models.Model):
         "informations de santé",
         blank=True,
         help_text="Allergies, traitement, PAI… Visibles seulement du personnel habilité.",
+    )
+    has_pai = models.BooleanField(
+        "projet d'accueil individualisé (PAI)",
+        default=False,
+        help_text="Un PAI signé par le médecin scolaire encadre l'accueil de l'enfant.",
+    )
+    canteen = models.BooleanField("déjeune à la cantine", default=False)
+    image_rights = models.BooleanField(
+        "droit à l'image",
+        default=False,
+        help_text="L'enfant peut être photographié ou filmé lors des activités (usage municipal).",
     )
     created_at = models.DateTimeField("créé le", auto_now_add=True)
     updated_at = models.DateTimeField("modifié le", auto_now=True)

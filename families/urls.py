@@ -10,4 +10,8 @@ urlpatterns = [
     path("modifier/", views.family_update, name="family_update"),
     path("enfants/ajouter/", views.child_create, name="child_create"),
     path("enfants/<int:pk>/", views.child_update, name="child_update"),
+    path("quitter/", views.family_leave, name="family_leave"),
+    path("invitations/nouvelle/", views.invitation_create, name="invitation_create"),
+    path("invitations/<int:pk>/annuler/", views.invitation_revoke, name="invitation_revoke"),
+    path("invitations/accepter/<str:token>/", views.invitation_accept, name="invitation_accept"),
 ]

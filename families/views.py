@@ -4,21 +4,26 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from . import services
+from . import invitations, services
 from .decorators import family_required
-from .forms import ChildContactFormSet, ChildForm, FamilyForm, GuardianForm
-from .models import Child
+from .forms import ChildContactFormSet, ChildForm, FamilyForm, GuardianForm, InvitationForm
+from .models import Child, GuardianInvitation
 
 
 @family_required
 def family_detail(request):
     family = request.family
+    guardians = list(family.guardians.select_related("user"))
     context = {
         "family": family,
-        "guardians": family.guardians.select_related("user"),
+        "guardians": guardians,
+        "can_leave": len(guardians) > 1,
+        "pending_invitations": GuardianInvitation.objects.for_family(family).pending(
+            timezone.now()
+        ),
         "children": Child.objects.for_family(family)
         .select_related("school")
-        .prefetch_related("contacts"),
+        .prefetch_related("contacts", "enrolments__service", "enrolments__school_year"),
         "quotient": family.valid_quotient(timezone.localdate()),
     }
     return render(request, "families/family_detail.html", context)
@@ -72,8 +77,8 @@ def child_create(request):
 
 
 @require_http_methods(["GET", "POST"])
-@family_required
 def child_update(request, pk):
+    # No family_required: without a family (e.g. just detached from it), the child is a 404.
     child = get_object_or_404(Child.objects.for_family(request.family), pk=pk)
     return _child_form(request, child)
 
@@ -90,3 +95,90 @@ def _child_form(request, child):
     return render(
         request, "families/child_form.html", {"form": form, "formset": formset, "child": child}
     )
+
+
+@require_http_methods(["GET", "POST"])
+@family_required
+def invitation_create(request):
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = invitations.invitation_create(
+                family=request.family,
+                invited_by=request.user,
+                email=form.cleaned_data["email"],
+                now=timezone.now(),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                f"L'invitation est envoyée à {invitation.email}. Le lien est valable jusqu'au "
+                f"{timezone.localtime(invitation.expires_at):%d/%m/%Y à %H:%M}.",
+            )
+            return redirect("families:family_detail")
+    return render(request, "families/invitation_form.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_revoke(request, pk):
+    invitation = get_object_or_404(GuardianInvitation.objects.for_family(request.family), pk=pk)
+    if request.method == "POST":
+        try:
+            invitations.invitation_revoke(
+                invitation=invitation, by=request.user, now=timezone.now()
+            )
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+        else:
+            messages.success(request, f"L'invitation envoyée à {invitation.email} est annulée.")
+        return redirect("families:family_detail")
+    return render(
+        request,
+        "families/invitation_revoke.html",
+        {"invitation": invitation, "refusal": invitation.refusal_reason(timezone.now())},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request, token):
+    invitation = invitations.invitation_for_token(token)
+    if invitation is None:
+        return render(request, "families/invitation_accept.html", {"unknown": True}, status=404)
+    now = timezone.now()
+    refusal = invitations.acceptance_refusal(invitation=invitation, user=request.user, now=now)
+    form = None
+    if not refusal:
+        form = GuardianForm(request.POST or None, prefix="guardian", user=request.user)
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            invitations.invitation_accept(
+                invitation=invitation, user=request.user, guardian_form=form, now=now
+            )
+        except ValidationError as exc:
+            refusal, form = exc.messages[0], None
+        else:
+            messages.success(
+                request, f"Vous êtes maintenant responsable du foyer {invitation.family.name}."
+            )
+            return redirect("families:family_detail")
+    context = {"invitation": invitation, "refusal": refusal, "form": form}
+    status = 400 if request.method == "POST" and refusal else 200
+    return render(request, "families/invitation_accept.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@family_required
+def family_leave(request):
+    family = request.family
+    if request.method == "POST":
+        try:
+            services.guardian_leave(guardian=request.user.guardian, now=timezone.now())
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+            return redirect("families:family_detail")
+        messages.success(request, f"Vous ne faites plus partie du foyer {family.name}.")
+        return redirect("home")
+    is_last = family.guardians.count() <= 1
+    return render(request, "families/family_leave.html", {"family": family, "is_last": is_last})

@@ -21,7 +21,9 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 
+from exchanges.models import Message, Thread
 from families import demo as families_demo
 from families.models import Child, ChildContact, Family, Guardian, School
 from portail.demo import seed_demo
@@ -142,10 +144,194 @@ def seed_families(context: BenchContext) -> dict[str, int]:
     }
 
 
+BUSY_FAMILY_THREADS = 200  # bench family 1: the thread list scenario of the bench
+
+
+def seed_threads(context: BenchContext) -> dict[str, int]:
+    """Threads with two messages each: 200 for bench family 1, 0 to 4 for the others."""
+    families = list(bench_families().exclude(threads__isnull=False).order_by("pk"))
+    if not families:
+        return {}
+    busy_family = (
+        Family.objects.filter(guardians__user__email=bench_email(1))
+        .values_list("pk", flat=True)
+        .first()
+    )
+    threads, first_messages = [], []
+    base = timezone.make_aware(datetime.datetime.combine(context.today, datetime.time(9)))
+    for family in families:
+        # One generator per family: a family drawn with no thread draws none again on a rerun.
+        rng = random.Random(f"bench-threads-{family.pk}")
+        for index in range(BUSY_FAMILY_THREADS if family.pk == busy_family else rng.randint(0, 4)):
+            when = base - datetime.timedelta(hours=7 * index + rng.randint(0, 6))
+            threads.append(
+                Thread(
+                    family=family,
+                    subject=f"Échange n° {index + 1}",
+                    created_at=when,
+                    last_message_at=when,
+                    family_unread=index % 7 == 0,
+                )
+            )
+    threads = Thread.objects.bulk_create(threads, batch_size=500)
+    for thread in threads:
+        first_messages.append(
+            Message(
+                thread=thread,
+                side=Message.Side.OFFICE,
+                body="Bonjour, voici une information du pôle administratif.",
+                created_at=thread.created_at,
+            )
+        )
+        first_messages.append(
+            Message(
+                thread=thread,
+                side=Message.Side.FAMILY,
+                body="Merci, bien reçu.",
+                created_at=thread.last_message_at,
+            )
+        )
+    Message.objects.bulk_create(first_messages, batch_size=1000)
+    counts = {"exchanges.Thread": len(threads), "exchanges.Message": len(first_messages)}
+    return {label: count for label, count in counts.items() if count}
+
+
+BUSY_FAMILY_REQUESTS = 50  # bench family 1: the "Mes demandes" scenario of the bench
+
+
+def seed_requests(context: BenchContext) -> dict[str, int]:
+    """Requests of this school year for each child (mostly accepted, with the effective enrolment),
+    and 50 requests in all for bench family 1 (the others refused, this year or the last)."""
+    from enrolment import demo as enrolment_demo
+    from enrolment.models import Enrolment, EnrolmentRequest, Teleservice
+
+    families = list(
+        bench_families().exclude(enrolment_requests__isnull=False).order_by("pk").prefetch_related("children")
+    )
+    if not families:
+        return {}
+    teleservices = enrolment_demo.ensure_teleservices(context.today)
+    busy_family = (
+        Family.objects.filter(guardians__user__email=bench_email(1)).values_list("pk", flat=True).first()
+    )
+    state = EnrolmentRequest.State
+    kinds = [Teleservice.Kind.PERISCOLAIRE, Teleservice.Kind.ALAI]
+    rng = random.Random(20261127)
+    base = timezone.make_aware(datetime.datetime.combine(context.today, datetime.time(9)))
+    requests = []
+    for family in families:
+        children = list(family.children.all())
+        plans = [
+            (teleservices[("current", kind)], child, rng.choice([state.CLOSED] * 6 + [state.SUBMITTED,
+                                                                                       state.DRAFT, state.REFUSED]))
+            for child in children
+            for kind in kinds
+        ]
+        index = 0
+        while family.pk == busy_family and children and len(plans) < BUSY_FAMILY_REQUESTS:
+            when = "previous" if index % 3 else "current"
+            kind = kinds[(index // len(children)) % 2]
+            plans.append((teleservices.get((when, kind)) or teleservices[("current", kind)],
+                          children[index % len(children)], state.REFUSED))
+            index += 1
+        for number, (teleservice, child, request_state) in enumerate(plans, start=1):
+            when = base - datetime.timedelta(days=rng.randint(1, 120), hours=number)
+            requests.append(
+                EnrolmentRequest(
+                    number=f"B{family.pk}-{number:03d}",
+                    family=family,
+                    child=child,
+                    teleservice=teleservice,
+                    kind=teleservice.kind,
+                    school_year=teleservice.school_year,
+                    state=request_state,
+                    answers={"shared_custody": False, "rules_accepted": request_state != state.DRAFT},
+                    created_at=when,
+                    updated_at=when,
+                    submitted_at=None if request_state == state.DRAFT else when,
+                    decided_at=when if request_state in (state.CLOSED, state.REFUSED) else None,
+                    refusal_reason="Demande en double." if request_state == state.REFUSED else "",
+                )
+            )
+    requests = EnrolmentRequest.objects.bulk_create(requests, batch_size=500)
+    enrolments = Enrolment.objects.bulk_create(
+        [
+            Enrolment(child=request.child, service=request.teleservice.service, school_year=request.school_year,
+                      effective_on=request.decided_at.date(), request=request)
+            for request in requests
+            if request.state == state.CLOSED
+        ],
+        batch_size=500,
+        ignore_conflicts=True,
+    )
+    counts = {"enrolment.EnrolmentRequest": len(requests), "enrolment.Enrolment": len(enrolments)}
+    return {label: count for label, count in counts.items() if count}
+
+
+def bulk_scenario_family():
+    """The bench family whose three children the bench's bulk-entry scenario books: the first
+    (by number) with three children. None with too few bench families."""
+    from django.db.models import Count
+
+    return (
+        bench_families()
+        .annotate(n_children=Count("children", distinct=True))
+        .filter(n_children=3)
+        .order_by("pk")
+        .first()
+    )
+
+
+def seed_bookings(context: BenchContext) -> dict[str, int]:
+    """Bookings of the whole current school year for every enrolled bench child (mornings or
+    evenings on two to four weekdays, some Wednesdays), past days marked present. The
+    bulk-entry scenario's family gets none, and enrolments for next year, which it books."""
+    from enrolment.models import Enrolment, Service
+    from reservations.demo import seed_bench_bookings
+    from reservations.models import Booking
+
+    reserved = bulk_scenario_family()
+    children = list(
+        Child.objects.filter(family__in=bench_families())
+        .exclude(pk__in=Booking.objects.values("child"))
+        .exclude(family=reserved)
+        .select_related("school")
+        .order_by("pk")
+    )
+    created = {}
+    if count := seed_bench_bookings(children, context.today):
+        created["reservations.Booking"] = count
+    if reserved is not None and len(context.school_years) > 2:
+        next_year = context.school_years[2]
+        wanted = [
+            Enrolment(child=child, service=service, school_year=next_year, effective_on=next_year.start_date)
+            for child in reserved.children.all()
+            for service in Service.objects.filter(slug__in=["periscolaire", "alai"])
+            if not Enrolment.objects.filter(child=child, service=service, school_year=next_year).exists()
+        ]
+        if wanted:
+            Enrolment.objects.bulk_create(wanted)
+            created["enrolment.Enrolment"] = len(wanted)
+    return created
+
+
+def seed_invoices(context: BenchContext) -> dict[str, int]:
+    """The invoices of the school year's months before last month, for every family, as the
+    night job would have issued them: the bench then times last month's run as on a real 10th."""
+    from billing.demo import seed_bench_invoices
+
+    created = seed_bench_invoices(context.today)
+    return {"billing.Invoice": created} if created else {}
+
+
 # The bench volume, in dependency order. Later steps (exchanges: threads, one family with 200 of
 # them; enrolment: requests; reservations: bookings; billing: invoices) go after seed_families.
 SEED_STEPS: list[Callable[[BenchContext], dict[str, int]]] = [
     seed_families,
+    seed_threads,
+    seed_requests,
+    seed_bookings,
+    seed_invoices,
 ]
 
 

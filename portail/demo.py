@@ -5,8 +5,12 @@ import datetime
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from billing import demo as billing_demo
+from enrolment import demo as enrolment_demo
+from exchanges import demo as exchanges_demo
 from families import demo as families_demo
 from families.models import Guardian
+from reservations import demo as reservations_demo
 
 STAFF = [
     ("assistant@example.org", "assistant-portail", "Assistant administratif", "Claire", "MOREL"),
@@ -59,4 +63,17 @@ def seed_demo(today: datetime.date):
         phone="06 55 44 33 22",
         children=[("Nina", 7, "CE1", "F", "")],
     )
+    exchanges_demo.seed_threads(
+        lagrange, today, guardian_user=lagrange.guardians.first().user, conversations=exchanges_demo.LAGRANGE_THREADS
+    )
+    exchanges_demo.seed_threads(
+        voisin, today, guardian_user=voisin.guardians.first().user, conversations=exchanges_demo.VOISIN_THREADS
+    )
+    enrolment_demo.seed_requests(lagrange, today, plan=enrolment_demo.LAGRANGE_REQUESTS)
+    enrolment_demo.seed_requests(voisin, today, plan=enrolment_demo.BERNARD_REQUESTS)
+    # The reservations rely on it: Léa and Lalo are enrolled (effective) in both services this year.
+    enrolment_demo.ensure_enrolments(lagrange, today, children=["Léa", "Lalo"])
+    reservations_demo.seed_bookings(lagrange, today)
+    # After the bookings of the reservations demo: invoices in each state for both families.
+    billing_demo.seed_invoices({"parent": lagrange, "voisin": voisin}, today)
     return {"parent": lagrange, "voisin": voisin}

@@ -1,5 +1,6 @@
 """Settings of the Portail famille, read from the environment (see .env.example)."""
 
+import datetime
 import sys
 from pathlib import Path
 
@@ -41,13 +42,20 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
     "csp",
+    "axes",
+    "simple_history",
     "common",
     "accounts",
     "families",
+    "exchanges",
+    "enrolment",
+    "reservations",
+    "billing",
     "portail",
 ]
 
@@ -65,7 +73,10 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.StaffTwoFactorMiddleware",
     "families.middleware.FamilyMiddleware",
+    # Last, as django-axes asks: it turns a lockout flagged during the login into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portail.urls"
@@ -108,6 +119,7 @@ else:
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before any check
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -154,6 +166,44 @@ ACCOUNT_RATE_LIMITS = {
 }
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+# Adding, removing or making primary an e-mail address (and setting a first password) asks for
+# the password again unless it was re-entered in the last 5 minutes (a fresh login does not
+# count); changing the password asks for the current one; allauth.mfa always re-asks before a
+# change of second factor.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+
+# Two-factor authentication: an authenticator app (TOTP) with recovery codes. Staff must have one
+# outside DEBUG before the admin opens (accounts.middleware.StaffTwoFactorMiddleware).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Portail famille Tassin"
+
+# Number of reverse proxies in front of the app that append to X-Forwarded-For (0: none, the
+# header is ignored and REMOTE_ADDR is the client). allauth's rate limits and axes read the
+# client address the same way (accounts.security.client_ip).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
+# Brute force (django-axes): 5 failures lock the pair (e-mail, client address) for 15 minutes,
+# never an address alone (a school or a household shares one).
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Retrying during the lockout does not push its end further away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_CALLABLE = "accounts.security.login_identifier"
+AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
+AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
+# No row per successful login (client address, browser) kept forever; failures are enough.
+AXES_DISABLE_ACCESS_LOG = True
+
+# Days during which an invitation to join a family (the second guardian) can be accepted.
+GUARDIAN_INVITATION_DAYS = env.int("GUARDIAN_INVITATION_DAYS", default=7)
+
+# Requests (demandes): the single-use link to replace a refused document, and the retention job.
+ENROLMENT_REPLACE_LINK_DAYS = env.int("ENROLMENT_REPLACE_LINK_DAYS", default=30)
+ENROLMENT_DRAFT_RETENTION_MONTHS = env.int("ENROLMENT_DRAFT_RETENTION_MONTHS", default=6)
+ENROLMENT_DOCUMENT_RETENTION_MONTHS = env.int("ENROLMENT_DOCUMENT_RETENTION_MONTHS", default=24)
 
 LANGUAGE_CODE = "fr-fr"
 LANGUAGES = [("fr", "Français")]
@@ -203,6 +253,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Security
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
+SESSION_SAVE_EVERY_REQUEST = True  # so that SESSION_COOKIE_AGE is an idle timeout
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

@@ -1,5 +1,6 @@
 import datetime
 import os
+import uuid
 
 import pytest
 import time_machine
@@ -37,8 +38,31 @@ def redis_url():
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
-    """The test client speaks plain HTTP."""
+    """The test client speaks plain HTTP, and test passwords are hashed fast (Argon2, the
+    production hasher, costs ~0.15 s a password; tests about hashing itself opt back in)."""
     settings.SECURE_SSL_REDIRECT = False
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_login_counters(request, settings):
+    """Each test starts with no failed login on record: its own cache namespace (allauth's rate
+    limits and used TOTP codes live in the cache, and a pinned clock would never expire them)
+    and no django-axes attempt (reset when the test uses the database)."""
+    settings.CACHES = {
+        name: {**config, "KEY_PREFIX": f"{config.get('KEY_PREFIX', '')}test-{uuid.uuid4().hex}"}
+        for name, config in settings.CACHES.items()
+    }
+    uses_db = request.node.get_closest_marker("django_db") is not None
+    for name in ("transactional_db", "db"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name)  # set the database up now, as the test would anyway
+            uses_db = True
+            break
+    if uses_db:
+        import axes.utils
+
+        axes.utils.reset()
 
 
 @pytest.fixture

@@ -5,16 +5,29 @@ its URL for an object of a family, or on the list of parameters that belong to n
 reason). A new route or a new id field that this file does not know makes the tests fail.
 """
 
+import datetime
 import importlib
 import inspect
 
 import pytest
 from django import forms
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import BaseModelFormSet
 from django.urls import reverse
 
-from tests.factories import ChildContactFactory
+from common.files import PNG
+from enrolment import services as enrolment_services
+from enrolment.models import EnrolmentRequest, Teleservice
+from exchanges.models import Attachment, Message
+from exchanges.services import thread_start
+from reservations.models import Slot
+from tests.billing import fixtures as billing_fixtures
+from tests.common.test_uploads import png_bytes
+from tests.enrolment import fixtures as enrolment_fixtures
+from tests.enrolment.helpers import form_payload
+from tests.factories import ChildContactFactory, GuardianInvitationFactory
+from tests.reservations import fixtures as reservation_fixtures
 from tests.urlwalk import Route, parent_routes
 
 PROJECT_APPS = ["accounts", "families", "exchanges", "enrolment", "reservations", "billing", "portail"]
@@ -45,24 +58,149 @@ def _child_payload(child, *, first_name):
     }
 
 
+def _thread(family):
+    return family.threads.order_by("pk").first()
+
+
+def _attachment(family):
+    return Attachment.objects.for_family(family).order_by("pk").first()
+
+
 # route name → (kwargs for an object of `family`, a valid POST payload for it or None for GET-only)
 OBJECT_ROUTES = {
     "families:child_update": (
         lambda family: {"pk": family.children.first().pk},
         lambda family: _child_payload(family.children.first(), first_name="Modifié"),
     ),
+    "exchanges:thread_detail": (
+        lambda family: {"pk": _thread(family).pk},
+        lambda family: {"body": "Message glissé dans l'échange d'une autre famille."},
+    ),
+    "exchanges:attachment_download": (lambda family: {"pk": _attachment(family).pk}, None),
+    # GET: the confirmation page; POST: revokes the invitation.
+    "families:invitation_revoke": (
+        lambda family: {"pk": GuardianInvitationFactory(family=family).pk},
+        lambda family: {},
+    ),
+    "enrolment:request_detail": (lambda family: {"pk": enrolment_fixtures.submitted_request(family).pk}, None),
+    # GET: the draft's form; POST: saves the draft.
+    "enrolment:request_update": (
+        lambda family: {"pk": enrolment_fixtures.draft_request(family).pk},
+        enrolment_fixtures.draft_payload,
+    ),
+    "enrolment:document_download": (
+        lambda family: {"pk": enrolment_fixtures.refused_document(family).request_id,
+                        "doc_pk": enrolment_fixtures.refused_document(family).pk},
+        None,
+    ),
+    # GET: back to the request page; POST: a new file for the refused document.
+    "enrolment:document_replace": (
+        lambda family: {"pk": enrolment_fixtures.refused_document(family).request_id,
+                        "doc_pk": enrolment_fixtures.refused_document(family).pk},
+        lambda family: {f"remplacer-{enrolment_fixtures.refused_document(family).pk}-file":
+                        enrolment_fixtures.new_file()},
+    ),
+    # The e-mailed single-use link: login required, and only the family it was sent to.
+    "enrolment:document_replace_link": (
+        lambda family: {"token": enrolment_services.replace_token(enrolment_fixtures.refused_document(family))},
+        lambda family: {"file": enrolment_fixtures.new_file()},
+    ),
+    "reservations:month": (
+        lambda family: {"child_id": family.children.first().pk, "year": 2026, "month": 12},
+        None,
+    ),
+    "reservations:day": (
+        lambda family: {
+            "child_id": family.children.first().pk,
+            "day": reservation_fixtures.modifiable_booking(family).date,
+        },
+        lambda family: _day_cancel_payload(reservation_fixtures.modifiable_booking(family)),
+    ),
+    "reservations:booking_detail": (
+        lambda family: {"pk": reservation_fixtures.modifiable_booking(family).pk},
+        None,
+    ),
+    # GET: the confirmation page; POST: cancels the booking.
+    "reservations:booking_delete": (
+        lambda family: {"pk": reservation_fixtures.modifiable_booking(family).pk},
+        lambda family: {},
+    ),
+    "reservations:absence_create": (
+        lambda family: {"child_id": family.children.first().pk},
+        lambda family: _absence_payload(reservation_fixtures.late_booking(family)),
+    ),
+    "reservations:absence_detail": (
+        lambda family: {"pk": reservation_fixtures.absence(family).pk},
+        None,
+    ),
+    "reservations:absence_certificate": (
+        lambda family: {"pk": reservation_fixtures.absence(family).pk},
+        None,
+    ),
+    "billing:invoice_detail": (lambda family: {"pk": billing_fixtures.invoice(family).pk}, None),
+    "billing:invoice_pdf": (lambda family: {"pk": billing_fixtures.invoice(family).pk}, None),
 }
+
+
+def _day_cancel_payload(booking):
+    """The day panel as rendered with the booking ticked, submitted with it unticked."""
+    slot = str(booking.slot_id)
+    return {"affiches": [slot], "reserves": [slot], "modifiables": [slot]}
+
+
+def _absence_payload(booking):
+    day = booking.date.isoformat()
+    return {"du": day, "au": day, "motif": "Maladie"}
 
 # Path parameters that belong to no family, and why they need no cross-family check.
 NON_FAMILY_ROUTES = {
     "account_confirm_email": "clé de confirmation d'e-mail d'allauth : liée à une adresse, pas à un foyer",
     "account_reset_password_from_key": "clé de réinitialisation d'allauth : liée à un compte, pas à un foyer",
+    "enrolment:request_create": (
+        "identifiant de téléservice : le même pour toutes les familles ; l'enfant choisi dans le "
+        "formulaire est vérifié (ID_FIELD_TESTS, test_request_child_of_another_family_is_refused)"
+    ),
+    "families:invitation_accept": (
+        "jeton d'invitation : il appartient à la personne invitée, qui n'a pas encore de foyer ; "
+        "tests/families/test_invitations.py vérifie adresse, usage unique, expiration et annulation"
+    ),
+    **{
+        f"billing:{name}": (
+            "identifiant de régie (et année) : communs à toutes les familles ; la page ne montre que "
+            "le foyer connecté (request.family) — tests/billing/test_pages.py::"
+            "test_regie_pages_show_only_the_familys_own_data vérifie qu'un autre foyer n'y voit "
+            "aucune facture, aucun paiement ni aucun enfant du foyer A"
+        )
+        for name in ("invoice_list", "regie_bookings", "statement", "statement_pdf",
+                     "tax_certificate_list", "tax_certificate")
+    },
 }
 
 # Form fields that take the id of a family-owned object → the test that tries another family's id.
 ID_FIELD_TESTS = {
     ("families.forms.ChildContactFormSet", "id"): "test_contact_id_of_another_family_is_refused",
+    ("enrolment.forms.ChildChoiceForm", "child"): "test_request_child_of_another_family_is_refused",
+    ("reservations.forms.BulkForm", "enfants"): "test_bulk_entry_child_of_another_family_is_refused",
+    ("reservations.forms.AttendanceMarkForm", "reservation"): "test_attendance_forms_refuse_parents",
+    ("reservations.forms.WalkInForm", "enfant"): "test_attendance_forms_refuse_parents",
 }
+
+
+@pytest.fixture(autouse=True)
+def _family_objects(request, settings, tmp_path):
+    """Each family of the matrix owns a thread with an attachment, bookings and an absence, and
+    requests (one submitted with a refused document, one draft)."""
+    if not {"family_a", "family_b"} & set(request.fixturenames):
+        return
+    settings.MEDIA_ROOT = tmp_path / "private"
+    for name in ("family_a", "family_b"):
+        family = request.getfixturevalue(name)
+        upload = SimpleUploadedFile("justificatif.png", png_bytes())
+        upload.kind, upload.display_name = PNG, "justificatif.png"
+        thread_start(family=family, subject="Dossier", body="Bonjour", side=Message.Side.FAMILY,
+                     author=family.guardians.first().user, attachments=[upload])
+        reservation_fixtures.reservation_objects(family, png_bytes())
+        enrolment_fixtures.enrolment_objects(family)
 
 
 def _snapshot():
@@ -192,3 +330,65 @@ def test_contact_of_another_family_is_not_shown(client, family_a, family_b):
     for url in (reverse("families:family_detail"), reverse("families:child_update",
                                                            args=[family_a.children.first().pk])):
         assert "BRAVO" not in client.get(url).content.decode()
+
+
+def test_bulk_entry_child_of_another_family_is_refused(client, family_a, family_b):
+    """Saisie groupée with another family's child id gives a form error and books nothing."""
+    own, foreign = family_a.children.first(), family_b.children.first()
+    client.force_login(family_a.guardians.first().user)
+    before = _snapshot()
+    start = reservation_fixtures.modifiable_booking(family_a).date
+    payload = {
+        "enfants": [own.pk, foreign.pk],
+        "action": "create",
+        "du": start.isoformat(),
+        "au": (start + datetime.timedelta(days=14)).isoformat(),
+        "creneaux": [Slot.objects.get(code="matin").pk],
+        "etape": "confirmer",
+    }
+
+    response = client.post(reverse("reservations:bulk_entry"), payload)
+
+    assert response.status_code == 200
+    assert "ne fait pas partie de votre foyer" in response.content.decode()
+    assert _snapshot() == before
+
+
+def test_attendance_forms_refuse_parents(client, family_a, family_b):
+    """A parent posting the register's forms (a booking id, a child id) gets 404; nothing changes."""
+    booking = reservation_fixtures.modifiable_booking(family_b)
+    client.force_login(family_a.guardians.first().user)
+    before = _snapshot()
+
+    mark = client.post(reverse("pointage:attendance_mark"), {"reservation": booking.pk, "presence": "present"})
+    walk_in = client.post(
+        reverse("pointage:attendance_walk_in"),
+        {"ecole": booking.school_id, "creneau": booking.slot_id, "date": booking.date.isoformat(),
+         "enfant": family_b.children.first().pk},
+    )
+
+    assert (mark.status_code, walk_in.status_code) == (404, 404)
+    assert client.get(reverse("pointage:attendance")).status_code == 404
+    assert _snapshot() == before
+
+
+def test_request_child_of_another_family_is_refused(client, family_a, family_b):
+    """Filing a request with another family's child id gives a form error and saves nothing."""
+    teleservice = Teleservice.objects.get(slug__startswith="matrice-periscolaire")
+    foreign = family_b.children.first()
+    EnrolmentRequest.objects.filter(child=family_a.children.first(), teleservice=teleservice).delete()
+    client.force_login(family_a.guardians.first().user)
+    url = reverse("enrolment:request_create", args=[teleservice.slug])
+    before = _snapshot()
+
+    shown = client.get(f"{url}?enfant={foreign.pk}")
+    payload = form_payload(foreign, action="draft")
+    response = client.post(url, payload)
+
+    assert shown.status_code == response.status_code == 200
+    for page in (shown, response):
+        html = page.content.decode()
+        assert "ne fait pas partie de votre foyer" in html
+        assert foreign.first_name not in html and "BRAVO" not in html
+    assert _snapshot() == before
+    assert enrolment_services.blocking_request(teleservice=teleservice, family=family_b, child=foreign)

@@ -67,8 +67,7 @@ def find_overflow(page):
     """The elements sticking out of the viewport horizontally, as readable strings."""
     result = page.evaluate(OVERFLOW_JS)
     problems = [
-        f"{item['element']} spans {item['left']}–{item['right']} px"
-        for item in result["offenders"]
+        f"{item['element']} spans {item['left']}–{item['right']} px" for item in result["offenders"]
     ]
     if result["scrollWidth"] > result["viewport"] + 1 and not problems:
         problems.append(f"document scrolls to {result['scrollWidth']} px")
@@ -118,8 +117,10 @@ class BrowserWatch:
             self.problems.append(f"console error: {message.text} ({message.location})")
 
     def _on_request_failed(self, request):
-        # Leaving a page cancels its pending requests; that is navigation, not a failure.
-        if request.failure == "net::ERR_ABORTED" and request.is_navigation_request():
+        # Leaving a page cancels its pending requests (e.g. the favicon of a page that redirects
+        # at once): that is navigation, not a failure. A request refused by the CSP or the
+        # network fails with another error.
+        if request.failure == "net::ERR_ABORTED":
             return
         self.problems.append(f"request failed: {request.method} {request.url} ({request.failure})")
 

@@ -3,11 +3,14 @@
 import datetime
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
 import time_machine
 from django.core.cache import cache
+from django.test import override_settings
+from pytest_django.live_server_helper import LiveServer
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = [
@@ -35,6 +38,43 @@ def browser_path():
             pytest.fail("E2E_REQUIRED=1 but chromium is not installed")
         pytest.skip("chromium is not installed")
     return path
+
+
+def _one_at_a_time(app):
+    lock = threading.Lock()
+
+    def serialized_app(environ, start_response):
+        with lock:
+            return app(environ, start_response)
+
+    return serialized_app
+
+
+@pytest.fixture(scope="session")
+def live_server(request):
+    """pytest-django's live server, over plain HTTP, with a placeholder MEDIA_URL, answering
+    one request at a time.
+
+    The middleware (hence SECURE_SSL_REDIRECT) and Django's media-files handler are both built
+    when the server thread starts, before any per-test `settings` override. The portal has no
+    MEDIA_URL (uploads are private and never served by URL) and that handler fails on None, so
+    the server starts with a prefix that no page links to.
+
+    Each request runs in its own thread and, with SQLite in memory, they all share the test's
+    single connection, whose transaction state is not made for interleaved requests. The crawl
+    drives two browsers at once, so requests are served one at a time.
+    """
+    address = (
+        request.config.getvalue("liveserver")
+        or os.environ.get("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    with override_settings(MEDIA_URL="/fichiers-non-publies/", SECURE_SSL_REDIRECT=False):
+        server = LiveServer(address)
+    httpd = server.thread.httpd
+    httpd.set_app(_one_at_a_time(httpd.get_app()))
+    yield server
+    server.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -70,8 +110,8 @@ def launch(playwright, browser_path):
 def log_in(page, base_url, email, password):
     """Signs in through the real login form and waits for the redirect away from it."""
     page.goto(base_url + "/comptes/login/")
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe", exact=True).fill(password)
+    page.locator("input[name=login]").fill(email)
+    page.locator("input[name=password]").fill(password)
     with page.expect_navigation():
         page.locator("main form button[type=submit]").first.click()
     assert "/comptes/login/" not in page.url, f"login failed for {email}: {page.url}"

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.test import RequestFactory
 from django.urls import reverse
 
 from families.models import Child, Family
@@ -110,7 +111,9 @@ def test_seed_demo_is_idempotent_and_logins_work():
         ("parent@example.org", "parent-portail"),
         ("voisin@example.org", "voisin-portail"),
     ]:
-        assert authenticate(email=email, password=password) is not None, email
+        # django-axes needs the request (the client's address) of every authentication.
+        request = RequestFactory().post(reverse("account_login"))
+        assert authenticate(request, email=email, password=password) is not None, email
     lagrange = Family.objects.get(guardians__user__email="parent@example.org")
     assert lagrange.name == "LAGRANGE"
     assert sorted(lagrange.children.values_list("first_name", flat=True)) == ["Lalo", "Léa"]

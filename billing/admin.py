@@ -1,0 +1,548 @@
+"""The régisseur's workplace: régies, tariffs, invoicing runs, invoices (payment at the counter,
+cancellation with a credit note, reissue), payments, credit notes and the journal of money
+collected. Invoices and payments are read-only here: they change only through the services."""
+
+import csv
+import datetime
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
+from simple_history.admin import SimpleHistoryAdmin
+
+from common.money import format_cents
+
+from . import pdfs, selectors, services
+from .forms import CancelForm, PaymentForm, PeriodForm, RunForm
+from .invoicing import add_months
+from .models import (
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    InvoicingRun,
+    Payment,
+    Regie,
+    RegieActivity,
+    Tariff,
+    TariffBracket,
+    month_start,
+)
+from .tariffs import grid_errors
+
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+
+
+def csv_safe(value) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP: prefix with a quote)."""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _euros(cents):
+    return format_cents(cents)
+
+
+# Régies ---------------------------------------------------------------------------------------
+
+
+class RegieActivityInline(admin.TabularInline):
+    model = RegieActivity
+    extra = 0
+    verbose_name_plural = "activités facturées (chaque activité relève d'une seule régie)"
+
+
+@admin.register(Regie)
+class RegieAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "slug", "issue_day", "payment_delay_days", "tools"]
+    readonly_fields = ["slug", "invoice_prefix"]
+    inlines = [RegieActivityInline]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "code", "invoice_prefix", "position"]}),
+        ("Identité sur les documents", {"fields": ["issuer", "address", "siret", "regisseur_name",
+                                                   "phone", "email", "payment_instructions"]}),
+        ("Facturation", {"fields": ["issue_day", "payment_delay_days", "billing_start"]}),
+        ("Prélèvement SEPA", {"fields": ["creditor_ics", "creditor_iban", "creditor_bic"],
+                              "description": "Facultatif tant que le prélèvement n'est pas proposé."}),
+    ]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj else []
+
+    @admin.display(description="outils")
+    def tools(self, obj):
+        return format_html(
+            '<a href="{}">Facturer un mois</a> · <a href="{}">Journal des encaissements</a>',
+            reverse("admin:billing_regie_run", args=[obj.pk]),
+            reverse("admin:billing_regie_journal", args=[obj.pk]),
+        )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/facturer/", view(self.run_view), name="billing_regie_run"),
+            path("<int:pk>/journal/", view(self.journal_view), name="billing_regie_journal"),
+            *super().get_urls(),
+        ]
+
+    def run_view(self, request, pk):
+        if not request.user.has_perm("billing.run_invoicing"):
+            raise PermissionDenied
+        regie = get_object_or_404(Regie, pk=pk)
+        today = timezone.localdate()
+        form = RunForm(request.POST or None, initial={"month": add_months(today, -1).strftime("%Y-%m")})
+        if request.method == "POST" and form.is_valid():
+            from .tasks import generate_month_invoices
+
+            month = form.cleaned_data["month"]
+            if month >= month_start(today):
+                form.add_error("month", "Ce mois n'est pas terminé.")
+            else:
+                trigger = f"Administration ({request.user.email})"
+                generate_month_invoices.delay(regie.pk, month.isoformat(), trigger)
+                messages.success(
+                    request,
+                    f"Facturation de {month:%m/%Y} lancée pour la {regie.name} : suivez-la ci-dessous.",
+                )
+                return HttpResponseRedirect(reverse("admin:billing_invoicingrun_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Facturer un mois — {regie.name}",
+            "form": form,
+            "submit_label": "Lancer la facturation",
+            "intro": "Émet les factures du mois pour chaque foyer qui a des réservations (une seule "
+            "fois par foyer : relancer ne crée aucun doublon). Les familles sont prévenues par "
+            "message et par e-mail.",
+        }
+        return TemplateResponse(request, "admin/billing/form_page.html", context)
+
+    def journal_view(self, request, pk):
+        if not request.user.has_perm("billing.view_journal"):
+            raise PermissionDenied
+        regie = get_object_or_404(Regie, pk=pk)
+        today = timezone.localdate()
+        form = PeriodForm(request.GET if "du" in request.GET else None,
+                          initial={"du": today.replace(day=1), "au": today})
+        start, end = today.replace(day=1), today
+        if form.is_bound and form.is_valid():
+            start, end = form.cleaned_data["du"], form.cleaned_data["au"]
+        data = selectors.journal(regie, start, end)
+        export = request.GET.get("format")
+        filename = f"journal-encaissements-{regie.slug}-{start}-{end}"
+        if export == "csv":
+            response = HttpResponse(content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+            response.write("\ufeff")  # lets spreadsheet software read the accents
+            writer = csv.writer(response, delimiter=";")
+            for row in selectors.journal_csv_rows(data):
+                writer.writerow([csv_safe(cell) for cell in row])
+            return response
+        if export == "pdf":
+            response = HttpResponse(pdfs.journal_pdf(data), content_type="application/pdf")
+            response["Content-Disposition"] = f'inline; filename="{filename}.pdf"'
+            return response
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Journal des encaissements — {regie.name}",
+            "form": form,
+            "journal": data,
+            "query": f"du={start.isoformat()}&au={end.isoformat()}",
+        }
+        return TemplateResponse(request, "admin/billing/journal.html", context)
+
+
+# Tariffs --------------------------------------------------------------------------------------
+
+
+class BracketFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        rows = [
+            (form.cleaned_data["qf_min"], form.cleaned_data.get("qf_max"))
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("qf_min") is not None
+        ]
+        errors = grid_errors(rows)
+        if errors:
+            raise ValidationError(errors)
+
+
+class TariffBracketInline(admin.TabularInline):
+    model = TariffBracket
+    formset = BracketFormSet
+    extra = 0
+    min_num = 1
+    fields = ["qf_min", "qf_max", "unit_price_cents", "price"]
+    readonly_fields = ["price"]
+
+    @admin.display(description="prix")
+    def price(self, obj):
+        return _euros(obj.unit_price_cents) if obj.pk else "—"
+
+
+@admin.register(Tariff)
+class TariffAdmin(admin.ModelAdmin):
+    list_display = ["slot", "school_year", "regie", "grid", "surcharge"]
+    list_filter = ["school_year", "slot__activity"]
+    list_select_related = ["slot__activity__regie_link__regie", "school_year"]
+    inlines = [TariffBracketInline]
+
+    @admin.display(description="régie")
+    def regie(self, obj):
+        link = getattr(obj.slot.activity, "regie_link", None)
+        return link.regie if link else "— (aucune)"
+
+    @admin.display(description="tarifs par tranche de QF")
+    def grid(self, obj):
+        return " · ".join(str(bracket) for bracket in obj.brackets.all())
+
+    @admin.display(description="majoration sans réservation")
+    def surcharge(self, obj):
+        return _euros(obj.walk_in_surcharge_cents)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("brackets")
+
+
+# Invoicing runs -------------------------------------------------------------------------------
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InvoicingRun)
+class InvoicingRunAdmin(ReadOnlyAdmin):
+    list_display = ["regie", "month_label", "status", "families_seen", "invoices_issued", "skipped",
+                    "amount", "issue_date", "started_at", "finished_at", "trigger"]
+    list_filter = ["regie", "status", "month"]
+    fields = list_display[:-1] + ["trigger", "error"]
+
+    @admin.display(description="mois", ordering="month")
+    def month_label(self, obj):
+        return obj.month_label
+
+    @admin.display(description="montant émis")
+    def amount(self, obj):
+        return _euros(obj.amount_cents)
+
+
+# Invoices -------------------------------------------------------------------------------------
+
+
+class PeriodFilter(admin.SimpleListFilter):
+    title = "période"
+    parameter_name = "periode"
+
+    def lookups(self, request, model_admin):
+        months = (
+            Invoice.objects.order_by("-period_start").values_list("period_start", flat=True).distinct()[:24]
+        )
+        return [(month.strftime("%Y-%m"), month.strftime("%m/%Y")) for month in months]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        try:
+            year, month = (int(part) for part in self.value().split("-"))
+            return queryset.filter(period_start=datetime.date(year, month, 1))
+        except ValueError:
+            return queryset.none()
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    extra = 0
+    can_delete = False
+    fields = ["position", "label", "quantity", "unit_price", "amount", "kind"]
+    readonly_fields = fields
+    verbose_name_plural = "lignes"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="prix unitaire")
+    def unit_price(self, obj):
+        return _euros(obj.unit_price_cents)
+
+    @admin.display(description="montant")
+    def amount(self, obj):
+        return _euros(obj.amount_cents)
+
+
+class PaymentInline(admin.TabularInline):
+    model = Payment
+    extra = 0
+    can_delete = False
+    fields = ["paid_on", "amount", "means", "reference", "recorded_by", "recorded_at"]
+    readonly_fields = fields
+    verbose_name_plural = "paiements"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="montant")
+    def amount(self, obj):
+        return _euros(obj.amount_cents)
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(SimpleHistoryAdmin):
+    list_display = ["number", "family_link", "regie", "period", "total", "due", "status", "issue_date",
+                    "due_date"]
+    list_filter = ["regie", PeriodFilter, "status"]
+    search_fields = ["number", "family__name", "payer_name", "family__guardians__user__email",
+                     "family__children__last_name", "family__children__first_name"]
+    list_select_related = ["regie", "family"]
+    list_per_page = 50
+    inlines = [InvoiceLineInline, PaymentInline]
+    fields = ["number", "regie", "family_link", "status", "period", "issue_date", "due_date", "total",
+              "paid", "due", "payer_name", "payer_address", "quotient_label", "replaces",
+              "replaced_by_link", "credit_note_link", "run"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_paid()
+
+    @admin.display(description="foyer", ordering="family__name")
+    def family_link(self, obj):
+        url = reverse("admin:families_family_change", args=[obj.family_id])
+        return format_html('<a href="{}">{}</a>', url, obj.family_label)
+
+    @admin.display(description="période", ordering="period_start")
+    def period(self, obj):
+        return obj.period_label
+
+    @admin.display(description="montant", ordering="total_cents")
+    def total(self, obj):
+        return _euros(obj.total_cents)
+
+    @admin.display(description="déjà payé")
+    def paid(self, obj):
+        return _euros(obj.paid_cents())
+
+    @admin.display(description="reste à payer")
+    def due(self, obj):
+        return _euros(obj.due_cents())
+
+    @admin.display(description="remplacée par")
+    def replaced_by_link(self, obj):
+        new = Invoice.objects.filter(replaces=obj).first()
+        if not new:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("admin:billing_invoice_change", args=[new.pk]), new.number)
+
+    @admin.display(description="avoir")
+    def credit_note_link(self, obj):
+        note = CreditNote.objects.filter(invoice=obj).first()
+        return f"{note.number} du {note.issue_date:%d/%m/%Y} — {note.reason}" if note else "—"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        invoice = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if invoice is not None:
+            user = request.user
+            extra_context.update(
+                can_record_payment=invoice.is_open and user.has_perm("billing.record_payment"),
+                can_cancel=invoice.is_open and user.has_perm("billing.cancel_invoice")
+                and not invoice.payments.exists(),
+                can_reissue=invoice.is_cancelled and user.has_perm("billing.cancel_invoice")
+                and not Invoice.objects.filter(replaces=invoice).exists(),
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/paiement/", view(self.payment_view), name="billing_invoice_payment"),
+            path("<int:pk>/annuler/", view(self.cancel_view), name="billing_invoice_cancel"),
+            path("<int:pk>/reemettre/", view(require_POST(self.reissue_view)), name="billing_invoice_reissue"),
+            path("<int:pk>/pdf/", view(self.pdf_view), name="billing_invoice_pdf"),
+            *super().get_urls(),
+        ]
+
+    def _invoice(self, request, pk, permission=None) -> Invoice:
+        if not self.has_view_permission(request) or (permission and not request.user.has_perm(permission)):
+            raise PermissionDenied
+        return get_object_or_404(Invoice.objects.select_related("regie", "family"), pk=pk)
+
+    def _back(self, invoice):
+        return HttpResponseRedirect(reverse("admin:billing_invoice_change", args=[invoice.pk]))
+
+    def _form_page(self, request, invoice, form, title, submit_label, intro=""):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": invoice,
+            "title": title,
+            "form": form,
+            "submit_label": submit_label,
+            "intro": intro,
+        }
+        return TemplateResponse(request, "admin/billing/form_page.html", context)
+
+    def payment_view(self, request, pk):
+        invoice = self._invoice(request, pk, "billing.record_payment")
+        today = timezone.localdate()
+        due = invoice.due_cents()
+        initial = {"paid_on": today, "amount": format_cents(due, currency=False)}
+        form = PaymentForm(request.POST or None, initial=initial, today=today)
+        if request.method == "POST" and form.is_valid():
+            try:
+                payment = services.payment_record(
+                    invoice=invoice,
+                    amount_cents=form.cleaned_data["amount"],
+                    paid_on=form.cleaned_data["paid_on"],
+                    means=form.cleaned_data["means"],
+                    reference=form.cleaned_data["reference"],
+                    by=request.user,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, f"Paiement de {_euros(payment.amount_cents)} enregistré "
+                                          f"sur la facture {invoice.number}.")
+                return self._back(invoice)
+        return self._form_page(
+            request, invoice, form, f"Enregistrer un paiement — facture {invoice.number}",
+            "Enregistrer le paiement",
+            f"Reste à payer : {_euros(due)} ({invoice.family_label}, {invoice.period_label.lower()}).",
+        )
+
+    def cancel_view(self, request, pk):
+        invoice = self._invoice(request, pk, "billing.cancel_invoice")
+        form = CancelForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                note = services.invoice_cancel(
+                    invoice=invoice, reason=form.cleaned_data["reason"], by=request.user,
+                    today=timezone.localdate(),
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, f"Facture {invoice.number} annulée par l'avoir {note.number}. "
+                                          "Vous pouvez la réémettre.")
+                return self._back(invoice)
+        return self._form_page(
+            request, invoice, form, f"Annuler la facture {invoice.number} par un avoir",
+            "Annuler la facture et émettre l'avoir",
+            f"Montant de l'avoir : {_euros(invoice.total_cents)}. La famille est prévenue. Ce qui "
+            "était facturé redevient à facturer : réémettez la facture, ou ce sera régularisé sur "
+            "la prochaine facture.",
+        )
+
+    def reissue_view(self, request, pk):
+        invoice = self._invoice(request, pk, "billing.cancel_invoice")
+        try:
+            new = services.invoice_reissue(invoice=invoice, by=request.user, today=timezone.localdate())
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return self._back(invoice)
+        messages.success(request, f"Facture réémise sous le numéro {new.number}.")
+        return self._back(new)
+
+    def pdf_view(self, request, pk):
+        invoice = self._invoice(request, pk)
+        response = HttpResponse(pdfs.invoice_pdf(selectors.invoice_document(invoice)),
+                                content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="facture-{invoice.number}.pdf"'
+        return response
+
+
+# Payments and credit notes --------------------------------------------------------------------
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["paid_on", "amount", "means", "reference", "invoice_link", "regie", "family",
+                    "recorded_by"]
+    list_filter = ["invoice__regie", "means", "paid_on"]
+    search_fields = ["invoice__number", "reference", "invoice__family__name"]
+    list_select_related = ["invoice__regie", "invoice__family", "recorded_by"]
+    date_hierarchy = "paid_on"
+    fields = ["invoice_link", "amount", "paid_on", "means", "reference", "recorded_by", "recorded_at",
+              "allocations_table"]
+    readonly_fields = fields
+
+    @admin.display(description="montant", ordering="amount_cents")
+    def amount(self, obj):
+        return _euros(obj.amount_cents)
+
+    @admin.display(description="facture", ordering="invoice__number")
+    def invoice_link(self, obj):
+        url = reverse("admin:billing_invoice_change", args=[obj.invoice_id])
+        return format_html('<a href="{}">{}</a>', url, obj.invoice.number)
+
+    @admin.display(description="régie")
+    def regie(self, obj):
+        return obj.invoice.regie
+
+    @admin.display(description="foyer")
+    def family(self, obj):
+        return obj.invoice.family_label
+
+    @admin.display(description="affectation aux lignes")
+    def allocations_table(self, obj):
+        parts = obj.allocations.select_related("line").order_by("line__position")
+        return format_html(
+            "<ul>{}</ul>",
+            format_html("".join(
+                format_html("<li>{} : {}</li>", part.line.label, _euros(part.amount_cents)) for part in parts
+            )),
+        )
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(ReadOnlyAdmin):
+    list_display = ["number", "issue_date", "amount", "invoice_link", "reason", "created_by"]
+    list_filter = ["invoice__regie", "issue_date"]
+    search_fields = ["number", "invoice__number", "invoice__family__name"]
+    list_select_related = ["invoice", "created_by"]
+
+    @admin.display(description="montant", ordering="amount_cents")
+    def amount(self, obj):
+        return _euros(obj.amount_cents)
+
+    @admin.display(description="facture annulée")
+    def invoice_link(self, obj):
+        url = reverse("admin:billing_invoice_change", args=[obj.invoice_id])
+        return format_html('<a href="{}">{}</a>', url, obj.invoice.number)
+

@@ -1,0 +1,102 @@
+import datetime
+
+from django import forms
+
+from common.money import parse_euros
+
+from .models import Payment
+
+DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class PeriodForm(forms.Form):
+    """A period of dates (du … au), for the statement and the journal."""
+
+    du = forms.DateField(label="Du", input_formats=DATE_FORMATS, widget=DateInput())
+    au = forms.DateField(label="Au", input_formats=DATE_FORMATS, widget=DateInput())
+
+    MAX_DAYS = 366 * 5
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("du"), cleaned.get("au")
+        if start and end:
+            if end < start:
+                self.add_error("au", "La fin de la période doit suivre son début.")
+            elif (end - start).days > self.MAX_DAYS:
+                self.add_error("au", "La période couvre au plus cinq ans.")
+        return cleaned
+
+
+class EurosField(forms.CharField):
+    """An amount typed in euros ("30", "30,50"), cleaned to integer cents."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"inputmode": "decimal", "maxlength": "20"})
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        if len(value) > 20:
+            raise forms.ValidationError("Saisissez un montant en euros, par exemple 30,00.")
+        try:
+            cents = parse_euros(value)
+        except ValueError:
+            raise forms.ValidationError("Saisissez un montant en euros, par exemple 30,00.") from None
+        if cents <= 0:
+            raise forms.ValidationError("Le montant doit être positif.")
+        return cents
+
+
+class PaymentForm(forms.Form):
+    """A counter payment recorded by the office."""
+
+    amount = EurosField(label="Montant (€)")
+    paid_on = forms.DateField(label="Date du paiement", input_formats=DATE_FORMATS, widget=DateInput())
+    means = forms.ChoiceField(label="Moyen de paiement", choices=Payment.Means.choices)
+    reference = forms.CharField(
+        label="Référence", max_length=100, required=False,
+        help_text="Numéro du chèque, référence du virement…",
+    )
+
+    def __init__(self, *args, today: datetime.date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean_paid_on(self):
+        paid_on = self.cleaned_data["paid_on"]
+        if paid_on > self.today:
+            raise forms.ValidationError("Le paiement ne peut pas être daté dans le futur.")
+        return paid_on
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label="Motif de l'annulation", widget=forms.Textarea(attrs={"rows": 3}), max_length=1000,
+        help_text="Imprimé sur l'avoir et communiqué à la famille.",
+    )
+
+
+class RunForm(forms.Form):
+    """Launching the invoicing of a month from the admin."""
+
+    month = forms.CharField(
+        label="Mois à facturer", max_length=7, help_text="Au format AAAA-MM, par exemple 2026-10."
+    )
+
+    def clean_month(self):
+        from common.dates import parse_month
+
+        try:
+            return parse_month(self.cleaned_data["month"])
+        except ValueError:
+            raise forms.ValidationError("Indiquez le mois au format AAAA-MM, par exemple 2026-10.") from None

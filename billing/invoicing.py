@@ -1,0 +1,606 @@
+"""What a month bills, and the monthly invoicing run that issues it.
+
+Billed for a family, a régie and a month: each billable booking of the month on the régie's
+créneaux (reservations' `Booking.objects.billable()`: active bookings and walk-ins, except
+excused absences; bookings cancelled by the family or by a closure are not billable), priced at
+the grid of its créneau and school year for the family's QF valid that day; a walk-in also pays
+the grid's surcharge. Lines group a child's bookings of a créneau at one price.
+
+Corrections never touch an issued invoice. `BookingCharge` keeps what each line charged for each
+booking; a booking of an earlier month (within REGULARISATION_MONTHS) whose billable state no
+longer matches what invoices that are not cancelled charged for it becomes a dated
+regularisation line on the family's next invoice: negative for a late excuse, a closure or a
+cancellation, positive for a walk-in or a staff booking added after the month was invoiced.
+
+Issuing is done in batches of families, each in one transaction that first locks the régie's
+number counter (gapless numbers), then skips the families already invoiced for the month
+(a concurrent run may have done them), then inserts the invoices, their lines and charges in a
+few statements. The counts of the run grow with each committed batch.
+"""
+
+import datetime
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, Sum
+from django.utils import timezone
+
+from common.bulk import insert_rows
+from common.dates import month_name
+from families.models import Child, Family, Guardian
+from reservations.models import Booking, Slot
+
+from .models import (
+    BookingCharge,
+    Invoice,
+    InvoiceLine,
+    InvoicingRun,
+    NumberSequence,
+    Regie,
+    month_end,
+    month_start,
+)
+from .tariffs import PriceBook
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 200  # families per transaction of a run
+REGULARISATION_MONTHS = 12  # how far back a change of a booking is regularised
+CHARGE_CHUNK = 5000  # rows per INSERT of booking charges
+
+Kind = InvoiceLine.Kind
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """The first day of the month `months` after (or before) the month of `day`."""
+    index = day.year * 12 + day.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def previous_month(today: datetime.date) -> datetime.date:
+    return add_months(today, -1)
+
+
+def chunks(items, size):
+    for index in range(0, len(items), size):
+        yield items[index : index + size]
+
+
+@dataclass
+class DraftLine:
+    """A line before it is issued, with the bookings it charges: [(booking id, cents)]."""
+
+    kind: str
+    child: Child
+    slot: Slot
+    label: str
+    quantity: int
+    unit_price_cents: int
+    is_surcharge: bool = False
+    service_date: datetime.date | None = None
+    charges: list = field(default_factory=list)
+
+    @property
+    def amount_cents(self) -> int:
+        return self.quantity * self.unit_price_cents
+
+    @property
+    def is_regularisation(self) -> bool:
+        return self.kind == Kind.REGULARISATION
+
+
+@dataclass
+class Draft:
+    """What a family would be invoiced by a régie for a month."""
+
+    family: Family
+    month: datetime.date
+    lines: list
+
+    @property
+    def total_cents(self) -> int:
+        return sum(line.amount_cents for line in self.lines)
+
+
+@dataclass(frozen=True)
+class _Row:
+    """A booking as billing reads it."""
+
+    pk: int
+    child_id: int
+    family_id: int
+    slot_id: int
+    date: datetime.date
+    origin: str
+    presence: str
+    status: str
+    absence_id: int | None
+    cancel_reason: str
+
+
+ROW_FIELDS = [
+    "pk", "child_id", "child__family_id", "slot_id", "date", "origin", "presence", "status",
+    "absence_id", "cancel_reason",
+]  # fmt: skip
+CHARGE_ROW_FIELDS = [f"booking__{name}" if name != "pk" else "booking_id" for name in ROW_FIELDS]
+
+
+def _billable_q(prefix=""):
+    """The condition of reservations' Booking.objects.billable(), for a lookup through `prefix`."""
+    return Q(**{f"{prefix}status": Booking.Status.VALIDATED}) & ~Q(
+        **{f"{prefix}presence": Booking.Presence.EXCUSED}
+    )
+
+
+def _live_charges():
+    return BookingCharge.objects.exclude(line__invoice__status=Invoice.Status.CANCELLED)
+
+
+class Biller:
+    """Prices and groups the bookings of one régie. Loads the régie's créneaux and grids once;
+    each call then costs a fixed number of queries, whatever the number of families."""
+
+    def __init__(self, regie: Regie):
+        self.regie = regie
+        self.slots = {slot.pk: slot for slot in regie.slots().select_related("activity")}
+        self.prices = PriceBook(self.slots)
+
+    # Reading what is due -----------------------------------------------------------------
+
+    def lookback_start(self, month: datetime.date) -> datetime.date:
+        start = add_months(month, -REGULARISATION_MONTHS)
+        if self.regie.billing_start and self.regie.billing_start > start:
+            start = self.regie.billing_start
+        return start
+
+    def _bookings(self):
+        return Booking.objects.filter(slot_id__in=list(self.slots))
+
+    def candidate_families(self, month: datetime.date) -> list[int]:
+        """Families with a booking of the régie from the look-back window to the month's end:
+        those the run examines (most have nothing to regularise and are simply billed)."""
+        since = self.lookback_start(month)
+        return sorted(
+            set(
+                self._bookings()
+                .filter(date__range=(since, month_end(month)))
+                .values_list("child__family_id", flat=True)
+                .distinct()
+                .order_by()
+            )
+        )
+
+    def check_prices(self, month: datetime.date) -> None:
+        """TariffMissing unless every créneau and school year billed in `month` has a grid
+        (checked before any invoice of the run is issued)."""
+        pairs = (
+            self._bookings()
+            .filter(_billable_q(), date__range=(month, month_end(month)))
+            .values_list("slot_id", "date")
+            .distinct()
+            .order_by()
+        )
+        for slot_id, day in pairs:
+            self.prices.grid(self.slots[slot_id], day)
+
+    def pending_rows(self, family_ids, *, since: datetime.date, until: datetime.date):
+        """(to bill, to give back) for `family_ids` between `since` and `until`:
+        billable bookings that invoices not cancelled have not charged (rows), and the charges
+        of bookings that are no longer billable ((row, is_surcharge, net cents))."""
+        family_ids = list(family_ids)
+        window = {"date__range": (since, until), "child__family_id__in": family_ids}
+        live = _live_charges().filter(booking=OuterRef("pk"))
+        to_bill = [
+            _Row(*values)
+            for values in self._bookings()
+            .filter(_billable_q(), **window)
+            .filter(~Exists(live))
+            .values_list(*ROW_FIELDS)
+            .order_by()
+        ]
+        # Bookings already charged: those charged and given back that are billable again, and
+        # those still charged that are no longer billable.
+        charged = (
+            _live_charges()
+            .filter(
+                line__invoice__regie=self.regie,
+                line__invoice__family_id__in=family_ids,
+                booking__slot_id__in=list(self.slots),
+                booking__date__range=(since, until),
+            )
+            .values(*CHARGE_ROW_FIELDS, "line__is_surcharge")
+            .annotate(net=Sum("amount_cents"))
+            .filter((Q(net=0) & _billable_q("booking__")) | (~Q(net=0) & ~_billable_q("booking__")))
+            .order_by()
+        )
+        to_give_back = []
+        seen = {row.pk for row in to_bill}
+        for values in charged:
+            row = _Row(*(values[name] for name in CHARGE_ROW_FIELDS))
+            if values["net"] == 0:
+                if row.pk not in seen:
+                    seen.add(row.pk)
+                    to_bill.append(row)
+            else:
+                to_give_back.append((row, values["line__is_surcharge"], values["net"]))
+        return to_bill, to_give_back
+
+    # Pricing and grouping -------------------------------------------------------------------
+
+    def drafts(self, family_ids, month: datetime.date, *, until=None) -> dict[int, Draft]:
+        """What `month` bills each family of `family_ids` (regularisations of earlier months
+        included), by family id. Families with nothing are left out; a draft may total zero or
+        less (no invoice is then issued)."""
+        family_ids = list(family_ids)
+        if not family_ids:
+            return {}
+        until = until or month_end(month)
+        to_bill, to_give_back = self.pending_rows(
+            family_ids, since=self.lookback_start(month), until=until
+        )
+        if not (to_bill or to_give_back):
+            return {}
+        concerned = {row.family_id for row in to_bill} | {row.family_id for row, _, _ in to_give_back}
+        families = {
+            family.pk: family
+            for family in Family.objects.filter(pk__in=concerned).prefetch_related(
+                Prefetch(
+                    "guardians",
+                    queryset=Guardian.objects.select_related("user").order_by("created_at", "pk"),
+                )
+            )
+        }
+        children = {
+            child.pk: child
+            for child in Child.objects.filter(family_id__in=concerned).only(
+                "pk", "family_id", "first_name", "last_name", "birth_date"
+            )
+        }
+        child_order = {pk: index for index, pk in enumerate(children)}
+        month_groups = defaultdict(list)  # (family, child, slot, kind, price) → booking ids
+        regularisations = defaultdict(list)  # family → DraftLine
+        for row in to_bill:
+            family, child, slot = families[row.family_id], children[row.child_id], self.slots[row.slot_id]
+            price = self.prices.unit_price(slot, row.date, family.valid_quotient(row.date))
+            walk_in = row.origin == Booking.Origin.WALK_IN
+            surcharge = self.prices.surcharge(slot, row.date) if walk_in else 0
+            if row.date >= month:
+                kind = Kind.WALK_IN if walk_in else Kind.BOOKING
+                month_groups[(row.family_id, row.child_id, row.slot_id, kind, price)].append(row.pk)
+                if surcharge:
+                    month_groups[(row.family_id, row.child_id, row.slot_id, Kind.SURCHARGE, surcharge)].append(row.pk)
+                continue
+            reason = _addition_reason(row)
+            regularisations[row.family_id].append(_regularisation(child, slot, row, price, reason))
+            if surcharge:
+                regularisations[row.family_id].append(
+                    _regularisation(child, slot, row, surcharge, reason, surcharge=True)
+                )
+        for row, is_surcharge, net in to_give_back:
+            child, slot = children[row.child_id], self.slots[row.slot_id]
+            regularisations[row.family_id].append(
+                _regularisation(child, slot, row, -net, _removal_reason(row), surcharge=is_surcharge)
+            )
+
+        kind_order = {Kind.BOOKING: 0, Kind.WALK_IN: 1, Kind.SURCHARGE: 2}
+        lines_by_family = defaultdict(list)
+        for key in sorted(
+            month_groups,
+            key=lambda k: (k[0], child_order[k[1]], self.slots[k[2]].position, k[2], kind_order[k[3]], -k[4]),
+        ):
+            family_id, child_id, slot_id, kind, price = key
+            bookings = month_groups[key]
+            lines_by_family[family_id].append(
+                DraftLine(
+                    kind=kind,
+                    child=children[child_id],
+                    slot=self.slots[slot_id],
+                    label=_month_label(kind, children[child_id], self.slots[slot_id]),
+                    quantity=len(bookings),
+                    unit_price_cents=price,
+                    is_surcharge=kind == Kind.SURCHARGE,
+                    charges=[(pk, price) for pk in bookings],
+                )
+            )
+        for family_id, lines in regularisations.items():
+            lines.sort(
+                key=lambda line: (line.service_date, child_order[line.child.pk], line.slot.position,
+                                  line.is_surcharge)
+            )
+            lines_by_family[family_id].extend(line for line in lines if line.amount_cents)
+        return {
+            family_id: Draft(families[family_id], month, lines)
+            for family_id, lines in lines_by_family.items()
+            if lines
+        }
+
+    def open_month(self, today: datetime.date) -> datetime.date:
+        """The first month whose invoices are not out yet on `today`: last month until the
+        régie's issue day, then the current month."""
+        last = add_months(today, -1)
+        return last if today < self.regie.issue_date_for(last) else month_start(today)
+
+    def not_invoiced(self, family, *, today: datetime.date) -> Draft | None:
+        """What is not invoiced yet for `family` up to the end of the current month: the months
+        not invoiced yet, and the regularisations due; None when there is nothing."""
+        return self.drafts([family.pk], self.open_month(today), until=month_end(today)).get(family.pk)
+
+    def pending_total(self, family, *, today: datetime.date) -> int:
+        """The priced value of everything not yet invoiced for `family` up to the end of the
+        current month (bookings and walk-ins, and pending regularisations), in cents."""
+        draft = self.not_invoiced(family, today=today)
+        return draft.total_cents if draft else 0
+
+
+def _month_label(kind, child, slot) -> str:
+    if kind == Kind.WALK_IN:
+        return f"{child.first_name} — {slot.label} (accueil sans réservation)"
+    if kind == Kind.SURCHARGE:
+        return f"{child.first_name} — majoration accueil sans réservation ({slot.label})"
+    return f"{child.first_name} — {slot.label}"
+
+
+def _addition_reason(row: _Row) -> str:
+    if row.origin == Booking.Origin.WALK_IN:
+        return "accueil sans réservation"
+    if row.origin == Booking.Origin.STAFF:
+        return "réservation ajoutée par le pôle administratif"
+    if row.absence_id:
+        return "absence non excusée"
+    return "réservation non facturée"
+
+
+def _removal_reason(row: _Row) -> str:
+    if row.status == Booking.Status.CANCELLED_BY_CLOSURE:
+        return f"fermeture ({row.cancel_reason})" if row.cancel_reason else "fermeture"
+    if row.status == Booking.Status.CANCELLED:
+        return "réservation annulée"
+    return "absence excusée"
+
+
+def _regularisation(child, slot, row: _Row, amount: int, reason: str, *, surcharge=False) -> DraftLine:
+    """A dated line for one booking: +1 × price to bill it, -1 × price to give it back."""
+    what = f"majoration ({slot.label})" if surcharge else slot.label
+    return DraftLine(
+        kind=Kind.REGULARISATION,
+        child=child,
+        slot=slot,
+        label=f"Régularisation du {row.date:%d/%m/%Y} — {child.first_name} — {what} : {reason}",
+        quantity=1 if amount >= 0 else -1,
+        unit_price_cents=abs(amount),
+        is_surcharge=surcharge,
+        service_date=row.date,
+        charges=[(row.pk, amount)],
+    )
+
+
+# Issuing ------------------------------------------------------------------------------------
+
+
+def lock_sequence(regie: Regie, kind: str, year: int) -> NumberSequence:
+    """The counter of `regie`, `kind` and `year`, created if missing and locked until the end of
+    the transaction (so that numbers are gapless: a rollback gives them back)."""
+    NumberSequence.objects.bulk_create(
+        [NumberSequence(regie=regie, kind=kind, year=year)], ignore_conflicts=True
+    )
+    return NumberSequence.objects.select_for_update().get(regie=regie, kind=kind, year=year)
+
+
+def format_number(regie: Regie, kind: str, year: int, rank: int) -> str:
+    """ALAI2026000123 for an invoice, AVALAI2026000004 for a credit note (≤ 30 characters)."""
+    prefix = regie.invoice_prefix if kind == NumberSequence.Kind.INVOICE else f"AV{regie.invoice_prefix}"
+    return f"{prefix}{year}{rank:06d}"
+
+
+def _payer(family: Family) -> tuple[str, str]:
+    guardians = list(family.guardians.all())
+    name = guardians[0].user.get_full_name() if guardians else ""
+    name = name or (guardians[0].user.email if guardians else family.name)
+    lines = [family.address, family.address_complement, f"{family.postal_code} {family.city}"]
+    return name, "\n".join(line for line in lines if line)
+
+
+def _quotient_label(family: Family, month: datetime.date) -> str:
+    qf = family.valid_quotient(month_end(month))
+    if qf is not None:
+        return f"Quotient familial {qf} € (valable jusqu'au {family.quotient_valid_until:%d/%m/%Y})"
+    return "Quotient familial non fourni ou expiré : tarif de la dernière tranche"
+
+
+def issue_drafts(drafts, *, regie, month, issue_date, sequence, run=None, replaces=None) -> list[Invoice]:
+    """Insert the invoices of `drafts` with their lines and charges, numbered from `sequence`
+    (locked by the caller, in the caller's transaction)."""
+    if not drafts:
+        return []
+    now = timezone.now()
+    invoices = []
+    for draft in drafts:
+        sequence.last_number += 1
+        payer_name, payer_address = _payer(draft.family)
+        invoices.append(
+            Invoice(
+                regie=regie,
+                family=draft.family,
+                number=format_number(regie, sequence.kind, sequence.year, sequence.last_number),
+                period_start=month,
+                period_end=month_end(month),
+                issue_date=issue_date,
+                due_date=issue_date + datetime.timedelta(days=regie.payment_delay_days),
+                total_cents=draft.total_cents,
+                payer_name=payer_name[:200],
+                payer_address=payer_address,
+                family_label=f"Foyer {draft.family.name}"[:200],
+                quotient_label=_quotient_label(draft.family, month),
+                run=run,
+                replaces=replaces,
+                created_at=now,
+            )
+        )
+    Invoice.objects.bulk_create(invoices)
+    Invoice.history.bulk_history_create(invoices, default_date=now, default_change_reason="Émission")
+    lines = []
+    for invoice, draft in zip(invoices, drafts, strict=True):
+        for position, line in enumerate(draft.lines, start=1):
+            lines.append(
+                InvoiceLine(
+                    invoice=invoice,
+                    position=position,
+                    kind=line.kind,
+                    child=line.child,
+                    slot=line.slot,
+                    label=line.label[:250],
+                    quantity=line.quantity,
+                    unit_price_cents=line.unit_price_cents,
+                    amount_cents=line.amount_cents,
+                    is_surcharge=line.is_surcharge,
+                    service_date=line.service_date,
+                )
+            )
+    InvoiceLine.objects.bulk_create(lines, batch_size=2000)
+    drafted = (line for draft in drafts for line in draft.lines)
+    charges = [
+        BookingCharge(booking_id=booking_id, line=line, amount_cents=amount)
+        for line, draft_line in zip(lines, drafted, strict=True)
+        for booking_id, amount in draft_line.charges
+    ]
+    for chunk in chunks(charges, CHARGE_CHUNK):
+        insert_rows(BookingCharge, chunk)
+    sequence.save(update_fields=["last_number"])
+    return invoices
+
+
+def _enqueue_notifications(invoice_ids):
+    from .tasks import notify_invoice_issued
+
+    for invoice_id in invoice_ids:
+        notify_invoice_issued.delay(invoice_id)
+
+
+def _issue_batch(biller: Biller, month: datetime.date, issue_date: datetime.date, family_ids, *,
+                 run: InvoicingRun | None = None, notify: bool) -> list[int]:
+    """Invoice one batch of families in one transaction; returns the new invoices' ids."""
+    regie = biller.regie
+    with transaction.atomic():
+        sequence = lock_sequence(regie, NumberSequence.Kind.INVOICE, issue_date.year)
+        done = set(
+            Invoice.objects.live()
+            .filter(regie=regie, period_start=month, family_id__in=family_ids)
+            .values_list("family_id", flat=True)
+        )
+        todo = [pk for pk in family_ids if pk not in done]
+        drafts = [d for d in biller.drafts(todo, month).values() if d.total_cents > 0]
+        drafts.sort(key=lambda d: d.family.pk)
+        invoices = issue_drafts(
+            drafts, regie=regie, month=month, issue_date=issue_date, sequence=sequence, run=run
+        )
+        if run is not None:
+            InvoicingRun.objects.filter(pk=run.pk).update(
+                invoices_issued=F("invoices_issued") + len(invoices),
+                skipped=F("skipped") + len(family_ids) - len(invoices),
+                amount_cents=F("amount_cents") + sum(invoice.total_cents for invoice in invoices),
+            )
+        ids = [invoice.pk for invoice in invoices]
+        if notify and ids:
+            transaction.on_commit(partial(_enqueue_notifications, ids))
+    return ids
+
+
+def _issue_batches(biller, month, issue_date, family_ids, *, run=None, notify, batch_size):
+    ids = []
+    for batch in chunks(family_ids, batch_size):
+        try:
+            ids += _issue_batch(biller, month, issue_date, batch, run=run, notify=notify)
+        except IntegrityError:
+            # A concurrent run inserted one of these families' invoices between our check and
+            # our insert (only possible where the counter lock does not hold, e.g. SQLite): the
+            # batch rolled back whole; doing it again skips them.
+            ids += _issue_batch(biller, month, issue_date, batch, run=run, notify=notify)
+    return ids
+
+
+def _check_month(month: datetime.date, today: datetime.date) -> datetime.date:
+    """The first day of `month`, if `month` is over on `today`; ValidationError otherwise."""
+    month = month_start(month)
+    if month >= month_start(today):
+        raise ValidationError(
+            f"Le mois de {month_name(month)} n'est pas terminé : ses factures ne peuvent pas "
+            "encore être émises."
+        )
+    return month
+
+
+def issue_invoices(*, regie: Regie, month: datetime.date, today: datetime.date, family_ids,
+                   notify: bool = True) -> list[Invoice]:
+    """Issue the invoices of `month` for the given families only, dated `today`, without
+    recording a run (the demo, an office correction). Families already invoiced are skipped."""
+    month = _check_month(month, today)
+    biller = Biller(regie)
+    biller.check_prices(month)
+    ids = _issue_batches(biller, month, today, sorted(family_ids), notify=notify, batch_size=BATCH_SIZE)
+    return list(Invoice.objects.filter(pk__in=ids).order_by("number"))
+
+
+def invoicing_run(*, regie: Regie, month: datetime.date, today: datetime.date, trigger: str = "",
+                  notify: bool = True, batch_size: int = BATCH_SIZE) -> InvoicingRun:
+    """Issue the invoices of `month` for `regie`, dated `today`. Safe to run again, or
+    concurrently: families already invoiced for the month are skipped, numbers stay gapless.
+    The run is recorded with its counts; a failure marks it failed and is raised again."""
+    month = _check_month(month, today)
+    run = InvoicingRun.objects.create(regie=regie, month=month, issue_date=today, trigger=trigger[:150])
+    try:
+        biller = Biller(regie)
+        biller.check_prices(month)
+        family_ids = biller.candidate_families(month)
+        InvoicingRun.objects.filter(pk=run.pk).update(families_seen=len(family_ids))
+        _issue_batches(biller, month, today, family_ids, run=run, notify=notify, batch_size=batch_size)
+    except Exception as exc:
+        error = " ".join(exc.messages) if isinstance(exc, ValidationError) else repr(exc)
+        InvoicingRun.objects.filter(pk=run.pk).update(
+            status=InvoicingRun.Status.FAILED, finished_at=timezone.now(), error=error[:2000]
+        )
+        if not isinstance(exc, ValidationError):
+            logger.exception("Invoicing run %s failed", run.pk)
+        raise
+    InvoicingRun.objects.filter(pk=run.pk).update(
+        status=InvoicingRun.Status.DONE, finished_at=timezone.now()
+    )
+    run.refresh_from_db()
+    return run
+
+
+def generate_invoices(*, month: datetime.date, today: datetime.date, regies=None, trigger: str = "",
+                      notify: bool = True) -> list[InvoicingRun]:
+    """Run the invoicing of `month` for each régie (all by default)."""
+    regies = list(regies) if regies is not None else list(Regie.objects.all())
+    return [
+        invoicing_run(regie=regie, month=month, today=today, trigger=trigger, notify=notify)
+        for regie in regies
+    ]
+
+
+def due_runs(today: datetime.date):
+    """(régie, month) pairs the night job must invoice on `today`: last month, for each régie
+    whose issue day has come and that has no completed run for that month yet."""
+    month = previous_month(today)
+    done = set(
+        InvoicingRun.objects.filter(month=month, status=InvoicingRun.Status.DONE).values_list(
+            "regie_id", flat=True
+        )
+    )
+    return [
+        (regie, month)
+        for regie in Regie.objects.all()
+        if today >= regie.issue_date_for(month) and regie.pk not in done
+    ]
+
+
+def invoice_due_months(*, today: datetime.date, notify: bool = True) -> list[InvoicingRun]:
+    """The night job: issue last month's invoices of every régie whose issue day has come."""
+    return [
+        invoicing_run(regie=regie, month=month, today=today, trigger="Tâche de nuit", notify=notify)
+        for regie, month in due_runs(today)
+    ]

@@ -1,0 +1,29 @@
+"""Every PDF of billing, rendered by WeasyPrint from a template and a small context."""
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+
+def render_pdf(template_name: str, context: dict) -> bytes:
+    """The PDF of `template_name` rendered with `context`."""
+    from weasyprint import HTML  # imported here: loading WeasyPrint takes a while
+
+    html = render_to_string(template_name, context)
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+
+
+def invoice_pdf(document) -> bytes:
+    """The invoice as the family receives it (a `selectors.InvoiceDocument`)."""
+    return render_pdf("billing/invoice_pdf.html", {"doc": document, "invoice": document.invoice, "regie": document.regie})
+
+
+def statement_pdf(statement) -> bytes:
+    return render_pdf("billing/statement_pdf.html", {"statement": statement, "regie": statement.regie})
+
+
+def tax_certificate_pdf(certificate) -> bytes:
+    return render_pdf("billing/tax_certificate_pdf.html", {"certificate": certificate, "regie": certificate.regie})
+
+
+def journal_pdf(journal) -> bytes:
+    return render_pdf("billing/journal_pdf.html", {"journal": journal, "regie": journal.regie})

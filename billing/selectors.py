@@ -1,0 +1,336 @@
+"""Read side of billing: balances, the account statement, the tax certificate, the journal of
+money collected. Each returns a small dataclass that pages and PDFs render alike."""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Sum
+
+from common.dates import long_date
+from common.money import format_cents
+from families.models import Child
+
+from .invoicing import Biller, add_months
+from .models import CreditNote, Invoice, Payment, PaymentAllocation, Regie
+
+# Balances ------------------------------------------------------------------------------------
+
+
+@dataclass
+class RegieBalance:
+    """One block of the "Paiements" page."""
+
+    regie: Regie
+    today: datetime.date
+    due_cents: int  # "Solde au <today>": what is left to pay on open invoices
+    pending_cents: int  # not yet invoiced, up to the end of the current month
+    open_invoices: int
+
+    @property
+    def real_cents(self) -> int:
+        """"Solde réel": the open invoices plus the current month."""
+        return self.due_cents + self.pending_cents
+
+
+def open_due_by_regie(family) -> dict[int, tuple[int, int]]:
+    """{régie id: (cents left to pay, number of open invoices)} for `family`."""
+    totals = defaultdict(lambda: [0, 0])
+    for invoice in Invoice.objects.for_family(family).open().with_paid().only(
+        "pk", "regie_id", "status", "total_cents"
+    ):
+        totals[invoice.regie_id][0] += invoice.due_cents()
+        totals[invoice.regie_id][1] += 1
+    return {pk: (due, count) for pk, (due, count) in totals.items()}
+
+
+def regie_balance(family, regie: Regie, today: datetime.date, *, due=None) -> RegieBalance:
+    due_cents, count = (due or open_due_by_regie(family)).get(regie.pk, (0, 0))
+    pending = Biller(regie).pending_total(family, today=today)
+    return RegieBalance(regie, today, due_cents, pending, count)
+
+
+def regie_balances(family, today: datetime.date) -> list[RegieBalance]:
+    due = open_due_by_regie(family)
+    return [regie_balance(family, regie, today, due=due) for regie in Regie.objects.all()]
+
+
+# Statement (relevé de compte) -----------------------------------------------------------------
+
+
+@dataclass
+class StatementRow:
+    date: datetime.date
+    label: str
+    debit_cents: int = 0
+    credit_cents: int = 0
+    balance_cents: int = 0
+    url: str = ""
+
+
+@dataclass
+class Statement:
+    regie: Regie
+    family: object
+    start: datetime.date
+    end: datetime.date
+    opening_cents: int
+    rows: list = field(default_factory=list)
+
+    @property
+    def closing_cents(self) -> int:
+        return self.rows[-1].balance_cents if self.rows else self.opening_cents
+
+    @property
+    def total_debit_cents(self) -> int:
+        return sum(row.debit_cents for row in self.rows)
+
+    @property
+    def total_credit_cents(self) -> int:
+        return sum(row.credit_cents for row in self.rows)
+
+
+def default_statement_period(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The last twelve months, to today."""
+    return add_months(today, -11), today
+
+
+def _movements(family, regie: Regie, *, until: datetime.date):
+    """(date, order, pk, row) of every invoice, credit note and payment up to `until`."""
+    invoices = Invoice.objects.for_family(family).filter(regie=regie, issue_date__lte=until)
+    for invoice in invoices.only("pk", "number", "issue_date", "period_start", "period_end", "total_cents"):
+        yield invoice.issue_date, 0, invoice.pk, StatementRow(
+            invoice.issue_date,
+            f"Facture {invoice.number} — {invoice.period_label.lower()}",
+            debit_cents=invoice.total_cents,
+            url=invoice.get_absolute_url(),
+        )
+    notes = CreditNote.objects.filter(
+        invoice__family=family, invoice__regie=regie, issue_date__lte=until
+    ).select_related("invoice")
+    for note in notes:
+        yield note.issue_date, 1, note.pk, StatementRow(
+            note.issue_date,
+            f"Avoir {note.number} annulant la facture {note.invoice.number}",
+            credit_cents=note.amount_cents,
+            url=note.invoice.get_absolute_url(),
+        )
+    payments = Payment.objects.for_family(family).filter(
+        invoice__regie=regie, paid_on__lte=until
+    ).select_related("invoice")
+    for payment in payments:
+        reference = f", {payment.reference}" if payment.reference else ""
+        yield payment.paid_on, 2, payment.pk, StatementRow(
+            payment.paid_on,
+            f"Paiement ({payment.get_means_display().lower()}{reference}) — facture {payment.invoice.number}",
+            credit_cents=payment.amount_cents,
+            url=payment.invoice.get_absolute_url(),
+        )
+
+
+def statement(family, regie: Regie, start: datetime.date, end: datetime.date) -> Statement:
+    """Invoices, credit notes and payments from `start` to `end` with a running balance (what
+    the family owes; negative: in its favour), starting from the balance before `start`."""
+    movements = sorted(_movements(family, regie, until=end), key=lambda m: m[:3])
+    opening = 0
+    result = Statement(regie, family, start, end, 0)
+    balance = 0
+    for day, _, _, row in movements:
+        balance += row.debit_cents - row.credit_cents
+        if day < start:
+            opening = balance
+            continue
+        row.balance_cents = balance
+        result.rows.append(row)
+    result.opening_cents = opening
+    return result
+
+
+# Tax certificate (attestation fiscale) ---------------------------------------------------------
+
+CERTIFICATE_AGE_LIMIT = 6
+
+
+@dataclass
+class CertificateInvoice:
+    number: str
+    period_label: str
+    amount_cents: int
+
+
+@dataclass
+class CertificateChild:
+    child: Child
+    age_on_january_first: int
+    amount_cents: int = 0
+    invoices: list = field(default_factory=list)
+
+    @property
+    def eligible(self) -> bool:
+        return self.age_on_january_first < CERTIFICATE_AGE_LIMIT
+
+
+@dataclass
+class Certificate:
+    regie: Regie
+    family: object
+    year: int
+    children: list
+    issued_on: datetime.date
+
+    @property
+    def january_first(self) -> datetime.date:
+        return datetime.date(self.year, 1, 1)
+
+    @property
+    def eligible(self) -> list:
+        return [c for c in self.children if c.eligible]
+
+    @property
+    def excluded(self) -> list:
+        return [c for c in self.children if not c.eligible]
+
+    @property
+    def total_cents(self) -> int:
+        return sum(c.amount_cents for c in self.eligible)
+
+    @property
+    def period_label(self) -> str:
+        return f"du 01/01/{self.year} au 31/12/{self.year}"
+
+    @property
+    def issued_label(self) -> str:
+        return long_date(self.issued_on)
+
+
+def tax_certificate(family, regie: Regie, year: int, *, today: datetime.date) -> Certificate:
+    """For each child of `family`, the childcare amounts paid to `regie` during `year` (by
+    payment date, from the payment allocations; surcharges excluded). Children aged 6 or more
+    on 1 January are listed apart, with nothing counted."""
+    january_first = datetime.date(year, 1, 1)
+    children = {
+        child.pk: CertificateChild(child, child.age_on(january_first))
+        for child in Child.objects.for_family(family).order_by("birth_date", "first_name", "pk")
+    }
+    parts = (
+        PaymentAllocation.objects.filter(
+            payment__invoice__family=family,
+            payment__invoice__regie=regie,
+            payment__paid_on__range=(january_first, datetime.date(year, 12, 31)),
+            line__is_surcharge=False,
+            line__child__isnull=False,
+        )
+        .values("line__child_id", "line__invoice__number", "line__invoice__period_start",
+                "line__invoice__period_end")
+        .annotate(total=Sum("amount_cents"))
+        .order_by("line__invoice__period_start", "line__invoice__number")
+    )
+    for part in parts:
+        entry = children.get(part["line__child_id"])
+        if entry is None or not entry.eligible or not part["total"]:
+            continue
+        entry.amount_cents += part["total"]
+        entry.invoices.append(
+            CertificateInvoice(
+                part["line__invoice__number"],
+                f"du {part['line__invoice__period_start']:%d/%m/%Y} au {part['line__invoice__period_end']:%d/%m/%Y}",
+                part["total"],
+            )
+        )
+    return Certificate(regie, family, year, list(children.values()), today)
+
+
+# Journal des encaissements ---------------------------------------------------------------------
+
+
+@dataclass
+class Journal:
+    regie: Regie
+    start: datetime.date
+    end: datetime.date
+    payments: list
+    totals_by_means: list  # [(label, cents, count)] for every means
+
+    @property
+    def total_cents(self) -> int:
+        return sum(cents for _, cents, _ in self.totals_by_means)
+
+    @property
+    def count(self) -> int:
+        return len(self.payments)
+
+
+def journal(regie: Regie, start: datetime.date, end: datetime.date) -> Journal:
+    """The money collected by `regie` from `start` to `end` (by payment date), with the totals
+    by means of payment."""
+    payments = list(
+        Payment.objects.filter(invoice__regie=regie, paid_on__range=(start, end))
+        .select_related("invoice__family", "recorded_by")
+        .order_by("paid_on", "pk")
+    )
+    totals = {means: [0, 0] for means in Payment.Means.values}
+    for payment in payments:
+        totals[payment.means][0] += payment.amount_cents
+        totals[payment.means][1] += 1
+    by_means = [(Payment.Means(m).label, cents, count) for m, (cents, count) in totals.items()]
+    return Journal(regie, start, end, payments, by_means)
+
+
+# Invoice document ------------------------------------------------------------------------------
+
+
+@dataclass
+class InvoiceDocument:
+    """What the invoice page and PDF show."""
+
+    invoice: Invoice
+    lines: list
+    regularisations: list
+    payments: list
+    paid_cents: int
+    due_cents: int
+    credit_note: CreditNote | None
+    replaced_by: Invoice | None
+
+    @property
+    def regie(self) -> Regie:
+        return self.invoice.regie
+
+
+def invoice_document(invoice: Invoice) -> InvoiceDocument:
+    lines = list(invoice.lines.select_related("child", "slot").order_by("position"))
+    payments = list(invoice.payments.order_by("paid_on", "pk"))
+    paid = sum(payment.amount_cents for payment in payments)
+    return InvoiceDocument(
+        invoice=invoice,
+        lines=[line for line in lines if not line.is_regularisation],
+        regularisations=[line for line in lines if line.is_regularisation],
+        payments=payments,
+        paid_cents=paid,
+        due_cents=0 if invoice.is_cancelled else max(invoice.total_cents - paid, 0),
+        credit_note=CreditNote.objects.filter(invoice=invoice).first(),
+        replaced_by=Invoice.objects.filter(replaces=invoice).first(),
+    )
+
+
+def csv_amount(cents: int) -> str:
+    """"1234,50": a spreadsheet reads it as a number (no thousands separator, no symbol)."""
+    return format_cents(cents, currency=False).replace(" ", "")
+
+
+def journal_csv_rows(data: Journal):
+    """The journal as CSV rows (header first); see views for the escaping of formulas."""
+    yield ["Date", "Facture", "Foyer", "Moyen de paiement", "Référence", "Montant (€)"]
+    for payment in data.payments:
+        yield [
+            payment.paid_on.strftime("%d/%m/%Y"),
+            payment.invoice.number,
+            payment.invoice.family_label,
+            payment.get_means_display(),
+            payment.reference,
+            csv_amount(payment.amount_cents),
+        ]
+    yield []
+    for label, cents, count in data.totals_by_means:
+        yield ["Total", "", "", label, f"{count} paiement(s)", csv_amount(cents)]
+    yield ["Total", "", "", "Tous moyens", f"{data.count} paiement(s)", csv_amount(data.total_cents)]

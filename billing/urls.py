@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+app_name = "billing"
+
+urlpatterns = [
+    path("", views.regie_list, name="regie_list"),
+    path("factures/<int:pk>/", views.invoice_detail, name="invoice_detail"),
+    path("factures/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
+    path("<slug:regie>/factures/", views.invoice_list, name="invoice_list"),
+    path("<slug:regie>/reservations/", views.regie_bookings, name="regie_bookings"),
+    path("<slug:regie>/releve/", views.statement, name="statement"),
+    path("<slug:regie>/releve/pdf/", views.statement_pdf, name="statement_pdf"),
+    path("<slug:regie>/attestation-fiscale/", views.tax_certificate_list, name="tax_certificate_list"),
+    path(
+        "<slug:regie>/attestation-fiscale/<int:year>/",
+        views.tax_certificate,
+        name="tax_certificate",
+    ),
+]

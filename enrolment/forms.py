@@ -1,0 +1,114 @@
+from django import forms
+
+from common.files import PrivateDocumentField
+from families.models import Child, School
+
+from . import services
+from .models import TeleserviceDocument
+
+
+class ChildChoiceForm(forms.Form):
+    """The child a request is filed for: one of the family's children, eligible, with no live
+    request of the same kind this year (another family's child id is a form error)."""
+
+    child = forms.ModelChoiceField(
+        label="Enfant concerné",
+        queryset=Child.objects.none(),
+        widget=forms.HiddenInput,
+        error_messages={
+            "invalid_choice": "Cet enfant ne fait pas partie de votre foyer : choisissez l'un de vos enfants.",
+            "required": "Choisissez l'enfant concerné par la demande.",
+        },
+    )
+
+    def __init__(self, *args, family, teleservice, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.family, self.teleservice = family, teleservice
+        self.existing_request = None
+        self.fields["child"].queryset = Child.objects.for_family(family)
+
+    def clean_child(self):
+        child = self.cleaned_data["child"]
+        self.existing_request = services.blocking_request(
+            teleservice=self.teleservice, family=self.family, child=child
+        )
+        if self.existing_request is not None:
+            raise forms.ValidationError(services.duplicate_message(self.existing_request))
+        refusal = services.age_refusal(teleservice=self.teleservice, child=child)
+        if refusal:
+            raise forms.ValidationError(refusal)
+        return child
+
+
+class ChildAnswersForm(forms.ModelForm):
+    """What a yearly request asks about the child; saved on the child, so prefilled next year."""
+
+    class Meta:
+        model = Child
+        fields = ["school", "school_class", "canteen", "has_pai", "health_notes", "image_rights"]
+        widgets = {"health_notes": forms.Textarea(attrs={"rows": 3})}
+        labels = {
+            "canteen": "Mon enfant déjeune à la cantine",
+            "has_pai": "Mon enfant a un projet d'accueil individualisé (PAI)",
+            "image_rights": "J'autorise la Ville à photographier ou filmer mon enfant lors des activités",
+        }
+
+    def __init__(self, *args, kind, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in list(self.fields):
+            if name not in kind.child_fields:
+                del self.fields[name]
+        if "school" in self.fields:
+            self.fields["school"].queryset = School.objects.filter(is_active=True)
+            self.fields["school"].empty_label = "— Pas encore scolarisé(e) —"
+        for name in kind.required_child_fields:
+            self.fields[name].required = True
+
+
+class DocumentsForm(forms.Form):
+    """One upload per document type the téléservice asks for; whether each is required is
+    checked when the request is submitted (a draft may lack some)."""
+
+    def __init__(self, *args, teleservice, request=None, condition_values=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        existing = {}
+        if request is not None and request.pk:
+            existing = {document.document_type_id: document for document in request.documents.all()}
+        self.rules = list(teleservice.document_rules.select_related("document_type"))
+        for rule in self.rules:
+            document_type = rule.document_type
+            requirement = {
+                TeleserviceDocument.Requirement.REQUIRED: "obligatoire",
+                TeleserviceDocument.Requirement.OPTIONAL: "facultatif",
+                TeleserviceDocument.Requirement.CONDITIONAL: "obligatoire selon votre réponse",
+            }[rule.requirement]
+            help_parts = [document_type.description] if document_type.description else []
+            current = existing.get(document_type.pk)
+            if current is not None and current.file:
+                help_parts.append(f"Déjà envoyé : {current.original_name}. Un nouveau fichier le remplace.")
+            field = PrivateDocumentField(label=f"{document_type.name} ({requirement})", required=False)
+            field.help_text = " ".join([*help_parts, field.help_text])
+            field.rule = rule
+            self.fields[services.document_field_name(document_type)] = field
+
+    def uploads(self) -> dict:
+        """{DocumentType: uploaded file} for the files chosen in this form."""
+        return {
+            field.rule.document_type: self.cleaned_data[name]
+            for name, field in self.fields.items()
+            if self.cleaned_data.get(name)
+        }
+
+
+class ReplaceDocumentForm(forms.Form):
+    file = PrivateDocumentField(label="Nouveau document")
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="Motif",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="Envoyé à la famille dans « Échanges » et par e-mail.",
+        error_messages={"required": "Indiquez le motif : il est envoyé à la famille."},
+    )

@@ -1,0 +1,86 @@
+"""Read-side helpers of the parent pages: what a family may file, and what a request shows."""
+
+import datetime
+from dataclasses import dataclass
+
+from families.models import Child
+
+from . import kinds, services
+from .models import EnrolmentRequest, Teleservice
+
+
+@dataclass
+class OfferRow:
+    """One line of the "Éducation - Enfance" page: a téléservice for one child (or the family)."""
+
+    teleservice: Teleservice
+    child: Child | None
+    existing: EnrolmentRequest | None
+    refusal: str = ""
+
+
+def teleservice_offers(*, family, today: datetime.date) -> list[dict]:
+    """The téléservices open on `today`, each with a row per child (or one for the family)."""
+    teleservices = list(Teleservice.objects.open_on(today).select_related("school_year", "service").order_by("label"))
+    children = list(Child.objects.for_family(family))
+    live = {
+        (request.child_id, request.kind, request.school_year_id): request
+        for request in EnrolmentRequest.objects.for_family(family)
+        .blocking()
+        .filter(school_year__in={teleservice.school_year_id for teleservice in teleservices})
+        .select_related("teleservice", "child", "school_year")
+    }
+    return [{"teleservice": teleservice, "rows": _rows(teleservice, children, live)} for teleservice in teleservices]
+
+
+def offer_rows(*, family, teleservice: Teleservice) -> list[OfferRow]:
+    """The rows of one téléservice: for each child (or the family), its live request or why not."""
+    live = {
+        (request.child_id, request.kind, request.school_year_id): request
+        for request in EnrolmentRequest.objects.for_family(family)
+        .blocking()
+        .filter(kind=teleservice.kind, school_year=teleservice.school_year)
+        .select_related("teleservice", "child", "school_year")
+    }
+    return _rows(teleservice, list(Child.objects.for_family(family)), live)
+
+
+def _rows(teleservice, children, live) -> list[OfferRow]:
+    rows = []
+    for child in children if teleservice.per_child else [None]:
+        existing = live.get((child.pk if child else None, teleservice.kind, teleservice.school_year_id))
+        refusal = "" if existing else services.age_refusal(teleservice=teleservice, child=child)
+        rows.append(OfferRow(teleservice, child, existing, refusal))
+    return rows
+
+
+def previous_answers(*, family, teleservice: Teleservice, child) -> dict:
+    """Last year's answers to the same kind of request, to prefill a new one (never the boxes
+    that must be ticked again, such as accepting the rules)."""
+    previous = (
+        EnrolmentRequest.objects.for_family(family)
+        .filter(kind=teleservice.kind, child=child)
+        .exclude(school_year=teleservice.school_year)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if previous is None:
+        return {}
+    skipped = {"child_file", *kinds.get_kind(teleservice.kind).questions_form.required_on_submit}
+    return {key: value for key, value in previous.answers.items() if key not in skipped}
+
+
+def request_detail_context(request: EnrolmentRequest) -> dict:
+    documents = list(request.documents.select_related("document_type").order_by("pk"))
+    present = {document.document_type_id for document in documents if document.file}
+    missing = [
+        rule.document_type for rule in services.required_rules(request) if rule.document_type_id not in present
+    ]
+    return {
+        "enrolment_request": request,
+        "answer_rows": kinds.answer_rows(request),
+        "child_file": request.answers.get("child_file", []),
+        "documents": documents,
+        "missing_documents": missing,
+        "events": list(request.events.order_by("at", "pk")),
+    }

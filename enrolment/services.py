@@ -1,0 +1,642 @@
+"""Workflows of requests: filing, submitting, reviewing documents, deciding, replacing, purging.
+
+Parent views and the admin call these same functions. Each is keyword-only and atomic, and raises
+ValidationError (in French) that the caller shows as a form error or a message.
+"""
+
+import calendar
+import contextlib
+import datetime
+import logging
+import secrets
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from common.emails import absolute_url
+from common.files import get_private_storage
+from exchanges.services import notify_family
+
+from . import kinds
+from .models import (
+    DocumentType,
+    Enrolment,
+    EnrolmentRequest,
+    RequestDocument,
+    RequestEvent,
+    Teleservice,
+    TeleserviceDocument,
+)
+
+logger = logging.getLogger(__name__)
+
+OFFICE_LABEL = "Pôle administratif"
+SYSTEM_LABEL = "Portail famille"
+REPLACE_SALT = "enrolment.document-replace"
+CAF_CERTIFICATE_SLUG = "attestation-caf"
+
+State = EnrolmentRequest.State
+DocState = RequestDocument.State
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _actor_label(user) -> str:
+    if user is None:
+        return SYSTEM_LABEL
+    if user.is_staff:
+        return OFFICE_LABEL
+    return user.get_full_name() or user.email
+
+
+def _log(request: EnrolmentRequest, user, message: str, *, at=None) -> RequestEvent:
+    return RequestEvent.objects.create(
+        request=request, actor=user, actor_label=_actor_label(user), message=message, at=at or timezone.now()
+    )
+
+
+def _delete_files_on_commit(names):
+    names = [name for name in names if name]
+    if names:
+        storage = get_private_storage()
+        transaction.on_commit(lambda: [storage.delete(name) for name in names])
+
+
+@contextlib.contextmanager
+def _new_files_removed_on_error():
+    """Files stored inside the block are deleted again if the block fails (the rows roll back)."""
+    stored = []
+    try:
+        yield stored
+    except BaseException:
+        storage = get_private_storage()
+        for name in stored:
+            storage.delete(name)
+        raise
+
+
+def _store_file(document: RequestDocument, uploaded, user, stored: list) -> None:
+    """Put `uploaded` (validated by common.files) in `document`, replacing any previous file."""
+    old_name = document.file.name if document.file else ""
+    uploaded.name = f"document.{uploaded.kind.extension}"  # stored under a random name anyway
+    document.file = uploaded
+    document.original_name = uploaded.display_name
+    document.content_type = uploaded.kind.content_type
+    document.size = uploaded.size
+    document.uploaded_at = timezone.now()
+    document.uploaded_by = user
+    document.save()
+    stored.append(document.file.name)
+    _delete_files_on_commit([old_name])
+
+
+def _lock(request: EnrolmentRequest) -> EnrolmentRequest:
+    # No select_related: PostgreSQL cannot lock the nullable side of an outer join (the child).
+    return EnrolmentRequest.objects.select_for_update().get(pk=request.pk)
+
+
+def _refresh_needs_review(request: EnrolmentRequest) -> None:
+    request.needs_review = request.state == State.SUBMITTED and request.documents.filter(
+        state=DocState.PENDING
+    ).exists()
+    request.updated_at = timezone.now()
+    request.save(update_fields=["needs_review", "updated_at"])
+
+
+def _months_before(moment: datetime.datetime, months: int) -> datetime.datetime:
+    month_index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(month_index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+def document_field_name(document_type: DocumentType) -> str:
+    """The name of a document's upload field in the request form (and in error dicts)."""
+    return f"document_{document_type.pk}"
+
+
+def condition_values(request: EnrolmentRequest) -> dict:
+    """What conditional document rules may depend on: the request's answers and the child's file."""
+    values = dict(request.answers or {})
+    if request.child_id:
+        values.setdefault("has_pai", request.child.has_pai)
+        values.setdefault("canteen", request.child.canteen)
+    return values
+
+
+def required_rules(request: EnrolmentRequest) -> list[TeleserviceDocument]:
+    values = condition_values(request)
+    return [rule for rule in request.teleservice.document_rules.select_related("document_type")
+            if rule.is_required(values)]
+
+
+def child_file_rows(child) -> list[list[str]]:
+    """A snapshot of what the request form asked about the child, as (question, answer) pairs."""
+    yes_no = {True: "Oui", False: "Non"}
+    contacts = [
+        f"{contact.full_name} ({contact.relationship}, {contact.phone})"
+        + (" — peut venir chercher l'enfant" if contact.can_pick_up else "")
+        + (" — à prévenir en cas d'urgence" if contact.is_emergency_contact else "")
+        for contact in child.contacts.all()
+    ]
+    return [
+        ["Enfant", f"{child.full_name}, né(e) le {child.birth_date:%d/%m/%Y}"],
+        ["École", str(child.school or "Non scolarisé(e)")],
+        ["Classe", child.school_class or "—"],
+        ["Déjeune à la cantine", yes_no[child.canteen]],
+        ["Projet d'accueil individualisé (PAI)", yes_no[child.has_pai]],
+        ["Informations de santé", "Renseignées" if child.health_notes.strip() else "Aucune"],
+        ["Droit à l'image", "Accordé" if child.image_rights else "Refusé"],
+        ["Personnes autorisées ou à prévenir", " ; ".join(contacts) or "Aucune"],
+    ]
+
+
+# --- eligibility ---------------------------------------------------------------------------
+
+
+def blocking_request(*, teleservice: Teleservice, family, child) -> EnrolmentRequest | None:
+    """The request that forbids a new one for this child, kind and year (all states but refusé)."""
+    return (
+        EnrolmentRequest.objects.for_family(family)
+        .blocking()
+        .filter(child=child, kind=teleservice.kind, school_year=teleservice.school_year)
+        .order_by("pk")
+        .first()
+    )
+
+
+def duplicate_message(existing: EnrolmentRequest) -> str:
+    who = f" pour {existing.child.first_name}" if existing.child_id else ""
+    return (
+        f"Une demande « {existing.teleservice.label} »{who} existe déjà pour {existing.school_year} "
+        f"(n° {existing.number}, {existing.get_state_display().lower()}) : "
+        "complétez-la ou suivez-la plutôt que d'en créer une nouvelle."
+    )
+
+
+def age_refusal(*, teleservice: Teleservice, child) -> str:
+    if teleservice.service is None or child is None:
+        return ""
+    return teleservice.service.age_refusal(child, teleservice.school_year)
+
+
+def check_can_file(*, teleservice: Teleservice, family, child, today: datetime.date) -> None:
+    """Raise ValidationError when `family` may not file a new request through `teleservice`."""
+    if not teleservice.is_open(today):
+        raise ValidationError(
+            f"Le téléservice « {teleservice.label} » n'est pas ouvert : il est ouvert du "
+            f"{teleservice.opens_on:%d/%m/%Y} au {teleservice.closes_on:%d/%m/%Y}."
+        )
+    if teleservice.per_child and child is None:
+        raise ValidationError("Choisissez l'enfant concerné par la demande.")
+    if child is not None and child.family_id != family.pk:
+        raise ValidationError("Cet enfant ne fait pas partie de votre foyer.")
+    existing = blocking_request(teleservice=teleservice, family=family, child=child)
+    if existing is not None:
+        raise ValidationError(duplicate_message(existing), code="duplicate")
+    refusal = age_refusal(teleservice=teleservice, child=child)
+    if refusal:
+        raise ValidationError(refusal, code="age")
+
+
+# --- filing and submitting (parents) -------------------------------------------------------
+
+
+@transaction.atomic
+def request_save(
+    *,
+    teleservice: Teleservice,
+    family,
+    user,
+    today: datetime.date,
+    answers: dict,
+    request: EnrolmentRequest | None = None,
+    child=None,
+    child_form=None,
+    contact_formset=None,
+    uploads: dict | None = None,
+    submit: bool = False,
+) -> EnrolmentRequest:
+    """Create or update a draft (its answers, the child's file and its documents); with `submit`,
+    also send it to the office. On any error nothing is saved, files included.
+
+    `uploads` maps a DocumentType to a file validated by common.files."""
+    with _new_files_removed_on_error() as stored:
+        if request is None:
+            check_can_file(teleservice=teleservice, family=family, child=child, today=today)
+            request = EnrolmentRequest(
+                family=family,
+                child=child,
+                teleservice=teleservice,
+                kind=teleservice.kind,
+                school_year=teleservice.school_year,
+                created_by=user,
+            )
+            created = True
+        else:
+            request = _lock(request)
+            if not request.is_editable:
+                raise ValidationError(
+                    "Cette demande a déjà été envoyée : elle ne peut plus être modifiée. Un justificatif "
+                    "refusé se remplace depuis la page de la demande."
+                )
+            created = False
+        if child_form is not None:
+            child_form.save()
+        if contact_formset is not None:
+            contact_formset.save()
+        if request.child_id:
+            request.child.refresh_from_db()
+            answers = {**answers, "child_file": child_file_rows(request.child)}
+        request.answers = answers
+        request.updated_at = timezone.now()
+        request._history_user = user
+        try:
+            with transaction.atomic():
+                request.save()
+        except IntegrityError as exc:  # a concurrent request for the same child won the race
+            raise ValidationError("Une demande existe déjà pour cet enfant cette année.") from exc
+        if created:
+            request.number = f"{today.year}-{request.pk:05d}"
+            request.save(update_fields=["number"])
+            _log(request, user, "Brouillon créé.")
+        allowed = {rule.document_type_id for rule in teleservice.document_rules.all()}
+        for document_type, uploaded in (uploads or {}).items():
+            if document_type.pk not in allowed:
+                raise ValidationError("Ce justificatif n'est pas demandé par ce téléservice.")
+            document = RequestDocument.objects.filter(request=request, document_type=document_type).first()
+            replaced = document is not None and bool(document.file)
+            document = document or RequestDocument(request=request, document_type=document_type)
+            document.state, document.reason, document.replace_nonce = DocState.PENDING, "", ""
+            _store_file(document, uploaded, user, stored)
+            verb = "remplacé" if replaced else "ajouté"
+            _log(request, user, f"Justificatif « {document_type.name} » {verb} ({document.original_name}).")
+        if submit:
+            request = request_submit(request=request, user=user, today=today)
+        elif not created:
+            _log(request, user, "Brouillon enregistré.")
+    return request
+
+
+@transaction.atomic
+def request_submit(*, request: EnrolmentRequest, user, today: datetime.date) -> EnrolmentRequest:
+    """Brouillon → en traitement, once the required answers and documents are there."""
+    request = _lock(request)
+    if not request.can_move_to(State.SUBMITTED):
+        request.move_to(State.SUBMITTED)  # raises with the reason
+    teleservice = request.teleservice
+    if not teleservice.is_open(today):
+        raise ValidationError(
+            f"Le téléservice « {teleservice.label} » est fermé depuis le {teleservice.closes_on:%d/%m/%Y} : "
+            "la demande ne peut plus être envoyée. Écrivez au pôle administratif depuis « Échanges »."
+        )
+    errors = {}
+    questions = kinds.get_kind(request.kind).questions_form
+    for name in questions.required_on_submit:
+        if not request.answers.get(name):
+            errors[name] = "Répondez à cette question pour valider la demande."
+    present = set(request.documents.exclude(file="").values_list("document_type_id", flat=True))
+    for rule in required_rules(request):
+        if rule.document_type_id not in present:
+            errors[document_field_name(rule.document_type)] = (
+                f"« {rule.document_type.name} » est obligatoire pour valider la demande."
+            )
+    if errors:
+        raise ValidationError(errors)
+    refusal = age_refusal(teleservice=teleservice, child=request.child)
+    if refusal:
+        raise ValidationError(refusal)
+    kinds.run_hooks(request.kind, "validate_submission", request)
+    request.move_to(State.SUBMITTED)
+    request.submitted_at = timezone.now()
+    request._history_user = user
+    request.save(update_fields=["state", "submitted_at"])
+    _refresh_needs_review(request)
+    _log(request, user, "Demande validée et envoyée au pôle administratif.")
+    return request
+
+
+# --- document review (office) --------------------------------------------------------------
+
+
+def _lock_document(document: RequestDocument) -> RequestDocument:
+    return RequestDocument.objects.select_for_update().get(pk=document.pk)
+
+
+def _check_under_review(request: EnrolmentRequest) -> None:
+    if request.state != State.SUBMITTED:
+        raise ValidationError(
+            f"La demande est « {request.get_state_display().lower()} » : ses justificatifs ne se vérifient "
+            "que pendant son traitement."
+        )
+
+
+@transaction.atomic
+def document_validate(*, document: RequestDocument, user) -> RequestDocument:
+    """The office accepts one document."""
+    document = _lock_document(document)
+    _check_under_review(document.request)
+    if not document.file:
+        raise ValidationError("Ce justificatif n'a pas de fichier : il ne peut pas être validé.")
+    document.move_to(DocState.VALIDATED)
+    document.reason, document.replace_nonce = "", ""
+    document.reviewed_at, document.reviewed_by = timezone.now(), user
+    document.save()
+    _refresh_needs_review(document.request)
+    _log(document.request, user, f"Justificatif « {document.document_type.name} » validé.")
+    return document
+
+
+@transaction.atomic
+def document_refuse(*, document: RequestDocument, user, reason: str) -> RequestDocument:
+    """The office refuses a document with a reason; the family is told and gets a link to replace it."""
+    return _send_back(document=document, user=user, reason=reason, state=DocState.REFUSED)
+
+
+@transaction.atomic
+def document_request_update(*, document: RequestDocument, user, reason: str) -> RequestDocument:
+    """The office asks for a newer version of a document (e.g. a CAF certificate over 3 months old)."""
+    return _send_back(document=document, user=user, reason=reason, state=DocState.TO_UPDATE)
+
+
+def _send_back(*, document, user, reason, state) -> RequestDocument:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Indiquez le motif : il est envoyé à la famille.")
+    document = _lock_document(document)
+    request = document.request
+    _check_under_review(request)
+    document.move_to(state)
+    document.reason = reason
+    document.reviewed_at, document.reviewed_by = timezone.now(), user
+    document.replace_nonce = secrets.token_hex(16)
+    document.save()
+    _refresh_needs_review(request)
+    name = document.document_type.name
+    if state == DocState.REFUSED:
+        _log(request, user, f"Justificatif « {name} » refusé : {reason}")
+        subject = f"Justificatif refusé : {request.teleservice.label} numéro {request.number}"
+        opening = f"Le justificatif « {name} » de votre demande n° {request.number} est refusé."
+    else:
+        _log(request, user, f"Mise à jour demandée pour le justificatif « {name} » : {reason}")
+        subject = f"Justificatif à mettre à jour : {request.teleservice.label} numéro {request.number}"
+        opening = f"Le justificatif « {name} » de votre demande n° {request.number} est à mettre à jour."
+    notify_family(
+        family=request.family,
+        subject=subject,
+        body=(
+            f"{opening}\n\nMotif : {reason}\n\n"
+            "Ne refaites pas de demande : envoyez le nouveau document depuis le lien reçu par e-mail ou "
+            f"depuis la page de votre demande : {absolute_url(request.get_absolute_url())}"
+        ),
+        related=request,
+    )
+    from .tasks import send_replace_link
+
+    document_id = document.pk
+    transaction.on_commit(lambda: send_replace_link.delay(document_id))
+    return document
+
+
+@transaction.atomic
+def document_attach_by_office(*, request: EnrolmentRequest, document_type: DocumentType, uploaded, user) -> RequestDocument:
+    """Staff attach (or replace) a document on the family's behalf, e.g. one sent by e-mail."""
+    request = _lock(request)
+    if request.state not in (State.DRAFT, State.SUBMITTED):
+        raise ValidationError("Cette demande est close : on ne peut plus y joindre de justificatif.")
+    if not request.teleservice.document_rules.filter(document_type=document_type).exists():
+        raise ValidationError("Ce justificatif n'est pas demandé par ce téléservice.")
+    with _new_files_removed_on_error() as stored:
+        document = RequestDocument.objects.filter(request=request, document_type=document_type).first()
+        replaced = document is not None and bool(document.file)
+        document = document or RequestDocument(request=request, document_type=document_type)
+        document.state, document.reason, document.replace_nonce = DocState.PENDING, "", ""
+        document.reviewed_at = document.reviewed_by = None
+        _store_file(document, uploaded, user, stored)
+        verb = "remplacé" if replaced else "joint"
+        _log(request, user, f"Justificatif « {document_type.name} » {verb} par le pôle administratif "
+                            f"pour le compte de la famille ({document.original_name}).")
+        _refresh_needs_review(request)
+    return document
+
+
+# --- replacement (parents) -----------------------------------------------------------------
+
+
+def replace_token(document: RequestDocument) -> str:
+    """The signed token of the e-mailed link that replaces exactly `document`, once."""
+    return signing.dumps({"d": document.pk, "n": document.replace_nonce}, salt=REPLACE_SALT)
+
+
+def replace_url(document: RequestDocument) -> str:
+    return absolute_url(reverse("enrolment:document_replace_link", args=[replace_token(document)]))
+
+
+def document_for_token(*, token: str, family) -> tuple[RequestDocument, str]:
+    """The family's document a replace link points to, and the link's nonce.
+
+    Raises RequestDocument.DoesNotExist when the link is not one of this family's (the view
+    answers 404), ValidationError when it has expired or already served."""
+    max_age = datetime.timedelta(days=settings.ENROLMENT_REPLACE_LINK_DAYS)
+    try:
+        payload = signing.loads(token, salt=REPLACE_SALT, max_age=max_age)
+    except signing.SignatureExpired as exc:
+        # Still only the family's own document: another family's expired link stays a 404.
+        payload = signing.loads(token, salt=REPLACE_SALT)
+        RequestDocument.objects.for_family(family).get(pk=payload["d"])
+        raise ValidationError(
+            "Ce lien a expiré. Vous pouvez toujours envoyer le document depuis la page de votre demande."
+        ) from exc
+    except signing.BadSignature as exc:
+        raise RequestDocument.DoesNotExist from exc
+    document = RequestDocument.objects.for_family(family).select_related(
+        "request__teleservice", "document_type").get(pk=payload["d"])
+    nonce = payload.get("n") or ""
+    if not nonce or nonce != document.replace_nonce or not document.needs_replacement:
+        raise ValidationError(
+            "Ce lien a déjà servi : un lien de remplacement ne s'utilise qu'une fois. Retrouvez l'état de "
+            "vos justificatifs sur la page de votre demande."
+        )
+    return document, nonce
+
+
+@transaction.atomic
+def document_replace(*, document: RequestDocument, uploaded, user, nonce: str | None = None) -> RequestDocument:
+    """A family sends a new file for a refused or to-update document: it goes back to pending and
+    the request is flagged for review. With `nonce` (the e-mailed link), the link must be unused."""
+    document = _lock_document(document)
+    request = document.request
+    if nonce is not None and (not document.replace_nonce or nonce != document.replace_nonce):
+        raise ValidationError("Ce lien a déjà servi : un lien de remplacement ne s'utilise qu'une fois.")
+    if request.state != State.SUBMITTED or not document.needs_replacement:
+        raise ValidationError("Ce justificatif n'attend pas de nouveau fichier.")
+    with _new_files_removed_on_error() as stored:
+        previous = document.get_state_display().lower()
+        document.move_to(DocState.PENDING)
+        document.reason, document.replace_nonce = "", ""
+        document.reviewed_at = document.reviewed_by = None
+        _store_file(document, uploaded, user, stored)
+        _refresh_needs_review(request)
+        _log(request, user, f"Nouveau fichier envoyé pour le justificatif « {document.document_type.name} » "
+                            f"({previous}) : {document.original_name}.")
+    return document
+
+
+# --- decisions (office) --------------------------------------------------------------------
+
+
+def acceptance_problems(request: EnrolmentRequest) -> list[str]:
+    """Why the request cannot be accepted yet (empty when it can)."""
+    problems = []
+    documents = {document.document_type_id: document for document in request.documents.all()}
+    for rule in required_rules(request):
+        document = documents.get(rule.document_type_id)
+        if document is None or not document.file:
+            problems.append(f"« {rule.document_type.name} » manque.")
+        elif document.state != DocState.VALIDATED:
+            problems.append(f"« {rule.document_type.name} » est {document.get_state_display().lower()}.")
+    for document in documents.values():
+        if document.state == DocState.PENDING and document.file and not any(
+            rule.document_type_id == document.document_type_id for rule in required_rules(request)
+        ):
+            problems.append(f"« {document.document_type.name} » attend sa vérification.")
+    return problems
+
+
+@transaction.atomic
+def request_accept(*, request: EnrolmentRequest, user, today: datetime.date) -> Enrolment | None:
+    """En traitement → clos: the child's enrolment becomes effective from `today`."""
+    request = _lock(request)
+    if not request.can_move_to(State.CLOSED):
+        request.move_to(State.CLOSED)  # raises with the reason
+    problems = acceptance_problems(request)
+    if problems:
+        raise ValidationError(
+            "La demande ne peut être acceptée que lorsque tous les justificatifs obligatoires sont validés : "
+            + " ".join(problems)
+        )
+    kinds.run_hooks(request.kind, "validate_submission", request)
+    enrolment = None
+    service = request.teleservice.service
+    if service is not None and request.child_id:
+        enrolment, _ = Enrolment.objects.get_or_create(
+            child=request.child,
+            service=service,
+            school_year=request.school_year,
+            defaults={"effective_on": today, "request": request},
+        )
+    kinds.run_hooks(request.kind, "on_accept", request, user=user, today=today)
+    request.move_to(State.CLOSED)
+    request.decided_at, request.decided_by = timezone.now(), user
+    request._history_user = user
+    request.needs_review = False
+    request.save(update_fields=["state", "decided_at", "decided_by", "needs_review"])
+    request.documents.exclude(replace_nonce="").update(replace_nonce="")
+    if enrolment is not None:
+        _log(request, user, f"Demande acceptée : {request.child.first_name} est inscrit(e) à « {service.label} » "
+                            f"pour {request.school_year}, à partir du {enrolment.effective_on:%d/%m/%Y}.")
+        body = (
+            f"Votre demande n° {request.number} est acceptée : {request.child.first_name} est inscrit(e) à "
+            f"« {service.label} » pour l'année {request.school_year}, à partir du "
+            f"{enrolment.effective_on:%d/%m/%Y}."
+        )
+    else:
+        _log(request, user, "Demande acceptée.")
+        body = f"Votre demande n° {request.number} est acceptée."
+    notify_family(
+        family=request.family,
+        subject=f"Acceptation de votre demande : {request.teleservice.label} numéro {request.number}",
+        body=body,
+        related=request,
+    )
+    return enrolment
+
+
+@transaction.atomic
+def request_refuse(*, request: EnrolmentRequest, user, reason: str) -> EnrolmentRequest:
+    """En traitement → refusé, with a reason sent to the family."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Indiquez le motif du refus : il est envoyé à la famille.")
+    request = _lock(request)
+    request.move_to(State.REFUSED)
+    request.refusal_reason = reason
+    request._history_user = user
+    request.decided_at, request.decided_by = timezone.now(), user
+    request.needs_review = False
+    request.save(update_fields=["state", "refusal_reason", "decided_at", "decided_by", "needs_review"])
+    request.documents.exclude(replace_nonce="").update(replace_nonce="")
+    _log(request, user, f"Demande refusée : {reason}")
+    notify_family(
+        family=request.family,
+        subject=f"Refus de votre demande : {request.teleservice.label} numéro {request.number}",
+        body=f"Votre demande n° {request.number} est refusée.\n\nMotif : {reason}",
+        related=request,
+    )
+    return request
+
+
+def qf_update_prompt(request: EnrolmentRequest) -> str:
+    """For an accepted périscolaire request with a validated CAF certificate: what the assistant
+    should do next (update the family's QF); empty otherwise."""
+    if request.kind != Teleservice.Kind.PERISCOLAIRE or request.state != State.CLOSED:
+        return ""
+    has_caf = request.documents.filter(
+        document_type__slug=CAF_CERTIFICATE_SLUG, state=DocState.VALIDATED
+    ).exists()
+    if not has_caf:
+        return ""
+    return (
+        "L'attestation CAF de cette demande est validée : mettez à jour le quotient familial du foyer "
+        f"{request.family.name} et sa date de validité."
+    )
+
+
+# --- retention (night job) -----------------------------------------------------------------
+
+
+def purge_enrolment_data(*, now: datetime.datetime) -> dict[str, int]:
+    """Delete drafts untouched for ENROLMENT_DRAFT_RETENTION_MONTHS, and the documents (files too)
+    of requests closed or refused more than ENROLMENT_DOCUMENT_RETENTION_MONTHS ago."""
+    draft_cutoff = _months_before(now, settings.ENROLMENT_DRAFT_RETENTION_MONTHS)
+    document_cutoff = _months_before(now, settings.ENROLMENT_DOCUMENT_RETENTION_MONTHS)
+    drafts = documents = 0
+    draft_ids = list(
+        EnrolmentRequest.objects.filter(state=State.DRAFT, updated_at__lt=draft_cutoff).values_list("pk", flat=True)
+    )
+    for pk in draft_ids:
+        with transaction.atomic():
+            request = EnrolmentRequest.objects.select_for_update().filter(
+                pk=pk, state=State.DRAFT, updated_at__lt=draft_cutoff).first()
+            if request is None:  # submitted or edited meanwhile
+                continue
+            names = list(request.documents.exclude(file="").values_list("file", flat=True))
+            logger.info("Purge: brouillon %s (foyer %s) supprimé, %d fichier(s)", request.number,
+                        request.family_id, len(names))
+            request.delete()
+            _delete_files_on_commit(names)
+            drafts += 1
+    request_ids = list(
+        EnrolmentRequest.objects.filter(
+            state__in=[State.CLOSED, State.REFUSED], decided_at__lt=document_cutoff, documents__isnull=False
+        ).distinct().values_list("pk", flat=True)
+    )
+    for pk in request_ids:
+        with transaction.atomic():
+            request = EnrolmentRequest.objects.select_for_update().get(pk=pk)
+            rows = list(request.documents.all())
+            if not rows:
+                continue
+            _delete_files_on_commit([row.file.name for row in rows if row.file])
+            RequestDocument.objects.filter(pk__in=[row.pk for row in rows]).delete()
+            _log(request, None, f"{len(rows)} justificatif(s) supprimé(s) : la durée de conservation est écoulée.",
+                 at=now)
+            logger.info("Purge: %d justificatif(s) de la demande %s supprimé(s)", len(rows), request.number)
+            documents += len(rows)
+    logger.info("Purge des demandes: %d brouillon(s), %d justificatif(s) supprimés", drafts, documents)
+    return {"drafts": drafts, "documents": documents}

@@ -1,0 +1,94 @@
+"""Workflows of the exchanges: starting threads, posting messages, reading, notifying families."""
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from .models import Attachment, Message, Thread
+
+
+def _teleservice_label(related) -> str:
+    """The label shown in the "Téléservice" column: what the related object calls itself."""
+    if related is None:
+        return ""
+    label = getattr(related, "teleservice_label", None)
+    return str(label() if callable(label) else label or "")
+
+
+def _enqueue_email(message: Message):
+    from .tasks import send_message_email
+
+    transaction.on_commit(lambda: send_message_email.delay(message.pk))
+
+
+@transaction.atomic
+def message_post(*, thread: Thread, side: str, body: str, author=None, attachments=()) -> Message:
+    """Add a message to `thread` and mark it unread on the other side; e-mails go out on commit."""
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError("Le message ne peut pas être vide.")
+    thread = Thread.objects.select_for_update().get(pk=thread.pk)
+    message = Message.objects.create(thread=thread, side=side, author=author, body=body)
+    for uploaded in attachments:
+        uploaded.name = f"document.{uploaded.kind.extension}"  # stored under a random name anyway
+        Attachment.objects.create(
+            message=message,
+            file=uploaded,
+            original_name=uploaded.display_name,
+            content_type=uploaded.kind.content_type,
+            size=uploaded.size,
+        )
+    thread.last_message_at = message.created_at
+    if side == Message.Side.OFFICE:
+        thread.family_unread, thread.office_unread = True, False
+    else:
+        thread.family_unread, thread.office_unread = False, True
+    thread.save(update_fields=["last_message_at", "family_unread", "office_unread"])
+    _enqueue_email(message)
+    return message
+
+
+@transaction.atomic
+def thread_start(*, family, subject: str, body: str, side: str, author=None, attachments=(), related=None) -> Thread:
+    """Open a thread with `family` and post its first message."""
+    subject = (subject or "").strip()
+    if not subject:
+        raise ValidationError("Indiquez l'objet du message.")
+    thread = Thread.objects.create(
+        family=family,
+        subject=subject[:200],
+        related_type=ContentType.objects.get_for_model(related) if related is not None else None,
+        related_id=related.pk if related is not None else None,
+        teleservice=_teleservice_label(related)[:200],
+    )
+    message_post(thread=thread, side=side, body=body, author=author, attachments=attachments)
+    thread.refresh_from_db()
+    return thread
+
+
+@transaction.atomic
+def notify_family(*, family, subject: str, body: str, related=None) -> Message:
+    """Post an office message to `family` — in the thread of `related` if there is one, else in a
+    new thread — and e-mail the guardians once the transaction commits."""
+    thread = None
+    if related is not None:
+        thread = (
+            Thread.objects.for_family(family)
+            .filter(related_type=ContentType.objects.get_for_model(related), related_id=related.pk)
+            .order_by("pk")
+            .first()
+        )
+    if thread is None:
+        thread = thread_start(family=family, subject=subject, body=body, side=Message.Side.OFFICE, related=related)
+        return thread.messages.get()
+    return message_post(thread=thread, side=Message.Side.OFFICE, body=body)
+
+
+def thread_mark_read(*, thread: Thread, side: str) -> None:
+    """Mark `thread` read for one side (any guardian's reading counts for the whole family)."""
+    field = "family_unread" if side == Message.Side.FAMILY else "office_unread"
+    if getattr(thread, field):
+        Thread.objects.filter(pk=thread.pk).update(**{field: False})
+        setattr(thread, field, False)
+
+

@@ -1,0 +1,523 @@
+"""The staff's side of the reservations: calendar, closures, créneaux and capacities, bookings
+(with booking and cancelling past the deadline, and occupancy per day), absences. Every change
+goes through the same services as the parents' pages."""
+
+import datetime
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from common.files import serve_private_file
+from families.models import School
+
+from . import services
+from .calendar import days_between, ensure_calendar_around
+from .capacity import Capacities, taken_places
+from .models import (
+    Absence,
+    Activity,
+    Booking,
+    CapacityOverride,
+    Closure,
+    Holiday,
+    Slot,
+    SlotCapacity,
+)
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "start_date", "end_date"]
+    list_filter = ["kind"]
+    date_hierarchy = "start_date"
+    search_fields = ["name"]
+    actions = ["load_calendar"]
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "kind":
+            kwargs["choices"] = [(Holiday.Kind.SCHOOL, Holiday.Kind.SCHOOL.label)]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        # Public holidays are the law and count the booking deadline: they are not edited.
+        if obj is not None and obj.kind == Holiday.Kind.PUBLIC:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.kind == Holiday.Kind.PUBLIC:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.action(
+        description="Charger les vacances et jours fériés des années autour d'aujourd'hui"
+    )
+    def load_calendar(self, request, queryset):
+        created = ensure_calendar_around(timezone.localdate())
+        self.message_user(
+            request, f"{created} période(s) ajoutée(s) ; les années déjà chargées sont inchangées."
+        )
+
+
+class ClosureForm(forms.ModelForm):
+    class Meta:
+        model = Closure
+        fields = ["start_date", "end_date", "school", "activity", "reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("start_date")
+            and cleaned.get("end_date")
+            and cleaned["end_date"] < cleaned["start_date"]
+        ):
+            self.add_error("end_date", "La fin de la fermeture doit suivre son début.")
+        return cleaned
+
+
+@admin.register(Closure)
+class ClosureAdmin(admin.ModelAdmin):
+    form = ClosureForm
+    list_display = [
+        "reason",
+        "start_date",
+        "end_date",
+        "scope",
+        "cancelled_bookings",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["school", "activity"]
+    date_hierarchy = "start_date"
+    search_fields = ["reason"]
+    readonly_fields = ["created_by", "created_at"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("start_date", "end_date"),
+                    ("school", "activity"),
+                    "reason",
+                    ("created_by", "created_at"),
+                ],
+                "description": "Enregistrer une fermeture annule les réservations des jours concernés, avec "
+                "son motif, et prévient chaque famille par un message dans « Échanges ». Ces "
+                "réservations ne sont pas facturées. Supprimer une fermeture ne rétablit pas les "
+                "réservations annulées.",
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("school", "activity", "created_by")
+            .annotate(n_cancelled=Count("bookings"))
+        )
+
+    @admin.display(description="portée")
+    def scope(self, obj):
+        return obj.scope_label
+
+    @admin.display(description="réservations annulées", ordering="n_cancelled")
+    def cancelled_bookings(self, obj):
+        return obj.n_cancelled
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        cancelled = services.closure_apply(closure=obj, by=request.user)
+        if cancelled:
+            self.message_user(
+                request,
+                f"{cancelled} réservation(s) annulée(s) ; chaque famille concernée a reçu un message.",
+                messages.WARNING,
+            )
+
+
+class SlotCapacityInline(admin.TabularInline):
+    model = SlotCapacity
+    extra = 0
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ["name", "service", "position"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Slot)
+class SlotAdmin(admin.ModelAdmin):
+    list_display = ["label", "activity", "hours", "weekday_names", "default_capacity", "is_active"]
+    list_filter = ["activity", "is_active"]
+    inlines = [SlotCapacityInline]
+
+    @admin.display(description="horaires")
+    def hours(self, obj):
+        return obj.hours
+
+    @admin.display(description="jours")
+    def weekday_names(self, obj):
+        return obj.weekday_names
+
+
+@admin.register(CapacityOverride)
+class CapacityOverrideAdmin(admin.ModelAdmin):
+    list_display = ["date", "slot", "school", "places", "reason"]
+    list_filter = ["slot", "school"]
+    date_hierarchy = "date"
+
+
+class StaffBookingForm(forms.ModelForm):
+    """Booking for a family from the admin: the deadline does not apply (it is recorded), the
+    capacity does unless "exceed" is ticked by someone allowed to."""
+
+    exceed_capacity = forms.BooleanField(
+        label="Dépasser la capacité si le créneau est complet",
+        required=False,
+        help_text="Enregistré sur la réservation. Réservé aux personnes habilitées.",
+    )
+
+    class Meta:
+        model = Booking
+        fields = ["child", "slot", "date"]
+
+    user = None  # set by BookingAdmin.get_form
+
+    def clean(self):
+        cleaned = super().clean()
+        child, slot, day = cleaned.get("child"), cleaned.get("slot"), cleaned.get("date")
+        if child and slot and day:
+            try:
+                services.staff_book_check(
+                    child=child,
+                    slot=slot,
+                    day=day,
+                    by=self.user,
+                    today=timezone.localdate(),
+                    exceed_capacity=cleaned.get("exceed_capacity", False),
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                raise ValidationError(getattr(exc, "messages", None) or str(exc)) from exc
+        return cleaned
+
+
+@admin.register(Booking)
+class BookingAdmin(admin.ModelAdmin):
+    list_display = [
+        "number_display",
+        "date",
+        "child",
+        "slot",
+        "school",
+        "status",
+        "presence",
+        "origin",
+        "past_deadline",
+        "over_capacity",
+    ]
+    list_filter = [
+        ("date", admin.DateFieldListFilter),
+        "slot",
+        "school",
+        "status",
+        "presence",
+        "origin",
+        "past_deadline",
+        "over_capacity",
+    ]
+    search_fields = ["=id", "child__last_name", "child__first_name", "child__family__name"]
+    date_hierarchy = "date"
+    list_select_related = ["child", "slot", "school"]
+    autocomplete_fields = ["child"]
+    actions = ["cancel_bookings", "mark_excused"]
+    readonly_fields = [
+        "child",
+        "slot",
+        "date",
+        "school",
+        "status",
+        "presence",
+        "origin",
+        "past_deadline",
+        "over_capacity",
+        "created_at",
+        "created_by",
+        "cancelled_at",
+        "cancelled_by",
+        "cancel_reason",
+        "closure",
+        "absence",
+        "presence_marked_at",
+        "presence_marked_by",
+    ]
+    change_list_template = "admin/reservations/booking/change_list.html"
+
+    @admin.display(description="numéro", ordering="pk")
+    def number_display(self, obj):
+        return obj.number
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = type(
+                "StaffBookingFormForUser", (StaffBookingForm,), {"user": request.user}
+            )
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["child", "slot", "date", "exceed_capacity"]
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # nothing is edited in place: status and presence change through the actions
+        today = timezone.localdate()
+        try:
+            booking = services.staff_book(
+                child=form.cleaned_data["child"],
+                slot=form.cleaned_data["slot"],
+                day=form.cleaned_data["date"],
+                by=request.user,
+                today=today,
+                exceed_capacity=form.cleaned_data.get("exceed_capacity", False),
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            # Checked by the form a moment ago; only a concurrent booking gets here. The admin
+            # has no way back to the form from save_model: add_view turns this into a message.
+            raise _AdminRefusal(" ".join(getattr(exc, "messages", [str(exc)]))) from exc
+        obj.pk = booking.pk
+        obj.school_id = booking.school_id
+
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except _AdminRefusal as exc:
+            self.message_user(request, f"Réservation refusée : {exc}", messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:reservations_booking_add"))
+
+    @admin.action(
+        description="Annuler les réservations sélectionnées (même après le délai)",
+        permissions=["change"],
+    )
+    def cancel_bookings(self, request, queryset):
+        if not request.user.has_perm("reservations.book_past_deadline"):
+            raise PermissionDenied
+        today, done, refused = timezone.localdate(), 0, 0
+        for booking in queryset.filter(status=Booking.Status.VALIDATED):
+            try:
+                services.booking_cancel(booking=booking, by=request.user, today=today, staff=True)
+                done += 1
+            except ValidationError:
+                refused += 1
+        self.message_user(
+            request,
+            f"{done} réservation(s) annulée(s)."
+            + (f" {refused} déjà annulée(s)." if refused else ""),
+        )
+
+    @admin.action(description="Marquer « absent excusé » (non facturé)", permissions=["change"])
+    def mark_excused(self, request, queryset):
+        count = (
+            queryset.filter(status=Booking.Status.VALIDATED)
+            .exclude(presence=Booking.Presence.PRESENT)
+            .update(
+                presence=Booking.Presence.EXCUSED,
+                presence_marked_at=timezone.now(),
+                presence_marked_by=request.user,
+            )
+        )
+        self.message_user(request, f"{count} réservation(s) marquée(s) « absent excusé ».")
+
+    def get_urls(self):
+        return [
+            path(
+                "occupation/",
+                self.admin_site.admin_view(self.occupancy_view),
+                name="reservations_occupancy",
+            ),
+            *super().get_urls(),
+        ]
+
+    def occupancy_view(self, request):
+        """Places taken and left per day, créneau and school, over two weeks."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            start = datetime.date.fromisoformat(request.GET.get("du", ""))
+        except ValueError:
+            start = timezone.localdate()
+        end = start + datetime.timedelta(days=13)
+        schools = list(School.objects.filter(is_active=True))
+        school_id = request.GET.get("ecole")
+        if school_id and school_id.isdigit():
+            schools = [s for s in schools if s.pk == int(school_id)] or schools
+        slots = list(Slot.objects.active().select_related("activity"))
+        school_ids = [s.pk for s in schools]
+        capacities = Capacities(slots, school_ids, start, end)
+        taken = taken_places([s.pk for s in slots], school_ids, start, end)
+        rows = []
+        for day in days_between(start, end):
+            for slot in slots:
+                if not slot.runs_on_weekday(day):
+                    continue
+                for school in schools:
+                    booked = taken[(slot.pk, school.pk, day)]
+                    places = capacities.places(slot.pk, school.pk, day)
+                    rows.append(
+                        {
+                            "day": day,
+                            "slot": slot,
+                            "school": school,
+                            "booked": booked,
+                            "places": places,
+                            "left": places - booked,
+                            "url": reverse("admin:reservations_booking_changelist")
+                            + f"?date={day.isoformat()}&slot__id__exact={slot.pk}&school__id__exact={school.pk}",
+                        }
+                    )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Occupation des créneaux",
+            "opts": self.model._meta,
+            "rows": rows,
+            "start": start,
+            "end": end,
+            "previous": start - datetime.timedelta(days=14),
+            "next": end + datetime.timedelta(days=1),
+            "schools": School.objects.filter(is_active=True),
+            "school_id": school_id or "",
+        }
+        return TemplateResponse(request, "admin/reservations/occupancy.html", context)
+
+
+class _AdminRefusal(Exception):
+    pass
+
+
+class AbsenceBookingInline(admin.TabularInline):
+    model = Booking
+    fk_name = "absence"
+    fields = ["date", "slot", "status", "presence"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "créneaux concernés"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Absence)
+class AbsenceAdmin(admin.ModelAdmin):
+    list_display = [
+        "child",
+        "start_date",
+        "end_date",
+        "status",
+        "has_certificate",
+        "declared_at",
+        "decided_by",
+    ]
+    list_filter = ["status", ("start_date", admin.DateFieldListFilter)]
+    search_fields = ["child__last_name", "child__first_name", "child__family__name"]
+    list_select_related = ["child", "decided_by"]
+    readonly_fields = [
+        "child",
+        "start_date",
+        "end_date",
+        "reason",
+        "certificate_link",
+        "status",
+        "declared_by",
+        "declared_at",
+        "decided_by",
+        "decided_at",
+    ]
+    fields = [
+        "child",
+        ("start_date", "end_date"),
+        "reason",
+        "certificate_link",
+        "status",
+        "office_note",
+        ("declared_by", "declared_at"),
+        ("decided_by", "decided_at"),
+    ]
+    inlines = [AbsenceBookingInline]
+    actions = ["excuse", "refuse"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="certificat", boolean=True)
+    def has_certificate(self, obj):
+        return bool(obj.certificate)
+
+    @admin.display(description="certificat médical")
+    def certificate_link(self, obj):
+        if not obj.certificate:
+            return "Aucun"
+        url = reverse("admin:reservations_absence_certificate", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.certificate_name or "certificat")
+
+    def _decide(self, request, queryset, excused):
+        done = 0
+        for absence in queryset:
+            try:
+                services.absence_decide(absence=absence, excused=excused, by=request.user)
+                done += 1
+            except ValidationError as exc:
+                self.message_user(
+                    request, f"{absence} : {' '.join(exc.messages)}", messages.WARNING
+                )
+        verdict = "excusée(s)" if excused else "non excusée(s)"
+        self.message_user(request, f"{done} absence(s) {verdict} ; les familles sont prévenues.")
+
+    @admin.action(
+        description="Excuser (non facturé) et prévenir la famille", permissions=["change"]
+    )
+    def excuse(self, request, queryset):
+        self._decide(request, queryset, True)
+
+    @admin.action(
+        description="Ne pas excuser (facturé) et prévenir la famille", permissions=["change"]
+    )
+    def refuse(self, request, queryset):
+        self._decide(request, queryset, False)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/certificat/",
+                self.admin_site.admin_view(self.certificate_view),
+                name="reservations_absence_certificate",
+            ),
+            *super().get_urls(),
+        ]
+
+    def certificate_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        absence = get_object_or_404(Absence, pk=pk)
+        if not absence.certificate:
+            raise Http404
+        return serve_private_file(
+            absence.certificate,
+            download_name=absence.certificate_name or "certificat",
+            content_type=absence.certificate_type or "application/octet-stream",
+        )

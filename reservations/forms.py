@@ -1,0 +1,276 @@
+import datetime
+
+from django import forms
+
+from common.files import PrivateDocumentField
+from families.models import Child, School
+
+from .bulk import CREATE, DELETE, MAX_DAYS, BulkRequest
+from .models import Booking, Slot
+
+WEEKDAY_CHOICES = [
+    ("1", "Lundi"),
+    ("2", "Mardi"),
+    ("3", "Mercredi"),
+    ("4", "Jeudi"),
+    ("5", "Vendredi"),
+]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _ids(values):
+    result = set()
+    for value in values:
+        try:
+            result.add(int(value))
+        except (TypeError, ValueError):
+            continue
+    return result
+
+
+class DayForm(forms.Form):
+    """The day panel: the ticked créneaux, and the state the panel was rendered from."""
+
+    creneau = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    affiches = forms.MultipleChoiceField(required=False, widget=forms.MultipleHiddenInput)
+    reserves = forms.MultipleChoiceField(required=False, widget=forms.MultipleHiddenInput)
+    modifiables = forms.MultipleChoiceField(required=False, widget=forms.MultipleHiddenInput)
+
+    def __init__(self, *args, slots, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(str(slot.pk), slot.label) for slot in slots]
+        for name in self.fields:
+            self.fields[name].choices = choices
+            self.fields[name].error_messages["invalid_choice"] = (
+                "Ce créneau n'est pas proposé ce jour-là : rechargez la page."
+            )
+
+    def ids(self, name) -> set[int]:
+        return _ids(self.cleaned_data.get(name, []))
+
+
+class ChildChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, child):
+        return f"{child.last_name.upper()} {child.first_name}"
+
+
+class SlotChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, slot):
+        return f"{slot.label} ({slot.hours})"  # listed under its activity's name
+
+
+class BulkForm(forms.Form):
+    """Saisie groupée, with the tutorial's fields."""
+
+    enfants = ChildChoiceField(
+        label="Usagers",
+        queryset=Child.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Choisissez au moins un enfant.",
+            "invalid_choice": "Cet enfant ne fait pas partie de votre foyer.",
+            "invalid_pk_value": "Cet enfant ne fait pas partie de votre foyer.",
+        },
+    )
+    action = forms.ChoiceField(
+        label="Action",
+        choices=[(CREATE, "Créer"), (DELETE, "Supprimer")],
+        initial=CREATE,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choisissez l'action : créer ou supprimer."},
+    )
+    du = forms.DateField(
+        label="Période du",
+        widget=DateInput(),
+        error_messages={
+            "required": "Indiquez le premier jour.",
+            "invalid": "Date invalide (JJ/MM/AAAA).",
+        },
+    )
+    au = forms.DateField(
+        label="au",
+        widget=DateInput(),
+        error_messages={
+            "required": "Indiquez le dernier jour.",
+            "invalid": "Date invalide (JJ/MM/AAAA).",
+        },
+    )
+    creneaux = SlotChoiceField(
+        label="Activités",
+        queryset=Slot.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Choisissez au moins une activité.",
+            "invalid_choice": "Cette activité n'existe pas.",
+            "invalid_pk_value": "Cette activité n'existe pas.",
+        },
+    )
+    periodicite = forms.ChoiceField(
+        label="Périodicité",
+        choices=[("", "Aucune"), ("even", "Semaines paires"), ("odd", "Semaines impaires")],
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="Selon le numéro de la semaine dans l'année.",
+    )
+    jours = forms.MultipleChoiceField(
+        label="Jours de la semaine",
+        choices=WEEKDAY_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Aucun jour coché : tous les jours où chaque activité a lieu.",
+    )
+
+    def __init__(self, *args, family, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["enfants"].queryset = Child.objects.for_family(family).select_related("school")
+        self.fields["creneaux"].queryset = (
+            Slot.objects.active()
+            .select_related("activity__service")
+            .order_by("activity__position", "position")
+        )
+        self.fields["periodicite"].initial = ""
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("du"), cleaned.get("au")
+        if start and end:
+            if end < start:
+                self.add_error("au", "Le dernier jour doit suivre le premier.")
+            elif (end - start).days >= MAX_DAYS:
+                self.add_error("au", "La période couvre au plus un an.")
+        return cleaned
+
+    def bulk_request(self) -> BulkRequest:
+        data = self.cleaned_data
+        return BulkRequest(
+            children=tuple(data["enfants"]),
+            action=data["action"],
+            start=data["du"],
+            end=data["au"],
+            slots=tuple(data["creneaux"]),
+            parity=data.get("periodicite") or "",
+            weekdays=frozenset(int(d) for d in data.get("jours") or []),
+        )
+
+    def slot_groups(self):
+        """The créneau checkboxes grouped by activity, as the tutorial lists them."""
+        groups = {}
+        slots = {str(slot.pk): slot for slot in self.fields["creneaux"].queryset}
+        for widget in self["creneaux"]:
+            slot = slots.get(str(widget.data["value"]))
+            if slot is not None:
+                groups.setdefault(slot.activity, []).append(widget)
+        return list(groups.items())
+
+
+class AbsenceForm(forms.Form):
+    du = forms.DateField(
+        label="Absent(e) du",
+        widget=DateInput(),
+        error_messages={
+            "required": "Indiquez le premier jour d'absence.",
+            "invalid": "Date invalide.",
+        },
+    )
+    au = forms.DateField(
+        label="au",
+        widget=DateInput(),
+        error_messages={
+            "required": "Indiquez le dernier jour d'absence.",
+            "invalid": "Date invalide.",
+        },
+    )
+    motif = forms.CharField(
+        label="Motif",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        initial="Maladie",
+        error_messages={"required": "Indiquez le motif de l'absence."},
+    )
+    certificat = PrivateDocumentField(label="Certificat médical (facultatif)", required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("du") and cleaned.get("au") and cleaned["au"] < cleaned["du"]:
+            self.add_error("au", "Le dernier jour doit suivre le premier.")
+        return cleaned
+
+
+class CertificateForm(forms.Form):
+    certificat = PrivateDocumentField(label="Certificat médical")
+
+
+class AttendanceFilterForm(forms.Form):
+    """The animateur's choice of list: school, créneau, day."""
+
+    ecole = forms.ModelChoiceField(
+        label="École", queryset=School.objects.filter(is_active=True), empty_label=None
+    )
+    creneau = forms.ModelChoiceField(
+        label="Créneau",
+        queryset=Slot.objects.active().select_related("activity"),
+        empty_label=None,
+    )
+    date = forms.DateField(label="Date", widget=DateInput())
+
+    @classmethod
+    def initial_for(cls, now: datetime.datetime) -> dict:
+        """Today, the first school, and the créneau running now (or the next one today)."""
+        day, time = now.date(), now.time()
+        slots = [s for s in Slot.objects.active().order_by("start_time") if s.runs_on_weekday(day)]
+        current = next((s for s in slots if time < s.end_time), slots[-1] if slots else None)
+        school = School.objects.filter(is_active=True).order_by("name").first()
+        return {
+            "ecole": school.pk if school else None,
+            "creneau": current.pk if current else None,
+            "date": day,
+        }
+
+
+class AttendanceMarkForm(forms.Form):
+    """One tap on the register: a booking of the list and its presence."""
+
+    reservation = forms.ModelChoiceField(
+        queryset=Booking.objects.none(),
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": "Cet enfant n'est pas sur cette liste."},
+    )
+    presence = forms.ChoiceField(
+        choices=[
+            (Booking.Presence.PRESENT, "Présent"),
+            (Booking.Presence.ABSENT, "Absent"),
+            (Booking.Presence.RESERVED, "Non pointé"),
+        ]
+    )
+
+    def __init__(self, *args, bookings, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reservation"].queryset = bookings
+
+
+class WalkInForm(forms.Form):
+    """A child present without booking, among the children of the list's school."""
+
+    enfant = forms.ModelChoiceField(
+        label="Enfant présent sans réservation",
+        queryset=Child.objects.none(),
+        error_messages={
+            "required": "Choisissez l'enfant.",
+            "invalid_choice": "Cet enfant n'est pas inscrit dans cette école.",
+        },
+    )
+
+    def __init__(self, *args, school, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["enfant"].queryset = Child.objects.filter(school=school).order_by(
+            "last_name", "first_name"
+        )
+        self.fields["enfant"].label_from_instance = lambda c: (
+            f"{c.last_name.upper()} {c.first_name} ({c.school_class or '—'})"
+        )

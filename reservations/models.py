@@ -1,0 +1,596 @@
+"""The school calendar, the activities and their créneaux, bookings and absences.
+
+Two notions of day stay apart: *working days* count the booking deadline
+(`reservations.deadlines`), *service days* say when a créneau runs (school-term days of its
+weekdays, minus public holidays, school holidays and closures — `reservations.calendar`).
+"""
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from common.files import get_private_storage, random_upload_path
+from enrolment.models import Service
+from families.models import Child, School
+
+WEEKDAY_NAMES = ["Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche"]
+
+
+def absence_certificate_upload_to(instance, filename):
+    return random_upload_path("absences", filename)
+
+
+class Holiday(models.Model):
+    """A public holiday or a period of zone A school holidays (first and last day included).
+
+    Loaded from the `holidays` package for the school years around today (see
+    `reservations.calendar.ensure_calendar`); school holidays may be corrected by staff. Public
+    holidays are the law: they also count the deadline, so they are not edited here.
+    """
+
+    class Kind(models.TextChoices):
+        PUBLIC = "public", "Jour férié"
+        SCHOOL = "school", "Vacances scolaires"
+
+    kind = models.CharField("type", max_length=10, choices=Kind.choices, default=Kind.SCHOOL)
+    name = models.CharField("nom", max_length=120)
+    start_date = models.DateField("premier jour")
+    end_date = models.DateField(
+        "dernier jour", help_text="Inclus : la reprise a lieu le lendemain."
+    )
+
+    class Meta:
+        verbose_name = "jour férié ou vacances"
+        verbose_name_plural = "jours fériés et vacances scolaires"
+        ordering = ["start_date", "kind"]
+        indexes = [models.Index(fields=["start_date", "end_date"], name="holiday_dates")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_date__gte=models.F("start_date")),
+                name="holiday_end_after_start",
+                violation_error_message="Le dernier jour doit suivre le premier.",
+            )
+        ]
+
+    def __str__(self):
+        if self.start_date == self.end_date:
+            return f"{self.name} ({self.start_date:%d/%m/%Y})"
+        return f"{self.name} (du {self.start_date:%d/%m/%Y} au {self.end_date:%d/%m/%Y})"
+
+
+class CalendarImport(models.Model):
+    """Marks the school year (by its first calendar year) whose holidays have been loaded, so
+    that loading again never duplicates nor overwrites what staff corrected."""
+
+    start_year = models.PositiveSmallIntegerField("année de la rentrée", unique=True)
+    imported_at = models.DateTimeField("chargé le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "chargement du calendrier"
+        verbose_name_plural = "chargements du calendrier"
+
+    def __str__(self):
+        return f"Calendrier {self.start_year}-{self.start_year + 1}"
+
+
+class Activity(models.Model):
+    """What the bulk form lists ("Accueil du matin", "Accueil périscolaire", "Mercredi"), each
+    belonging to the service a child must be enrolled in."""
+
+    name = models.CharField("nom", max_length=100)
+    slug = models.SlugField("identifiant", max_length=50, unique=True)
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="activities", verbose_name="service"
+    )
+    position = models.PositiveSmallIntegerField("ordre", default=0)
+
+    class Meta:
+        verbose_name = "activité"
+        verbose_name_plural = "activités"
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+weekdays_validator = RegexValidator(
+    r"^[1-7]{1,7}$",
+    "Indiquez les jours par leur numéro (1 = lundi … 7 = dimanche), par exemple 1245.",
+)
+
+
+class SlotQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Slot(models.Model):
+    """A créneau that parents book for a day, e.g. "Matin 07h20-08h20" (Accueil du matin)."""
+
+    activity = models.ForeignKey(
+        Activity, on_delete=models.PROTECT, related_name="slots", verbose_name="activité"
+    )
+    label = models.CharField("libellé", max_length=100)
+    short_label = models.CharField(
+        "libellé court", max_length=20, blank=True, help_text="Affiché dans les cases de l'agenda."
+    )
+    code = models.SlugField("identifiant", max_length=50, unique=True)
+    start_time = models.TimeField("début")
+    end_time = models.TimeField("fin")
+    admission_until = models.TimeField(
+        "arrivée jusqu'à",
+        null=True,
+        blank=True,
+        help_text="Heure limite d'arrivée des enfants, s'il y en a une (08h10 le matin).",
+    )
+    weekdays = models.CharField(
+        "jours",
+        max_length=7,
+        validators=[weekdays_validator],
+        help_text="Numéros des jours où le créneau a lieu en période scolaire : 1 = lundi … "
+        "5 = vendredi. Par exemple 1245 (lundi, mardi, jeudi, vendredi) ou 3 (mercredi).",
+    )
+    default_capacity = models.PositiveSmallIntegerField(
+        "capacité par défaut",
+        default=30,
+        help_text="Places par école et par jour, sauf capacité propre à une école ou à une date.",
+    )
+    position = models.PositiveSmallIntegerField("ordre", default=0)
+    is_active = models.BooleanField("proposé", default=True)
+
+    objects = SlotQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "créneau"
+        verbose_name_plural = "créneaux"
+        ordering = ["position", "start_time", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_time__gt=models.F("start_time")),
+                name="slot_end_after_start",
+                violation_error_message="La fin du créneau doit suivre son début.",
+            )
+        ]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def short(self) -> str:
+        return self.short_label or self.label
+
+    @property
+    def iso_weekdays(self) -> frozenset[int]:
+        return frozenset(int(digit) for digit in self.weekdays)
+
+    def runs_on_weekday(self, day: datetime.date) -> bool:
+        return day.isoweekday() in self.iso_weekdays
+
+    @property
+    def hours(self) -> str:
+        """ "07:20 - 08:20", as the tutorial prints it."""
+        return f"{self.start_time:%H:%M} - {self.end_time:%H:%M}"
+
+    @property
+    def weekday_names(self) -> str:
+        return ", ".join(WEEKDAY_NAMES[d - 1].lower() for d in sorted(self.iso_weekdays))
+
+
+class SlotCapacity(models.Model):
+    """The places of a créneau at a school, each day (the créneau's default otherwise)."""
+
+    slot = models.ForeignKey(
+        Slot, on_delete=models.CASCADE, related_name="capacities", verbose_name="créneau"
+    )
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="slot_capacities", verbose_name="école"
+    )
+    places = models.PositiveSmallIntegerField("places par jour")
+
+    class Meta:
+        verbose_name = "capacité d'un créneau dans une école"
+        verbose_name_plural = "capacités des créneaux par école"
+        ordering = ["slot", "school"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slot", "school"],
+                name="slotcapacity_once",
+                violation_error_message="Cette école a déjà une capacité pour ce créneau.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.slot} — {self.school} : {self.places} places"
+
+
+class CapacityOverride(models.Model):
+    """The places of a créneau at a school on one date, replacing the usual capacity."""
+
+    slot = models.ForeignKey(
+        Slot, on_delete=models.CASCADE, related_name="capacity_overrides", verbose_name="créneau"
+    )
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="capacity_overrides", verbose_name="école"
+    )
+    date = models.DateField("date")
+    places = models.PositiveSmallIntegerField("places ce jour-là")
+    reason = models.CharField("motif", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "capacité pour une date"
+        verbose_name_plural = "capacités pour une date"
+        ordering = ["-date", "slot", "school"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slot", "school", "date"],
+                name="capacityoverride_once",
+                violation_error_message="Une capacité existe déjà pour ce créneau, cette école et cette date.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.slot} — {self.school} le {self.date:%d/%m/%Y} : {self.places} places"
+
+
+class SlotDay(models.Model):
+    """One row per créneau, school and day that someone booked: the row every booking of that
+    créneau locks (SELECT … FOR UPDATE) before counting the places left, so that concurrent
+    requests for the last place give exactly one booking."""
+
+    slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="+")
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+
+    class Meta:
+        verbose_name = "verrou de créneau"
+        verbose_name_plural = "verrous de créneaux"
+        constraints = [
+            models.UniqueConstraint(fields=["slot", "school", "date"], name="slotday_once")
+        ]
+
+    def __str__(self):
+        return f"{self.slot} — {self.school} — {self.date}"
+
+
+class Closure(models.Model):
+    """A day or period when care does not run: town-wide, for one school, for one activity, or
+    for one activity at one school. Adding one cancels the bookings it covers
+    (`reservations.services.closure_apply`)."""
+
+    start_date = models.DateField("du")
+    end_date = models.DateField("au", help_text="Inclus.")
+    school = models.ForeignKey(
+        School,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="closures",
+        verbose_name="école",
+        help_text="Laissez vide pour toutes les écoles.",
+    )
+    activity = models.ForeignKey(
+        Activity,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="closures",
+        verbose_name="activité",
+        help_text="Laissez vide pour toutes les activités.",
+    )
+    reason = models.CharField(
+        "motif",
+        max_length=200,
+        help_text="Affiché aux familles sur l'agenda et dans le message d'annulation, par "
+        "exemple « Grève du personnel communal ».",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="créée par",
+    )
+    created_at = models.DateTimeField("créée le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "fermeture"
+        verbose_name_plural = "fermetures"
+        ordering = ["-start_date", "pk"]
+        indexes = [models.Index(fields=["start_date", "end_date"], name="closure_dates")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_date__gte=models.F("start_date")),
+                name="closure_end_after_start",
+                violation_error_message="La fin de la fermeture doit suivre son début.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.reason} ({self.period_label})"
+
+    @property
+    def period_label(self) -> str:
+        if self.start_date == self.end_date:
+            return f"le {self.start_date:%d/%m/%Y}"
+        return f"du {self.start_date:%d/%m/%Y} au {self.end_date:%d/%m/%Y}"
+
+    @property
+    def scope_label(self) -> str:
+        if self.school_id and self.activity_id:
+            return f"{self.activity} à {self.school}"
+        if self.school_id:
+            return str(self.school)
+        if self.activity_id:
+            return f"{self.activity}, toutes les écoles"
+        return "Toute la commune"
+
+    def covers(self, day: datetime.date, slot: Slot, school_id) -> bool:
+        return (
+            self.start_date <= day <= self.end_date
+            and (self.school_id is None or self.school_id == school_id)
+            and (self.activity_id is None or self.activity_id == slot.activity_id)
+        )
+
+
+class BookingQuerySet(models.QuerySet):
+    def for_family(self, family):
+        return self.filter(child__family=family) if family else self.none()
+
+    def active(self):
+        """Bookings that hold a place (validated, walk-ins included)."""
+        return self.filter(status=Booking.Status.VALIDATED)
+
+    def billable(self):
+        """What billing may charge: active bookings and walk-ins, except excused absences.
+        Bookings cancelled by the family or by a closure are never billable."""
+        return self.active().exclude(presence=Booking.Presence.EXCUSED)
+
+
+class Booking(models.Model):
+    """A child booked on a créneau for one day (or welcomed there without booking: a walk-in)."""
+
+    class Status(models.TextChoices):
+        VALIDATED = "validated", "Validée"
+        CANCELLED = "cancelled", "Annulée"
+        CANCELLED_BY_CLOSURE = "closure", "Annulée (fermeture)"
+
+    class Presence(models.TextChoices):
+        RESERVED = "reserved", "Réservé"
+        PRESENT = "present", "Présent"
+        ABSENT = "absent", "Absent"
+        EXCUSED = "excused", "Absent excusé"
+
+    class Origin(models.TextChoices):
+        PARENT = "parent", "Agenda du portail"
+        BULK = "bulk", "Saisie groupée"
+        STAFF = "staff", "Pôle administratif"
+        WALK_IN = "walk_in", "Sans réservation (pointage)"
+
+    child = models.ForeignKey(
+        Child, on_delete=models.CASCADE, related_name="bookings", verbose_name="enfant"
+    )
+    slot = models.ForeignKey(
+        Slot, on_delete=models.PROTECT, related_name="bookings", verbose_name="créneau"
+    )
+    date = models.DateField("date")
+    school = models.ForeignKey(
+        School,
+        on_delete=models.PROTECT,
+        related_name="bookings",
+        verbose_name="école",
+        help_text="L'école de l'enfant au moment de la réservation : celle dont la capacité compte.",
+    )
+    status = models.CharField(
+        "statut de la réservation", max_length=10, choices=Status.choices, default=Status.VALIDATED
+    )
+    presence = models.CharField(
+        "présence", max_length=10, choices=Presence.choices, default=Presence.RESERVED
+    )
+    origin = models.CharField(
+        "origine", max_length=10, choices=Origin.choices, default=Origin.PARENT
+    )
+    past_deadline = models.BooleanField(
+        "hors délai",
+        default=False,
+        help_text="Réservée ou annulée par le pôle administratif après le délai de 3 jours ouvrés.",
+    )
+    over_capacity = models.BooleanField(
+        "au-delà de la capacité",
+        default=False,
+        help_text="Ajoutée par le personnel alors que le créneau était complet.",
+    )
+    created_at = models.DateTimeField("réservée le", default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="réservée par",
+    )
+    cancelled_at = models.DateTimeField("annulée le", null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="annulée par",
+    )
+    cancel_reason = models.CharField("motif d'annulation", max_length=200, blank=True)
+    closure = models.ForeignKey(
+        Closure,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="bookings",
+        verbose_name="fermeture",
+    )
+    absence = models.ForeignKey(
+        "Absence",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="bookings",
+        verbose_name="absence signalée",
+    )
+    presence_marked_at = models.DateTimeField("pointée le", null=True, blank=True)
+    presence_marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="pointée par",
+    )
+
+    objects = BookingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "réservation"
+        verbose_name_plural = "réservations"
+        ordering = ["date", "slot__position", "pk"]
+        indexes = [
+            models.Index(fields=["child", "date"], name="booking_child_date"),
+            models.Index(fields=["date", "slot", "school", "status"], name="booking_day_slot"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["child", "slot", "date"],
+                condition=models.Q(status="validated"),
+                name="booking_one_active_per_child_slot_day",
+                violation_error_message="Cet enfant est déjà inscrit sur ce créneau ce jour-là.",
+            )
+        ]
+        permissions = [
+            ("take_attendance", "Peut faire le pointage des enfants"),
+            ("book_past_deadline", "Peut réserver ou annuler après le délai de 3 jours ouvrés"),
+            ("exceed_capacity", "Peut réserver au-delà de la capacité d'un créneau"),
+        ]
+
+    def __str__(self):
+        return f"n° {self.number} — {self.child} — {self.slot} le {self.date:%d/%m/%Y}"
+
+    def get_absolute_url(self):
+        return reverse("reservations:booking_detail", args=[self.pk])
+
+    @property
+    def number(self) -> str:
+        """The booking's number, as the tutorial's detail shows it (404787)."""
+        return str(self.pk)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.VALIDATED
+
+    @property
+    def is_walk_in(self) -> bool:
+        return self.origin == self.Origin.WALK_IN
+
+
+class AbsenceQuerySet(models.QuerySet):
+    def for_family(self, family):
+        return self.filter(child__family=family) if family else self.none()
+
+
+class Absence(models.Model):
+    """An absence a parent declares for booked days past the deadline (illness), with an
+    optional medical certificate; the office excuses it (then it is not billed) or not."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "En attente"
+        EXCUSED = "excused", "Excusée"
+        NOT_EXCUSED = "not_excused", "Non excusée"
+
+    TRANSITIONS = {
+        Status.PENDING: {Status.EXCUSED, Status.NOT_EXCUSED},
+        Status.EXCUSED: {Status.NOT_EXCUSED},
+        Status.NOT_EXCUSED: {Status.EXCUSED},
+    }
+
+    child = models.ForeignKey(
+        Child, on_delete=models.CASCADE, related_name="absences", verbose_name="enfant"
+    )
+    start_date = models.DateField("du")
+    end_date = models.DateField("au")
+    reason = models.TextField("motif", help_text="Par exemple : maladie.")
+    certificate = models.FileField(
+        "certificat médical",
+        storage=get_private_storage,
+        upload_to=absence_certificate_upload_to,
+        blank=True,
+        max_length=200,
+    )
+    certificate_name = models.CharField("nom du fichier", max_length=150, blank=True)
+    certificate_type = models.CharField("type du fichier", max_length=50, blank=True)
+    status = models.CharField(
+        "décision", max_length=12, choices=Status.choices, default=Status.PENDING
+    )
+    office_note = models.TextField(
+        "réponse du pôle administratif", blank=True, help_text="Communiquée à la famille."
+    )
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="signalée par",
+    )
+    declared_at = models.DateTimeField("signalée le", default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="décidée par",
+    )
+    decided_at = models.DateTimeField("décidée le", null=True, blank=True)
+
+    objects = AbsenceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "absence signalée"
+        verbose_name_plural = "absences signalées"
+        ordering = ["-start_date", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_date__gte=models.F("start_date")),
+                name="absence_end_after_start",
+                violation_error_message="La fin de l'absence doit suivre son début.",
+            )
+        ]
+
+    def __str__(self):
+        return f"Absence de {self.child} {self.period_label}"
+
+    def get_absolute_url(self):
+        return reverse("reservations:absence_detail", args=[self.pk])
+
+    @property
+    def period_label(self) -> str:
+        if self.start_date == self.end_date:
+            return f"le {self.start_date:%d/%m/%Y}"
+        return f"du {self.start_date:%d/%m/%Y} au {self.end_date:%d/%m/%Y}"
+
+    def teleservice_label(self) -> str:
+        """What the Échanges list shows in its "Téléservice" column for this absence."""
+        return "Absences"
+
+    def set_status(self, status, *, by, now):
+        """Move to `status` if the move is allowed; the bookings follow (see services)."""
+        if status not in self.TRANSITIONS[self.status]:
+            raise ValidationError(
+                f"Une absence « {self.get_status_display().lower()} » ne peut pas devenir "
+                f"« {self.Status(status).label.lower()} »."
+            )
+        self.status = status
+        self.decided_by = by
+        self.decided_at = now

@@ -1,0 +1,390 @@
+"""Workflows of the reservations: saving a day, cancelling, staff bookings, closures, absences,
+attendance. Keyword-only, atomic; every write re-checks the rules on the server (deadline,
+calendar, enrolment, places) under the créneau's lock, whatever the page showed."""
+
+import datetime
+import logging
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from exchanges.services import notify_family
+
+from . import capacity
+from .availability import Availability, Reason
+from .calendar import ensure_calendar
+from .deadlines import is_modifiable
+from .models import Absence, Booking, Closure, Slot
+
+logger = logging.getLogger(__name__)
+
+ABSENCE_LOOKBACK_DAYS = 31  # how far back a parent may declare an illness
+
+
+def _refused_write(what: str, *, by, child, slot, day, reason):
+    """Log a write the server refused although the page would not have offered it (a forged or
+    stale POST): the deadline is enforced here, whatever the browser sent."""
+    logger.warning(
+        "Refused %s: %s (user=%s child=%s slot=%s day=%s)",
+        what,
+        reason,
+        getattr(by, "pk", None),
+        child.pk,
+        getattr(slot, "code", slot),
+        day.isoformat(),
+    )
+
+
+@dataclass
+class DayResult:
+    """What ENREGISTRER did on a day, to tell the parent."""
+
+    created: list = field(default_factory=list)  # slots
+    cancelled: list = field(default_factory=list)  # slots
+    refused: list = field(default_factory=list)  # (slot, French explanation)
+    already: list = field(default_factory=list)  # (slot, French explanation): done meanwhile
+    changed_meanwhile: bool = False  # another guardian changed this day since it was shown
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.cancelled)
+
+
+def _new_booking(child, slot, day, *, by, origin, now, **extra) -> Booking:
+    return Booking(
+        child=child,
+        slot=slot,
+        date=day,
+        school_id=child.school_id,
+        origin=origin,
+        created_by=by,
+        created_at=now,
+        **extra,
+    )
+
+
+def _cancel(bookings, *, by, now, status=Booking.Status.CANCELLED, reason="", **extra) -> int:
+    """Cancel the still-active `bookings` in one UPDATE; returns how many were cancelled."""
+    return Booking.objects.filter(
+        pk__in=[b.pk for b in bookings], status=Booking.Status.VALIDATED
+    ).update(status=status, cancelled_at=now, cancelled_by=by, cancel_reason=reason, **extra)
+
+
+def day_save(
+    *, child, day: datetime.date, wanted, editable, rendered, shown, by, today
+) -> DayResult:
+    """Apply the créneaux the parent toggled on the day panel, in one transaction.
+
+    `shown` are the créneaux the panel listed, `rendered` those it showed as booked, `editable`
+    those it offered to change, `wanted` those ticked on submit. Only the toggled editable
+    créneaux change; each is re-checked under lock. A créneau another guardian has meanwhile
+    put in the wanted state is left alone and reported, never overwritten."""
+    wanted, editable, rendered, shown = (set(x) for x in (wanted, editable, rendered, shown))
+    toggled_on = (wanted - rendered) & editable & shown
+    toggled_off = (rendered - wanted) & editable & shown
+    result = DayResult()
+    slots = {slot.pk: slot for slot in Slot.objects.select_related("activity").filter(pk__in=shown)}
+    if not (toggled_on | toggled_off):
+        return result
+    now = timezone.now()
+    ensure_calendar(day, day)  # outside the transaction: loading a year must not hold its lock
+    with transaction.atomic():
+        if child.school_id:
+            capacity.lock((pk, child.school_id, day) for pk in sorted(toggled_on | toggled_off))
+        availability = Availability([child], slots.values(), day, day, today)
+        current = {pk for pk in slots if availability.booking(child, slots[pk], day)}
+        result.changed_meanwhile = current != (rendered & set(slots))
+        to_create, to_cancel = [], []
+        for pk in sorted(toggled_on):
+            slot = slots.get(pk)
+            if slot is None:
+                continue
+            if pk in current:
+                result.already.append((slot, "déjà réservé entre-temps par un autre responsable"))
+                continue
+            reason = availability.book_refusal(child, slot, day)
+            if reason:
+                if reason == Reason.DEADLINE:
+                    _refused_write("booking", by=by, child=child, slot=slot, day=day, reason=reason)
+                result.refused.append((slot, availability.explain(reason, child, slot, day)))
+                continue
+            availability.take(slot, child.school_id, day)
+            to_create.append(
+                _new_booking(child, slot, day, by=by, origin=Booking.Origin.PARENT, now=now)
+            )
+            result.created.append(slot)
+        for pk in sorted(toggled_off):
+            slot = slots.get(pk)
+            if slot is None:
+                continue
+            if pk not in current:
+                result.already.append((slot, "déjà supprimé entre-temps par un autre responsable"))
+                continue
+            reason = availability.cancel_refusal(child, slot, day)
+            if reason:
+                _refused_write(
+                    "cancellation", by=by, child=child, slot=slot, day=day, reason=reason
+                )
+                result.refused.append((slot, availability.explain(reason, child, slot, day)))
+                continue
+            to_cancel.append(availability.booking(child, slot, day))
+            result.cancelled.append(slot)
+        Booking.objects.bulk_create(to_create)
+        _cancel(to_cancel, by=by, now=now)
+    return result
+
+
+@transaction.atomic
+def booking_cancel(*, booking: Booking, by, today, staff=False) -> Booking:
+    """Cancel one booking ("Supprimer"). Parents only until the deadline; staff with the
+    permission at any time, which is recorded as past the deadline."""
+    capacity.lock([(booking.slot_id, booking.school_id, booking.date)])
+    booking = Booking.objects.select_related("child", "slot").get(pk=booking.pk)
+    if not booking.is_active:
+        raise ValidationError("Cette réservation est déjà annulée.")
+    past_deadline = not is_modifiable(booking.date, today)
+    if past_deadline and not staff:
+        _refused_write(
+            "cancellation",
+            by=by,
+            child=booking.child,
+            slot=booking.slot,
+            day=booking.date,
+            reason=Reason.DEADLINE,
+        )
+        raise ValidationError(
+            "Le délai est dépassé : une réservation se supprime au plus tard 3 jours ouvrés avant."
+        )
+    extra = {"past_deadline": True} if past_deadline else {}
+    _cancel([booking], by=by, now=timezone.now(), **extra)
+    booking.refresh_from_db()
+    return booking
+
+
+def staff_book_check(
+    *, child, slot: Slot, day: datetime.date, by, today, exceed_capacity=False, availability=None
+) -> bool:
+    """Raise why staff may not book `child` on `slot` on `day`; returns True when the booking
+    would exceed the capacity (allowed only when asked by someone with the permission)."""
+    if exceed_capacity and not by.has_perm("reservations.exceed_capacity"):
+        raise PermissionDenied("Vous n'avez pas le droit de dépasser la capacité d'un créneau.")
+    if not is_modifiable(day, today) and not by.has_perm("reservations.book_past_deadline"):
+        raise PermissionDenied(
+            "Vous n'avez pas le droit de réserver après le délai de 3 jours ouvrés."
+        )
+    availability = availability or Availability([child], [slot], day, day, today)
+    reason = availability.book_refusal(child, slot, day, check_deadline=False)
+    if reason == Reason.FULL and exceed_capacity:
+        return True
+    if reason:
+        raise ValidationError(availability.explain(reason, child, slot, day))
+    return False
+
+
+@transaction.atomic
+def staff_book(
+    *, child, slot: Slot, day: datetime.date, by, today, exceed_capacity=False
+) -> Booking:
+    """Book a child for a family from the admin: past the deadline too (recorded), and beyond
+    the capacity only when asked explicitly by someone allowed to (recorded)."""
+    if child.school_id:
+        capacity.lock([(slot.pk, child.school_id, day)])
+    over = staff_book_check(
+        child=child, slot=slot, day=day, by=by, today=today, exceed_capacity=exceed_capacity
+    )
+    booking = _new_booking(
+        child,
+        slot,
+        day,
+        by=by,
+        origin=Booking.Origin.STAFF,
+        now=timezone.now(),
+        past_deadline=not is_modifiable(day, today),
+        over_capacity=over,
+    )
+    booking.save()
+    return booking
+
+
+@transaction.atomic
+def closure_apply(*, closure: Closure, by=None) -> int:
+    """Cancel the active bookings a closure covers, with its reason, and tell each family
+    concerned once. Safe to call again (after the closure is extended, say): bookings already
+    cancelled are left alone and families are told only about what this call cancelled."""
+    bookings = Booking.objects.active().filter(date__range=(closure.start_date, closure.end_date))
+    if closure.school_id:
+        bookings = bookings.filter(school=closure.school_id)
+    if closure.activity_id:
+        bookings = bookings.filter(slot__activity=closure.activity_id)
+    bookings = list(
+        bookings.select_related("child__family", "slot")
+        .select_for_update(of=("self",))
+        .order_by("child__family", "date", "slot__position")
+    )
+    if not bookings:
+        return 0
+    Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(
+        status=Booking.Status.CANCELLED_BY_CLOSURE,
+        closure=closure,
+        cancelled_at=timezone.now(),
+        cancelled_by=by,
+        cancel_reason=closure.reason[:200],
+    )
+    by_family = {}
+    for booking in bookings:
+        by_family.setdefault(booking.child.family, []).append(booking)
+    for family, cancelled in by_family.items():
+        lines = "\n".join(
+            f"- {b.child.first_name} : {b.slot.activity} ({b.slot}) le {b.date:%d/%m/%Y}"
+            for b in cancelled
+        )
+        notify_family(
+            family=family,
+            subject=f"Fermeture {closure.period_label} : réservations annulées",
+            body=(
+                f"Bonjour,\n\nEn raison de la fermeture suivante : « {closure.reason} » "
+                f"({closure.scope_label}, {closure.period_label}), les réservations ci-dessous "
+                f"sont annulées :\n\n{lines}\n\nElles ne vous seront pas facturées.\n\n"
+                "Le pôle administratif"
+            ),
+            related=closure,
+        )
+    return len(bookings)
+
+
+@transaction.atomic
+def absence_declare(
+    *, child, start: datetime.date, end: datetime.date, reason: str, certificate=None, by, today
+) -> tuple[Absence, int, int]:
+    """A parent declares an absence (illness) for booked days. Bookings past the deadline are
+    marked absent and wait for the office's decision; those still modifiable are simply
+    cancelled, as the parent could do on the agenda. Returns (absence, marked, cancelled)."""
+    if end < start:
+        raise ValidationError("La fin de l'absence doit suivre son début.")
+    if start < today - datetime.timedelta(days=ABSENCE_LOOKBACK_DAYS):
+        raise ValidationError(
+            f"Une absence se signale dans les {ABSENCE_LOOKBACK_DAYS} jours : pour une date plus "
+            "ancienne, écrivez au pôle administratif depuis « Échanges »."
+        )
+    if (end - start).days > 62:
+        raise ValidationError("Une absence couvre au plus deux mois.")
+    bookings = list(
+        Booking.objects.active()
+        .filter(child=child, date__range=(start, end), absence__isnull=True)
+        .exclude(origin=Booking.Origin.WALK_IN)
+        .exclude(presence=Booking.Presence.PRESENT)
+        .select_for_update(of=("self",))
+    )
+    late = [b for b in bookings if not is_modifiable(b.date, today)]
+    early = [b for b in bookings if is_modifiable(b.date, today)]
+    if not late:
+        if early:
+            raise ValidationError(
+                "Ces jours sont encore modifiables : supprimez simplement les réservations "
+                "depuis l'agenda."
+            )
+        raise ValidationError(f"{child.first_name} n'a aucune réservation sur cette période.")
+    absence = Absence(child=child, start_date=start, end_date=end, reason=reason, declared_by=by)
+    if certificate:
+        absence.certificate = certificate
+        absence.certificate_name = certificate.display_name
+        absence.certificate_type = certificate.kind.content_type
+    absence.save()
+    Booking.objects.filter(pk__in=[b.pk for b in late]).update(
+        absence=absence, presence=Booking.Presence.ABSENT
+    )
+    _cancel(early, by=by, now=timezone.now(), reason="Absence signalée")
+    return absence, len(late), len(early)
+
+
+@transaction.atomic
+def absence_add_certificate(*, absence: Absence, certificate) -> Absence:
+    """Attach the medical certificate to an absence the office has not decided yet."""
+    if absence.status != Absence.Status.PENDING:
+        raise ValidationError("Le pôle administratif a déjà traité cette absence.")
+    absence.certificate = certificate
+    absence.certificate_name = certificate.display_name
+    absence.certificate_type = certificate.kind.content_type
+    absence.save(update_fields=["certificate", "certificate_name", "certificate_type"])
+    return absence
+
+
+@transaction.atomic
+def absence_decide(*, absence: Absence, excused: bool, by, note: str = "") -> Absence:
+    """The office excuses the absence (its bookings are then not billed) or not, and the family
+    is told."""
+    absence = Absence.objects.select_for_update().select_related("child__family").get(pk=absence.pk)
+    status = Absence.Status.EXCUSED if excused else Absence.Status.NOT_EXCUSED
+    absence.set_status(status, by=by, now=timezone.now())
+    if note:
+        absence.office_note = note
+    absence.save()
+    absence.bookings.filter(status=Booking.Status.VALIDATED).update(
+        presence=Booking.Presence.EXCUSED if excused else Booking.Presence.ABSENT
+    )
+    verdict = (
+        "excusée : elle ne vous sera pas facturée"
+        if excused
+        else ("non excusée : les créneaux réservés restent facturés")
+    )
+    notify_family(
+        family=absence.child.family,
+        subject=f"Absence de {absence.child.first_name} {absence.period_label}",
+        body=(
+            f"Bonjour,\n\nL'absence de {absence.child.first_name} {absence.period_label} est "
+            f"{verdict}."
+            + (f"\n\n{absence.office_note}" if absence.office_note else "")
+            + "\n\nLe pôle administratif"
+        ),
+        related=absence,
+    )
+    return absence
+
+
+ATTENDANCE_MARKS = {Booking.Presence.PRESENT, Booking.Presence.ABSENT, Booking.Presence.RESERVED}
+
+
+def attendance_mark(*, booking: Booking, presence: str, by) -> Booking:
+    """The animateur's tap: présent, absent (or back to réservé after a wrong tap). An absence
+    the office has excused stays excused."""
+    if presence not in ATTENDANCE_MARKS:
+        raise ValidationError("Choisissez présent ou absent.")
+    if not booking.is_active:
+        raise ValidationError("Cette réservation est annulée.")
+    if booking.presence == Booking.Presence.EXCUSED:
+        raise ValidationError("Cette absence est déjà excusée par le pôle administratif.")
+    now = timezone.now()
+    Booking.objects.filter(pk=booking.pk, status=Booking.Status.VALIDATED).exclude(
+        presence=Booking.Presence.EXCUSED
+    ).update(presence=presence, presence_marked_at=now, presence_marked_by=by)
+    booking.presence, booking.presence_marked_at, booking.presence_marked_by = presence, now, by
+    return booking
+
+
+@transaction.atomic
+def walk_in_add(*, child, slot: Slot, day: datetime.date, by, today) -> Booking:
+    """A child present without booking: recorded as a walk-in, present, billable. Allowed when
+    the créneau is full (recorded), not when the child is not enrolled or already booked."""
+    if child.school_id:
+        capacity.lock([(slot.pk, child.school_id, day)])
+    availability = Availability([child], [slot], day, day, today)
+    reason = availability.book_refusal(child, slot, day, check_deadline=False, check_capacity=False)
+    if reason:
+        raise ValidationError(availability.explain(reason, child, slot, day))
+    now = timezone.now()
+    booking = _new_booking(
+        child,
+        slot,
+        day,
+        by=by,
+        origin=Booking.Origin.WALK_IN,
+        now=now,
+        presence=Booking.Presence.PRESENT,
+        presence_marked_at=now,
+        presence_marked_by=by,
+        over_capacity=availability.places_left(slot, child.school_id, day) <= 0,
+    )
+    booking.save()
+    return booking

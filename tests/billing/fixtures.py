@@ -1,0 +1,31 @@
+"""Billing objects for the access matrix: an invoice of a family, made on first use."""
+
+import datetime
+
+from billing.models import Invoice, InvoiceLine, Regie
+
+
+def invoice(family) -> Invoice:
+    """The family's October 2026 invoice of the périscolaire régie (created once)."""
+    existing = Invoice.objects.filter(family=family).order_by("pk").first()
+    if existing:
+        return existing
+    regie = Regie.objects.get(slug="periscolaire")
+    made = Invoice.objects.create(
+        regie=regie,
+        family=family,
+        number=f"MATRICE{family.pk:06d}",
+        period_start=datetime.date(2026, 10, 1),
+        period_end=datetime.date(2026, 10, 31),
+        issue_date=datetime.date(2026, 11, 10),
+        due_date=datetime.date(2026, 12, 10),
+        total_cents=3000,
+        payer_name=f"Parent {family.name}",
+        payer_address=f"{family.address}\n{family.postal_code} {family.city}",
+        family_label=f"Foyer {family.name}",
+    )
+    child = family.children.first()
+    InvoiceLine.objects.create(invoice=made, position=1, kind=InvoiceLine.Kind.BOOKING, child=child,
+                               label=f"{child.first_name} — Matin 07h20-08h20", quantity=15,
+                               unit_price_cents=200, amount_cents=3000)
+    return made

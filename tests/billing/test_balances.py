@@ -1,0 +1,72 @@
+"""The "Paiements" page's balances: "Solde au" and "Solde réel"."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from billing.models import Invoice, Payment
+from billing.selectors import regie_balances
+from billing.services import payment_record
+from reservations.models import Booking
+from tests.conftest import client_for
+
+from .conftest import book, issue, make_family
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def family(regies, slots, today):
+    """October invoiced (4 mornings, 8,00 €, 3,00 € paid); in November 5 mornings, one evening
+    as a walk-in, one excused morning and one booking in December."""
+    family = make_family()
+    child = family.children.get()
+    for day in (5, 6, 8, 9):
+        book(child, slots["matin"], datetime.date(2026, 10, day))
+    issue(regies)
+    payment_record(invoice=Invoice.objects.get(), amount_cents=300, paid_on=datetime.date(2026, 11, 12),
+                   means=Payment.Means.CASH)
+    for day in (2, 3, 5, 6, 9):
+        book(child, slots["matin"], datetime.date(2026, 11, day))
+    book(child, slots["matin"], datetime.date(2026, 11, 10), presence=Booking.Presence.EXCUSED)
+    book(child, slots["soir-2"], datetime.date(2026, 11, 12), origin=Booking.Origin.WALK_IN,
+         presence=Booking.Presence.PRESENT)
+    book(child, slots["matin"], datetime.date(2026, 12, 1))
+    book(child, slots["mercredi"], datetime.date(2026, 11, 4))
+    return family
+
+
+def test_solde_au_and_solde_reel(family, today):
+    """Solde au = what is left on unpaid invoices; Solde réel adds this month not yet invoiced."""
+    balances = {b.regie.slug: b for b in regie_balances(family, today)}
+
+    periscolaire = balances["periscolaire"]
+    assert periscolaire.due_cents == 800 - 300
+    assert periscolaire.pending_cents == 5 * 200 + 180 + 100
+    assert periscolaire.real_cents == 500 + 1280
+    assert (balances["alai"].due_cents, balances["alai"].real_cents) == (0, 1250)
+
+
+def test_paiements_page_shows_each_regie_block(client, family, today):
+    """The page shows each régie's block, both balances and the explanation of Solde réel."""
+    page = client_for(client, family).get(reverse("billing:regie_list")).content.decode()
+
+    assert "Régie de recette accueil de loisirs d&#x27;ALAI (101005)" in page
+    assert "Régie de recette périscolaire municipale" in page
+    assert "Solde au 26/11/2026" in page
+    assert "5,00 €" in page and "17,80 €" in page and "12,50 €" in page
+    assert "Solde réel" in page and "<summary>" in page
+    assert ("la somme des factures impayées + le mois en cours, ceci ne représente donc pas la "
+            "somme à régler dans l'immédiat") in page
+    for label in ("Mes réservations", "Mes factures", "Relevé de compte", "Attestation fiscale"):
+        assert label in page
+    assert reverse("billing:invoice_list", args=["periscolaire"]) in page
+
+
+def test_regie_bookings_page_lists_what_is_not_invoiced(client, family, today):
+    """"Mes réservations" of a régie lists the priced bookings not invoiced yet."""
+    page = client_for(client, family).get(reverse("billing:regie_bookings", args=["periscolaire"]))
+    text = page.content.decode()
+    assert "Léa — Matin 07h20-08h20" in text
+    assert "12,80 €" in text

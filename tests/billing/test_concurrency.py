@@ -1,0 +1,87 @@
+"""Races on invoicing and payments, with real transactions and threads (PostgreSQL)."""
+
+import datetime
+import threading
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from billing.invoicing import invoicing_run
+from billing.models import BookingCharge, Invoice, InvoicingRun, NumberSequence, Payment
+from billing.services import payment_record
+from reservations.models import Booking
+
+from .conftest import ISSUE_DAY, OCTOBER, book, make_family, school_days
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def at_once(*calls):
+    """Run the calls in threads released together, each closing its connection; returns their
+    results (or the exception each raised)."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            results[index] = call()
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_two_runs_at_once_issue_each_invoice_once_without_gaps(regies, slots, today):
+    """Two runs of the same month at once: one invoice per family, numbers 1..N, no gap."""
+    families = [make_family(f"F{index:02d}") for index in range(30)]
+    for family in families:
+        for day in school_days(OCTOBER, count=4):
+            book(family.children.get(), slots["matin"], day)
+    regie = regies["periscolaire"]
+
+    def job():
+        return invoicing_run(regie=regie, month=OCTOBER, today=ISSUE_DAY, batch_size=7, notify=False)
+
+    results = at_once(job, job)
+
+    assert all(isinstance(result, InvoicingRun) for result in results), results
+    numbers = sorted(Invoice.objects.values_list("number", flat=True))
+    assert numbers == [f"PERI2026{rank:06d}" for rank in range(1, 31)]
+    assert Invoice.objects.values("family").distinct().count() == 30
+    assert sum(run.invoices_issued for run in InvoicingRun.objects.all()) == 30
+    assert NumberSequence.objects.get(regie=regie, kind="invoice", year=2026).last_number == 30
+    assert BookingCharge.objects.count() == Booking.objects.count() == 120
+    assert BookingCharge.objects.values("booking").distinct().count() == 120
+
+    again = invoicing_run(regie=regie, month=OCTOBER, today=ISSUE_DAY, notify=False)
+    assert again.invoices_issued == 0
+    assert sorted(Invoice.objects.values_list("number", flat=True)) == numbers
+
+
+def test_two_payments_of_the_whole_amount_at_once_take_it_once(regies, slots, today):
+    """Two counter payments of the whole amount at once: one is recorded, the other refused."""
+    family = make_family()
+    book(family.children.get(), slots["matin"], datetime.date(2026, 10, 5))
+    invoicing_run(regie=regies["periscolaire"], month=OCTOBER, today=ISSUE_DAY, notify=False)
+    invoice = Invoice.objects.get()
+
+    def pay():
+        return payment_record(invoice=invoice, amount_cents=200, paid_on=datetime.date(2026, 11, 20),
+                              means=Payment.Means.CASH)
+
+    results = at_once(pay, pay)
+
+    assert sorted(type(result).__name__ for result in results) == ["Payment", "ValidationError"]
+    assert isinstance([r for r in results if not isinstance(r, Payment)][0], ValidationError)
+    assert Payment.objects.count() == 1
+    invoice.refresh_from_db()
+    assert invoice.status == Invoice.Status.PAID
