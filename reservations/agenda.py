@@ -34,11 +34,6 @@ def month_label(year: int, month: int) -> str:
     return f"{MONTH_NAMES[month - 1]} {year}"
 
 
-def day_label(day: datetime.date) -> str:
-    """ "mardi 4 février 2025"."""
-    return f"{WEEKDAYS[day.weekday()].lower()} {day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
-
-
 @dataclass
 class DayCell:
     day: datetime.date
@@ -118,10 +113,6 @@ class MonthView:
     @property
     def next(self) -> tuple[int, int]:
         return (self.year + 1, 1) if self.month == 12 else (self.year, self.month + 1)
-
-    @property
-    def booking_count(self) -> int:
-        return sum(len(c.bookings) for week in self.weeks for c in week if c.in_month)
 
 
 def month_view(child, year: int, month: int, today: datetime.date) -> MonthView:

@@ -6,6 +6,7 @@ weekdays, minus public holidays, school holidays and closures — `reservations.
 """
 
 import datetime
+from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -164,7 +165,7 @@ class Slot(models.Model):
     def short(self) -> str:
         return self.short_label or self.label
 
-    @property
+    @cached_property
     def iso_weekdays(self) -> frozenset[int]:
         return frozenset(int(digit) for digit in self.weekdays)
 
@@ -372,11 +373,21 @@ class Booking(models.Model):
         STAFF = "staff", "Pôle administratif"
         WALK_IN = "walk_in", "Sans réservation (pointage)"
 
+    # Few indexes on purpose: a whole year of bulk entry inserts ~1,250 rows at once. Lookups go
+    # through the composite indexes below (child + date; date + créneau + school + status).
     child = models.ForeignKey(
-        Child, on_delete=models.CASCADE, related_name="bookings", verbose_name="enfant"
+        Child,
+        on_delete=models.CASCADE,
+        related_name="bookings",
+        verbose_name="enfant",
+        db_index=False,
     )
     slot = models.ForeignKey(
-        Slot, on_delete=models.PROTECT, related_name="bookings", verbose_name="créneau"
+        Slot,
+        on_delete=models.PROTECT,
+        related_name="bookings",
+        verbose_name="créneau",
+        db_index=False,
     )
     date = models.DateField("date")
     school = models.ForeignKey(
@@ -384,6 +395,7 @@ class Booking(models.Model):
         on_delete=models.PROTECT,
         related_name="bookings",
         verbose_name="école",
+        db_index=False,
         help_text="L'école de l'enfant au moment de la réservation : celle dont la capacité compte.",
     )
     status = models.CharField(
@@ -413,6 +425,7 @@ class Booking(models.Model):
         blank=True,
         related_name="+",
         verbose_name="réservée par",
+        db_index=False,
     )
     cancelled_at = models.DateTimeField("annulée le", null=True, blank=True)
     cancelled_by = models.ForeignKey(
@@ -422,6 +435,7 @@ class Booking(models.Model):
         blank=True,
         related_name="+",
         verbose_name="annulée par",
+        db_index=False,
     )
     cancel_reason = models.CharField("motif d'annulation", max_length=200, blank=True)
     closure = models.ForeignKey(
@@ -431,6 +445,7 @@ class Booking(models.Model):
         blank=True,
         related_name="bookings",
         verbose_name="fermeture",
+        db_index=False,
     )
     absence = models.ForeignKey(
         "Absence",
@@ -439,6 +454,7 @@ class Booking(models.Model):
         blank=True,
         related_name="bookings",
         verbose_name="absence signalée",
+        db_index=False,
     )
     presence_marked_at = models.DateTimeField("pointée le", null=True, blank=True)
     presence_marked_by = models.ForeignKey(
@@ -448,6 +464,7 @@ class Booking(models.Model):
         blank=True,
         related_name="+",
         verbose_name="pointée par",
+        db_index=False,
     )
 
     objects = BookingQuerySet.as_manager()

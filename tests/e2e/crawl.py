@@ -170,7 +170,7 @@ class Crawler:
     def submit(self, step):
         """Fills and submits a form of the current page, waits for the next page; returns its
         response."""
-        form = self.page.locator(step.form)
+        form = self.page.locator(step.form).first
         for selector, value in step.fields:
             form.locator(selector).fill(value() if callable(value) else value)
         with self.page.expect_navigation() as navigation:
@@ -179,6 +179,8 @@ class Crawler:
 
     def click(self, step):
         """Clicks, waits for the call to `step.route` and for htmx to settle, checks the page."""
+        for select, label in step.choose:
+            self.page.locator(select).first.select_option(label=label)
         with self.page.expect_response(
             lambda response: route_of(response.url) == step.route
         ) as info:
