@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -522,12 +522,10 @@ class PaymentAdmin(ReadOnlyAdmin):
     @admin.display(description="affectation aux lignes")
     def allocations_table(self, obj):
         parts = obj.allocations.select_related("line").order_by("line__position")
-        return format_html(
-            "<ul>{}</ul>",
-            format_html("".join(
-                format_html("<li>{} : {}</li>", part.line.label, _euros(part.amount_cents)) for part in parts
-            )),
+        items = format_html_join(
+            "", "<li>{} : {}</li>", ((part.line.label, _euros(part.amount_cents)) for part in parts)
         )
+        return format_html("<ul>{}</ul>", items)
 
 
 @admin.register(CreditNote)

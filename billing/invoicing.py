@@ -123,10 +123,15 @@ class _Row:
 
 
 ROW_FIELDS = [
-    "pk", "child_id", "child__family_id", "slot_id", "date", "origin", "presence", "status",
-    "absence_id", "cancel_reason",
+    "pk", "child_id", "slot_id", "date", "origin", "presence", "status", "absence_id",
+    "cancel_reason",
 ]  # fmt: skip
 CHARGE_ROW_FIELDS = [f"booking__{name}" if name != "pk" else "booking_id" for name in ROW_FIELDS]
+
+
+def _row(values, family_of) -> "_Row":
+    pk, child_id, *rest = values
+    return _Row(pk, child_id, family_of[child_id], *rest)
 
 
 def _billable_q(prefix=""):
@@ -187,17 +192,17 @@ class Biller:
         for slot_id, day in pairs:
             self.prices.grid(self.slots[slot_id], day)
 
-    def pending_rows(self, family_ids, *, since: datetime.date, until: datetime.date):
-        """(to bill, to give back) for `family_ids` between `since` and `until`:
-        billable bookings that invoices not cancelled have not charged (rows), and the charges
-        of bookings that are no longer billable ((row, is_surcharge, net cents))."""
-        family_ids = list(family_ids)
-        window = {"date__range": (since, until), "child__family_id__in": family_ids}
+    def pending_rows(self, family_of: dict, *, since: datetime.date, until: datetime.date):
+        """(to bill, to give back) for the children of `family_of` ({child id: family id})
+        between `since` and `until`: billable bookings that invoices not cancelled have not
+        charged (rows), and the charges of bookings no longer billable ((row, is_surcharge,
+        net cents)). Both queries start from the children's bookings (index on child, date)."""
+        child_ids = list(family_of)
         live = _live_charges().filter(booking=OuterRef("pk"))
         to_bill = [
-            _Row(*values)
+            _row(values, family_of)
             for values in self._bookings()
-            .filter(_billable_q(), **window)
+            .filter(_billable_q(), child_id__in=child_ids, date__range=(since, until))
             .filter(~Exists(live))
             .values_list(*ROW_FIELDS)
             .order_by()
@@ -207,26 +212,26 @@ class Biller:
         charged = (
             _live_charges()
             .filter(
-                line__invoice__regie=self.regie,
-                line__invoice__family_id__in=family_ids,
+                booking__child_id__in=child_ids,
                 booking__slot_id__in=list(self.slots),
                 booking__date__range=(since, until),
+                line__invoice__regie=self.regie,
             )
-            .values(*CHARGE_ROW_FIELDS, "line__is_surcharge")
+            .values_list(*CHARGE_ROW_FIELDS, "line__is_surcharge")
             .annotate(net=Sum("amount_cents"))
             .filter((Q(net=0) & _billable_q("booking__")) | (~Q(net=0) & ~_billable_q("booking__")))
             .order_by()
         )
         to_give_back = []
         seen = {row.pk for row in to_bill}
-        for values in charged:
-            row = _Row(*(values[name] for name in CHARGE_ROW_FIELDS))
-            if values["net"] == 0:
+        for *values, is_surcharge, net in charged:
+            row = _row(values, family_of)
+            if net == 0:
                 if row.pk not in seen:
                     seen.add(row.pk)
                     to_bill.append(row)
             else:
-                to_give_back.append((row, values["line__is_surcharge"], values["net"]))
+                to_give_back.append((row, is_surcharge, net))
         return to_bill, to_give_back
 
     # Pricing and grouping -------------------------------------------------------------------
@@ -239,8 +244,16 @@ class Biller:
         if not family_ids:
             return {}
         until = until or month_end(month)
+        children = {
+            child.pk: child
+            for child in Child.objects.filter(family_id__in=family_ids).only(
+                "pk", "family_id", "first_name", "last_name", "birth_date"
+            )
+        }
         to_bill, to_give_back = self.pending_rows(
-            family_ids, since=self.lookback_start(month), until=until
+            {pk: child.family_id for pk, child in children.items()},
+            since=self.lookback_start(month),
+            until=until,
         )
         if not (to_bill or to_give_back):
             return {}
@@ -252,12 +265,6 @@ class Biller:
                     "guardians",
                     queryset=Guardian.objects.select_related("user").order_by("created_at", "pk"),
                 )
-            )
-        }
-        children = {
-            child.pk: child
-            for child in Child.objects.filter(family_id__in=concerned).only(
-                "pk", "family_id", "first_name", "last_name", "birth_date"
             )
         }
         child_order = {pk: index for index, pk in enumerate(children)}

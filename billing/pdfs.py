@@ -1,7 +1,18 @@
 """Every PDF of billing, rendered by WeasyPrint from a template and a small context."""
 
+from functools import cache
+
 from django.conf import settings
 from django.template.loader import render_to_string
+
+
+@cache
+def _font_config():
+    """One font configuration per process: building it (fontconfig) costs a good part of a
+    one-page document."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
 
 
 def render_pdf(template_name: str, context: dict) -> bytes:
@@ -9,7 +20,7 @@ def render_pdf(template_name: str, context: dict) -> bytes:
     from weasyprint import HTML  # imported here: loading WeasyPrint takes a while
 
     html = render_to_string(template_name, context)
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(font_config=_font_config())
 
 
 def invoice_pdf(document) -> bytes:

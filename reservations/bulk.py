@@ -184,13 +184,13 @@ def apply(
             insert_rows(
                 Booking,
                 [
-                    Booking(
-                        child=item.child,
-                        slot=item.slot,
+                    Booking(  # ids rather than objects: 1,250 of these, descriptors are slow
+                        child_id=item.child.pk,
+                        slot_id=item.slot.pk,
                         date=item.day,
                         school_id=item.child.school_id,
                         origin=origin,
-                        created_by=by,
+                        created_by_id=by.pk,
                         created_at=now,
                     )
                     for item in result.todo

@@ -186,4 +186,3 @@ def iso_week_parity_matches(day: datetime.date, parity: str) -> bool:
     if parity == "odd":
         return week % 2 == 1
     return True
-

@@ -139,6 +139,10 @@ class BulkForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("du"), cleaned.get("au")
+        for name in ("du", "au"):
+            if cleaned.get(name) and not 2000 <= cleaned[name].year <= 2100:
+                self.add_error(name, "Choisissez une date entre 2000 et 2100.")
+                return cleaned
         if start and end:
             if end < start:
                 self.add_error("au", "Le dernier jour doit suivre le premier.")

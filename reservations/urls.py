@@ -11,7 +11,10 @@ class IsoDateConverter:
     regex = r"\d{4}-\d{2}-\d{2}"
 
     def to_python(self, value):
-        return datetime.date.fromisoformat(value)  # ValueError → no match
+        day = datetime.date.fromisoformat(value)  # ValueError → no match, a 404
+        if not 2000 <= day.year <= 2100:
+            raise ValueError("out of the portal's years")
+        return day
 
     def to_url(self, value):
         return value.isoformat() if isinstance(value, datetime.date) else value

@@ -168,7 +168,7 @@ def booking_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 @family_required
 def booking_delete(request, pk):
-    """ "Supprimer": a confirmation page without JavaScript (GET), the cancellation (POST)."""
+    """Supprimer: a confirmation page without JavaScript (GET), the cancellation (POST)."""
     booking = get_object_or_404(
         Booking.objects.for_family(request.family).select_related("child", "slot__activity"), pk=pk
     )

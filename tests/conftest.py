@@ -13,7 +13,10 @@ TODAY = datetime.date(2026, 11, 26)
 
 
 def pytest_collection_modifyitems(config, items):
-    """PostgreSQL-only tests are skipped on SQLite, unless PG_REQUIRED=1: then the run fails."""
+    """Every transactional test restores the migrations' data (staff groups, services, créneaux…)
+    when it ends, so that the next one finds it; and PostgreSQL-only tests are skipped on SQLite,
+    unless PG_REQUIRED=1: then the run fails."""
+    _serialized_rollback_for_transactional_tests(items)
     if connection.vendor == "postgresql":
         return
     postgres_items = [item for item in items if "postgres" in item.keywords]
@@ -23,6 +26,18 @@ def pytest_collection_modifyitems(config, items):
         )
     for item in postgres_items:
         item.add_marker(pytest.mark.skip(reason="needs PostgreSQL"))
+
+
+def _serialized_rollback_for_transactional_tests(items):
+    # A flush after a transactional test without serialized rollback re-creates content types
+    # under new ids, and the next test that restores serialized data then collides with them.
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+            item.add_marker(
+                pytest.mark.django_db(*marker.args, **{**marker.kwargs, "serialized_rollback": True}),
+                append=False,
+            )
 
 
 @pytest.fixture(scope="session")

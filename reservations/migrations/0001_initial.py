@@ -11,235 +11,714 @@ import reservations.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('enrolment', '0002_services_and_groups'),
-        ('families', '0005_child_pai_canteen_image_rights'),
+        ("enrolment", "0002_services_and_groups"),
+        ("families", "0005_child_pai_canteen_image_rights"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CalendarImport',
+            name="CalendarImport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start_year', models.PositiveSmallIntegerField(unique=True, verbose_name='année de la rentrée')),
-                ('imported_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='chargé le')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "start_year",
+                    models.PositiveSmallIntegerField(
+                        unique=True, verbose_name="année de la rentrée"
+                    ),
+                ),
+                (
+                    "imported_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="chargé le"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'chargement du calendrier',
-                'verbose_name_plural': 'chargements du calendrier',
+                "verbose_name": "chargement du calendrier",
+                "verbose_name_plural": "chargements du calendrier",
             },
         ),
         migrations.CreateModel(
-            name='Absence',
+            name="Absence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start_date', models.DateField(verbose_name='du')),
-                ('end_date', models.DateField(verbose_name='au')),
-                ('reason', models.TextField(help_text='Par exemple : maladie.', verbose_name='motif')),
-                ('certificate', models.FileField(blank=True, max_length=200, storage=common.files.get_private_storage, upload_to=reservations.models.absence_certificate_upload_to, verbose_name='certificat médical')),
-                ('certificate_name', models.CharField(blank=True, max_length=150, verbose_name='nom du fichier')),
-                ('certificate_type', models.CharField(blank=True, max_length=50, verbose_name='type du fichier')),
-                ('status', models.CharField(choices=[('pending', 'En attente'), ('excused', 'Excusée'), ('not_excused', 'Non excusée')], default='pending', max_length=12, verbose_name='décision')),
-                ('office_note', models.TextField(blank=True, help_text='Communiquée à la famille.', verbose_name='réponse du pôle administratif')),
-                ('declared_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='signalée le')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='décidée le')),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='absences', to='families.child', verbose_name='enfant')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='décidée par')),
-                ('declared_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='signalée par')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start_date", models.DateField(verbose_name="du")),
+                ("end_date", models.DateField(verbose_name="au")),
+                (
+                    "reason",
+                    models.TextField(help_text="Par exemple : maladie.", verbose_name="motif"),
+                ),
+                (
+                    "certificate",
+                    models.FileField(
+                        blank=True,
+                        max_length=200,
+                        storage=common.files.get_private_storage,
+                        upload_to=reservations.models.absence_certificate_upload_to,
+                        verbose_name="certificat médical",
+                    ),
+                ),
+                (
+                    "certificate_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="nom du fichier"),
+                ),
+                (
+                    "certificate_type",
+                    models.CharField(blank=True, max_length=50, verbose_name="type du fichier"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "En attente"),
+                            ("excused", "Excusée"),
+                            ("not_excused", "Non excusée"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                        verbose_name="décision",
+                    ),
+                ),
+                (
+                    "office_note",
+                    models.TextField(
+                        blank=True,
+                        help_text="Communiquée à la famille.",
+                        verbose_name="réponse du pôle administratif",
+                    ),
+                ),
+                (
+                    "declared_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="signalée le"
+                    ),
+                ),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="décidée le"),
+                ),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="absences",
+                        to="families.child",
+                        verbose_name="enfant",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="décidée par",
+                    ),
+                ),
+                (
+                    "declared_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="signalée par",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'absence signalée',
-                'verbose_name_plural': 'absences signalées',
-                'ordering': ['-start_date', '-pk'],
+                "verbose_name": "absence signalée",
+                "verbose_name_plural": "absences signalées",
+                "ordering": ["-start_date", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Activity',
+            name="Activity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='nom')),
-                ('slug', models.SlugField(unique=True, verbose_name='identifiant')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='ordre')),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='activities', to='enrolment.service', verbose_name='service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="nom")),
+                ("slug", models.SlugField(unique=True, verbose_name="identifiant")),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="ordre")),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="activities",
+                        to="enrolment.service",
+                        verbose_name="service",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'activité',
-                'verbose_name_plural': 'activités',
-                'ordering': ['position', 'pk'],
+                "verbose_name": "activité",
+                "verbose_name_plural": "activités",
+                "ordering": ["position", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Closure',
+            name="Closure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start_date', models.DateField(verbose_name='du')),
-                ('end_date', models.DateField(help_text='Inclus.', verbose_name='au')),
-                ('reason', models.CharField(help_text="Affiché aux familles sur l'agenda et dans le message d'annulation, par exemple « Grève du personnel communal ».", max_length=200, verbose_name='motif')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='créée le')),
-                ('activity', models.ForeignKey(blank=True, help_text='Laissez vide pour toutes les activités.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='closures', to='reservations.activity', verbose_name='activité')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='créée par')),
-                ('school', models.ForeignKey(blank=True, help_text='Laissez vide pour toutes les écoles.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='closures', to='families.school', verbose_name='école')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start_date", models.DateField(verbose_name="du")),
+                ("end_date", models.DateField(help_text="Inclus.", verbose_name="au")),
+                (
+                    "reason",
+                    models.CharField(
+                        help_text="Affiché aux familles sur l'agenda et dans le message d'annulation, par exemple « Grève du personnel communal ».",
+                        max_length=200,
+                        verbose_name="motif",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="créée le"
+                    ),
+                ),
+                (
+                    "activity",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Laissez vide pour toutes les activités.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="closures",
+                        to="reservations.activity",
+                        verbose_name="activité",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="créée par",
+                    ),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Laissez vide pour toutes les écoles.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="closures",
+                        to="families.school",
+                        verbose_name="école",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'fermeture',
-                'verbose_name_plural': 'fermetures',
-                'ordering': ['-start_date', 'pk'],
+                "verbose_name": "fermeture",
+                "verbose_name_plural": "fermetures",
+                "ordering": ["-start_date", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Holiday',
+            name="Holiday",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('public', 'Jour férié'), ('school', 'Vacances scolaires')], default='school', max_length=10, verbose_name='type')),
-                ('name', models.CharField(max_length=120, verbose_name='nom')),
-                ('start_date', models.DateField(verbose_name='premier jour')),
-                ('end_date', models.DateField(help_text='Inclus : la reprise a lieu le lendemain.', verbose_name='dernier jour')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("public", "Jour férié"), ("school", "Vacances scolaires")],
+                        default="school",
+                        max_length=10,
+                        verbose_name="type",
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="nom")),
+                ("start_date", models.DateField(verbose_name="premier jour")),
+                (
+                    "end_date",
+                    models.DateField(
+                        help_text="Inclus : la reprise a lieu le lendemain.",
+                        verbose_name="dernier jour",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'jour férié ou vacances',
-                'verbose_name_plural': 'jours fériés et vacances scolaires',
-                'ordering': ['start_date', 'kind'],
-                'indexes': [models.Index(fields=['start_date', 'end_date'], name='holiday_dates')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('end_date__gte', models.F('start_date'))), name='holiday_end_after_start', violation_error_message='Le dernier jour doit suivre le premier.')],
+                "verbose_name": "jour férié ou vacances",
+                "verbose_name_plural": "jours fériés et vacances scolaires",
+                "ordering": ["start_date", "kind"],
+                "indexes": [models.Index(fields=["start_date", "end_date"], name="holiday_dates")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("end_date__gte", models.F("start_date"))),
+                        name="holiday_end_after_start",
+                        violation_error_message="Le dernier jour doit suivre le premier.",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Slot',
+            name="Slot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(max_length=100, verbose_name='libellé')),
-                ('short_label', models.CharField(blank=True, help_text="Affiché dans les cases de l'agenda.", max_length=20, verbose_name='libellé court')),
-                ('code', models.SlugField(unique=True, verbose_name='identifiant')),
-                ('start_time', models.TimeField(verbose_name='début')),
-                ('end_time', models.TimeField(verbose_name='fin')),
-                ('admission_until', models.TimeField(blank=True, help_text="Heure limite d'arrivée des enfants, s'il y en a une (08h10 le matin).", null=True, verbose_name="arrivée jusqu'à")),
-                ('weekdays', models.CharField(help_text='Numéros des jours où le créneau a lieu en période scolaire : 1 = lundi … 5 = vendredi. Par exemple 1245 (lundi, mardi, jeudi, vendredi) ou 3 (mercredi).', max_length=7, validators=[django.core.validators.RegexValidator('^[1-7]{1,7}$', 'Indiquez les jours par leur numéro (1 = lundi … 7 = dimanche), par exemple 1245.')], verbose_name='jours')),
-                ('default_capacity', models.PositiveSmallIntegerField(default=30, help_text='Places par école et par jour, sauf capacité propre à une école ou à une date.', verbose_name='capacité par défaut')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='ordre')),
-                ('is_active', models.BooleanField(default=True, verbose_name='proposé')),
-                ('activity', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='slots', to='reservations.activity', verbose_name='activité')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("label", models.CharField(max_length=100, verbose_name="libellé")),
+                (
+                    "short_label",
+                    models.CharField(
+                        blank=True,
+                        help_text="Affiché dans les cases de l'agenda.",
+                        max_length=20,
+                        verbose_name="libellé court",
+                    ),
+                ),
+                ("code", models.SlugField(unique=True, verbose_name="identifiant")),
+                ("start_time", models.TimeField(verbose_name="début")),
+                ("end_time", models.TimeField(verbose_name="fin")),
+                (
+                    "admission_until",
+                    models.TimeField(
+                        blank=True,
+                        help_text="Heure limite d'arrivée des enfants, s'il y en a une (08h10 le matin).",
+                        null=True,
+                        verbose_name="arrivée jusqu'à",
+                    ),
+                ),
+                (
+                    "weekdays",
+                    models.CharField(
+                        help_text="Numéros des jours où le créneau a lieu en période scolaire : 1 = lundi … 5 = vendredi. Par exemple 1245 (lundi, mardi, jeudi, vendredi) ou 3 (mercredi).",
+                        max_length=7,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[1-7]{1,7}$",
+                                "Indiquez les jours par leur numéro (1 = lundi … 7 = dimanche), par exemple 1245.",
+                            )
+                        ],
+                        verbose_name="jours",
+                    ),
+                ),
+                (
+                    "default_capacity",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        help_text="Places par école et par jour, sauf capacité propre à une école ou à une date.",
+                        verbose_name="capacité par défaut",
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="ordre")),
+                ("is_active", models.BooleanField(default=True, verbose_name="proposé")),
+                (
+                    "activity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="slots",
+                        to="reservations.activity",
+                        verbose_name="activité",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'créneau',
-                'verbose_name_plural': 'créneaux',
-                'ordering': ['position', 'start_time', 'pk'],
+                "verbose_name": "créneau",
+                "verbose_name_plural": "créneaux",
+                "ordering": ["position", "start_time", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='CapacityOverride',
+            name="CapacityOverride",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(verbose_name='date')),
-                ('places', models.PositiveSmallIntegerField(verbose_name='places ce jour-là')),
-                ('reason', models.CharField(blank=True, max_length=200, verbose_name='motif')),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='capacity_overrides', to='families.school', verbose_name='école')),
-                ('slot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='capacity_overrides', to='reservations.slot', verbose_name='créneau')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="date")),
+                ("places", models.PositiveSmallIntegerField(verbose_name="places ce jour-là")),
+                ("reason", models.CharField(blank=True, max_length=200, verbose_name="motif")),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="capacity_overrides",
+                        to="families.school",
+                        verbose_name="école",
+                    ),
+                ),
+                (
+                    "slot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="capacity_overrides",
+                        to="reservations.slot",
+                        verbose_name="créneau",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'capacité pour une date',
-                'verbose_name_plural': 'capacités pour une date',
-                'ordering': ['-date', 'slot', 'school'],
+                "verbose_name": "capacité pour une date",
+                "verbose_name_plural": "capacités pour une date",
+                "ordering": ["-date", "slot", "school"],
             },
         ),
         migrations.CreateModel(
-            name='Booking',
+            name="Booking",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(verbose_name='date')),
-                ('status', models.CharField(choices=[('validated', 'Validée'), ('cancelled', 'Annulée'), ('closure', 'Annulée (fermeture)')], default='validated', max_length=10, verbose_name='statut de la réservation')),
-                ('presence', models.CharField(choices=[('reserved', 'Réservé'), ('present', 'Présent'), ('absent', 'Absent'), ('excused', 'Absent excusé')], default='reserved', max_length=10, verbose_name='présence')),
-                ('origin', models.CharField(choices=[('parent', 'Agenda du portail'), ('bulk', 'Saisie groupée'), ('staff', 'Pôle administratif'), ('walk_in', 'Sans réservation (pointage)')], default='parent', max_length=10, verbose_name='origine')),
-                ('past_deadline', models.BooleanField(default=False, help_text='Réservée ou annulée par le pôle administratif après le délai de 3 jours ouvrés.', verbose_name='hors délai')),
-                ('over_capacity', models.BooleanField(default=False, help_text='Ajoutée par le personnel alors que le créneau était complet.', verbose_name='au-delà de la capacité')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='réservée le')),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True, verbose_name='annulée le')),
-                ('cancel_reason', models.CharField(blank=True, max_length=200, verbose_name="motif d'annulation")),
-                ('presence_marked_at', models.DateTimeField(blank=True, null=True, verbose_name='pointée le')),
-                ('absence', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='bookings', to='reservations.absence', verbose_name='absence signalée')),
-                ('cancelled_by', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='annulée par')),
-                ('child', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='bookings', to='families.child', verbose_name='enfant')),
-                ('created_by', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='réservée par')),
-                ('presence_marked_by', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='pointée par')),
-                ('school', models.ForeignKey(db_index=False, help_text="L'école de l'enfant au moment de la réservation : celle dont la capacité compte.", on_delete=django.db.models.deletion.PROTECT, related_name='bookings', to='families.school', verbose_name='école')),
-                ('closure', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='bookings', to='reservations.closure', verbose_name='fermeture')),
-                ('slot', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='bookings', to='reservations.slot', verbose_name='créneau')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="date")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("validated", "Validée"),
+                            ("cancelled", "Annulée"),
+                            ("closure", "Annulée (fermeture)"),
+                        ],
+                        default="validated",
+                        max_length=10,
+                        verbose_name="statut de la réservation",
+                    ),
+                ),
+                (
+                    "presence",
+                    models.CharField(
+                        choices=[
+                            ("reserved", "Réservé"),
+                            ("present", "Présent"),
+                            ("absent", "Absent"),
+                            ("excused", "Absent excusé"),
+                        ],
+                        default="reserved",
+                        max_length=10,
+                        verbose_name="présence",
+                    ),
+                ),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[
+                            ("parent", "Agenda du portail"),
+                            ("bulk", "Saisie groupée"),
+                            ("staff", "Pôle administratif"),
+                            ("walk_in", "Sans réservation (pointage)"),
+                        ],
+                        default="parent",
+                        max_length=10,
+                        verbose_name="origine",
+                    ),
+                ),
+                (
+                    "past_deadline",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Réservée ou annulée par le pôle administratif après le délai de 3 jours ouvrés.",
+                        verbose_name="hors délai",
+                    ),
+                ),
+                (
+                    "over_capacity",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Ajoutée par le personnel alors que le créneau était complet.",
+                        verbose_name="au-delà de la capacité",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="réservée le"
+                    ),
+                ),
+                (
+                    "cancelled_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="annulée le"),
+                ),
+                (
+                    "cancel_reason",
+                    models.CharField(blank=True, max_length=200, verbose_name="motif d'annulation"),
+                ),
+                (
+                    "presence_marked_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="pointée le"),
+                ),
+                (
+                    "absence",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="bookings",
+                        to="reservations.absence",
+                        verbose_name="absence signalée",
+                    ),
+                ),
+                (
+                    "cancelled_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="annulée par",
+                    ),
+                ),
+                (
+                    "child",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="bookings",
+                        to="families.child",
+                        verbose_name="enfant",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="réservée par",
+                    ),
+                ),
+                (
+                    "presence_marked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="pointée par",
+                    ),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(
+                        db_index=False,
+                        help_text="L'école de l'enfant au moment de la réservation : celle dont la capacité compte.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bookings",
+                        to="families.school",
+                        verbose_name="école",
+                    ),
+                ),
+                (
+                    "closure",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="bookings",
+                        to="reservations.closure",
+                        verbose_name="fermeture",
+                    ),
+                ),
+                (
+                    "slot",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bookings",
+                        to="reservations.slot",
+                        verbose_name="créneau",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'réservation',
-                'verbose_name_plural': 'réservations',
-                'ordering': ['date', 'slot__position', 'pk'],
-                'permissions': [('take_attendance', 'Peut faire le pointage des enfants'), ('book_past_deadline', 'Peut réserver ou annuler après le délai de 3 jours ouvrés'), ('exceed_capacity', "Peut réserver au-delà de la capacité d'un créneau")],
+                "verbose_name": "réservation",
+                "verbose_name_plural": "réservations",
+                "ordering": ["date", "slot__position", "pk"],
+                "permissions": [
+                    ("take_attendance", "Peut faire le pointage des enfants"),
+                    (
+                        "book_past_deadline",
+                        "Peut réserver ou annuler après le délai de 3 jours ouvrés",
+                    ),
+                    ("exceed_capacity", "Peut réserver au-delà de la capacité d'un créneau"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SlotCapacity',
+            name="SlotCapacity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('places', models.PositiveSmallIntegerField(verbose_name='places par jour')),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='slot_capacities', to='families.school', verbose_name='école')),
-                ('slot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='capacities', to='reservations.slot', verbose_name='créneau')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("places", models.PositiveSmallIntegerField(verbose_name="places par jour")),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="slot_capacities",
+                        to="families.school",
+                        verbose_name="école",
+                    ),
+                ),
+                (
+                    "slot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="capacities",
+                        to="reservations.slot",
+                        verbose_name="créneau",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "capacité d'un créneau dans une école",
-                'verbose_name_plural': 'capacités des créneaux par école',
-                'ordering': ['slot', 'school'],
+                "verbose_name": "capacité d'un créneau dans une école",
+                "verbose_name_plural": "capacités des créneaux par école",
+                "ordering": ["slot", "school"],
             },
         ),
         migrations.CreateModel(
-            name='SlotDay',
+            name="SlotDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField()),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='families.school')),
-                ('slot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='reservations.slot')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField()),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="families.school",
+                    ),
+                ),
+                (
+                    "slot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="reservations.slot",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'verrou de créneau',
-                'verbose_name_plural': 'verrous de créneaux',
+                "verbose_name": "verrou de créneau",
+                "verbose_name_plural": "verrous de créneaux",
             },
         ),
         migrations.AddConstraint(
-            model_name='absence',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__gte', models.F('start_date'))), name='absence_end_after_start', violation_error_message="La fin de l'absence doit suivre son début."),
+            model_name="absence",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end_date__gte", models.F("start_date"))),
+                name="absence_end_after_start",
+                violation_error_message="La fin de l'absence doit suivre son début.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='closure',
-            index=models.Index(fields=['start_date', 'end_date'], name='closure_dates'),
+            model_name="closure",
+            index=models.Index(fields=["start_date", "end_date"], name="closure_dates"),
         ),
         migrations.AddConstraint(
-            model_name='closure',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__gte', models.F('start_date'))), name='closure_end_after_start', violation_error_message='La fin de la fermeture doit suivre son début.'),
+            model_name="closure",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end_date__gte", models.F("start_date"))),
+                name="closure_end_after_start",
+                violation_error_message="La fin de la fermeture doit suivre son début.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='slot',
-            constraint=models.CheckConstraint(condition=models.Q(('end_time__gt', models.F('start_time'))), name='slot_end_after_start', violation_error_message='La fin du créneau doit suivre son début.'),
+            model_name="slot",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end_time__gt", models.F("start_time"))),
+                name="slot_end_after_start",
+                violation_error_message="La fin du créneau doit suivre son début.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='capacityoverride',
-            constraint=models.UniqueConstraint(fields=('slot', 'school', 'date'), name='capacityoverride_once', violation_error_message='Une capacité existe déjà pour ce créneau, cette école et cette date.'),
+            model_name="capacityoverride",
+            constraint=models.UniqueConstraint(
+                fields=("slot", "school", "date"),
+                name="capacityoverride_once",
+                violation_error_message="Une capacité existe déjà pour ce créneau, cette école et cette date.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='booking',
-            index=models.Index(fields=['child', 'date'], name='booking_child_date'),
+            model_name="booking",
+            index=models.Index(fields=["child", "date"], name="booking_child_date"),
         ),
         migrations.AddIndex(
-            model_name='booking',
-            index=models.Index(fields=['date', 'slot', 'school', 'status'], name='booking_day_slot'),
+            model_name="booking",
+            index=models.Index(
+                fields=["date", "slot", "school", "status"], name="booking_day_slot"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='booking',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'validated')), fields=('child', 'slot', 'date'), name='booking_one_active_per_child_slot_day', violation_error_message='Cet enfant est déjà inscrit sur ce créneau ce jour-là.'),
+            model_name="booking",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "validated")),
+                fields=("child", "slot", "date"),
+                name="booking_one_active_per_child_slot_day",
+                violation_error_message="Cet enfant est déjà inscrit sur ce créneau ce jour-là.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='slotcapacity',
-            constraint=models.UniqueConstraint(fields=('slot', 'school'), name='slotcapacity_once', violation_error_message='Cette école a déjà une capacité pour ce créneau.'),
+            model_name="slotcapacity",
+            constraint=models.UniqueConstraint(
+                fields=("slot", "school"),
+                name="slotcapacity_once",
+                violation_error_message="Cette école a déjà une capacité pour ce créneau.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='slotday',
-            constraint=models.UniqueConstraint(fields=('slot', 'school', 'date'), name='slotday_once'),
+            model_name="slotday",
+            constraint=models.UniqueConstraint(
+                fields=("slot", "school", "date"), name="slotday_once"
+            ),
         ),
     ]

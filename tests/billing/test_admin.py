@@ -157,3 +157,30 @@ def test_csv_cells_that_look_like_formulas_are_escaped(value):
     """Cells starting with =, +, - or @ are prefixed so that no spreadsheet runs them."""
     assert csv_safe(value) == "'" + value
     assert csv_safe("Espèces") == "Espèces"
+
+
+def test_every_billing_admin_page_opens(client, invoice, today, office):
+    """Each billing model's list and detail open in the admin (superuser)."""
+    from billing.models import CreditNote, InvoicingRun, Regie, Tariff
+    from billing.services import invoice_cancel
+
+    payment_record(invoice=invoice, amount_cents=100, paid_on=datetime.date(2026, 11, 12),
+                   means=Payment.Means.CASH)
+    other = Invoice.objects.create(
+        regie=invoice.regie, family=invoice.family, number="PERI2026000099", period_start=datetime.date(2026, 9, 1),
+        period_end=datetime.date(2026, 9, 30), issue_date=datetime.date(2026, 10, 10),
+        due_date=datetime.date(2026, 11, 9), total_cents=100, payer_name="X", payer_address="Y",
+        family_label="Foyer LAGRANGE",
+    )
+    invoice_cancel(invoice=other, reason="Essai", by=office, today=datetime.date(2026, 11, 20))
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    objects = [Regie.objects.first(), Tariff.objects.first(), InvoicingRun.objects.first(), invoice,
+               Payment.objects.first(), CreditNote.objects.first()]
+    for obj in objects:
+        meta = obj._meta
+        for url in (reverse(f"admin:billing_{meta.model_name}_changelist"),
+                    reverse(f"admin:billing_{meta.model_name}_change", args=[obj.pk])):
+            assert client.get(url).status_code == 200, url
+    assert client.get(reverse("admin:billing_invoice_history", args=[invoice.pk])).status_code == 200
+    pdf = client.get(reverse("admin:billing_invoice_pdf", args=[invoice.pk]))
+    assert pdf["Content-Type"] == "application/pdf"

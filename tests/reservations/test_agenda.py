@@ -105,10 +105,11 @@ def test_invalid_month_is_404(client, parent, child, path):
     assert client.get(f"/agenda/{child.pk}/{path}").status_code == 404
 
 
-def test_invalid_day_is_404(client, parent, child):
-    """30 February is a 404."""
+@pytest.mark.parametrize("day", ["2026-02-30", "0001-01-01", "9999-12-31"])
+def test_invalid_day_is_404(client, parent, child, day):
+    """30 February, or a year out of the portal's range, is a 404."""
     client.force_login(parent)
-    assert client.get(f"/agenda/{child.pk}/2026-02-30/").status_code == 404
+    assert client.get(f"/agenda/{child.pk}/{day}/").status_code == 404
 
 
 def test_previous_and_next_month_links(client, parent, child, today):

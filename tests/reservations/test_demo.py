@@ -22,7 +22,9 @@ def test_demo_children_have_bookings_around_today(db, today):
     lagrange = Booking.objects.filter(child__family__guardians__user__email="parent@example.org")
     assert set(lagrange.values_list("child__first_name", flat=True)) == {"Léa", "Lalo"}
     assert lagrange.filter(date__lt=TODAY).exists() and lagrange.filter(date__gt=TODAY).exists()
-    assert lagrange.filter(date__gte=TODAY + datetime.timedelta(days=7), status=Booking.Status.VALIDATED).exists()
+    assert lagrange.filter(
+        date__gte=TODAY + datetime.timedelta(days=7), status=Booking.Status.VALIDATED
+    ).exists()
     assert not lagrange.filter(date__lt=TODAY, presence=Booking.Presence.RESERVED).exists()
     assert lagrange.filter(slot__code="mercredi").exists()
     assert Absence.objects.filter(status=Absence.Status.PENDING).count() == 1
