@@ -127,7 +127,8 @@ def attendance_mark(request):
         messages.error(request, " ".join(exc.messages))
     if request.htmx:
         bookings = register_rows(booking.school, booking.slot, booking.date)
-        context = {"booking": booking, "bookings": bookings, "counts": _counts(bookings)}
+        # The counter is swapped out of band: only the htmx response carries a copy of it.
+        context = {"booking": booking, "bookings": bookings, "oob_counts": _counts(bookings)}
         return render(
             request, "reservations/_attendance_row.html", {**context, "slot": booking.slot}
         )
