@@ -65,11 +65,28 @@ class RegieAdmin(admin.ModelAdmin):
     inlines = [RegieActivityInline]
     fieldsets = [
         (None, {"fields": ["name", "slug", "code", "invoice_prefix", "position"]}),
-        ("Identité sur les documents", {"fields": ["issuer", "address", "siret", "regisseur_name",
-                                                   "phone", "email", "payment_instructions"]}),
+        (
+            "Identité sur les documents",
+            {
+                "fields": [
+                    "issuer",
+                    "address",
+                    "siret",
+                    "regisseur_name",
+                    "phone",
+                    "email",
+                    "payment_instructions",
+                ]
+            },
+        ),
         ("Facturation", {"fields": ["issue_day", "payment_delay_days", "billing_start"]}),
-        ("Prélèvement SEPA", {"fields": ["creditor_ics", "creditor_iban", "creditor_bic"],
-                              "description": "Facultatif tant que le prélèvement n'est pas proposé."}),
+        (
+            "Prélèvement SEPA",
+            {
+                "fields": ["creditor_ics", "creditor_iban", "creditor_bic"],
+                "description": "Facultatif tant que le prélèvement n'est pas proposé.",
+            },
+        ),
     ]
 
     def has_add_permission(self, request):
@@ -102,7 +119,9 @@ class RegieAdmin(admin.ModelAdmin):
             raise PermissionDenied
         regie = get_object_or_404(Regie, pk=pk)
         today = timezone.localdate()
-        form = RunForm(request.POST or None, initial={"month": add_months(today, -1).strftime("%Y-%m")})
+        form = RunForm(
+            request.POST or None, initial={"month": add_months(today, -1).strftime("%Y-%m")}
+        )
         if request.method == "POST" and form.is_valid():
             from .tasks import generate_month_invoices
 
@@ -134,8 +153,10 @@ class RegieAdmin(admin.ModelAdmin):
             raise PermissionDenied
         regie = get_object_or_404(Regie, pk=pk)
         today = timezone.localdate()
-        form = PeriodForm(request.GET if "du" in request.GET else None,
-                          initial={"du": today.replace(day=1), "au": today})
+        form = PeriodForm(
+            request.GET if "du" in request.GET else None,
+            initial={"du": today.replace(day=1), "au": today},
+        )
         start, end = today.replace(day=1), today
         if form.is_bound and form.is_valid():
             start, end = form.cleaned_data["du"], form.cleaned_data["au"]
@@ -174,7 +195,8 @@ class BracketFormSet(BaseInlineFormSet):
         rows = [
             (form.cleaned_data["qf_min"], form.cleaned_data.get("qf_max"))
             for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
             and form.cleaned_data.get("qf_min") is not None
         ]
         errors = grid_errors(rows)
@@ -235,8 +257,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(InvoicingRun)
 class InvoicingRunAdmin(ReadOnlyAdmin):
-    list_display = ["regie", "month_label", "status", "families_seen", "invoices_issued", "skipped",
-                    "amount", "issue_date", "started_at", "finished_at", "trigger"]
+    list_display = [
+        "regie",
+        "month_label",
+        "status",
+        "families_seen",
+        "invoices_issued",
+        "skipped",
+        "amount",
+        "issue_date",
+        "started_at",
+        "finished_at",
+        "trigger",
+    ]
     list_filter = ["regie", "status", "month"]
     fields = list_display[:-1] + ["trigger", "error"]
 
@@ -258,7 +291,9 @@ class PeriodFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         months = (
-            Invoice.objects.order_by("-period_start").values_list("period_start", flat=True).distinct()[:24]
+            Invoice.objects.order_by("-period_start")
+            .values_list("period_start", flat=True)
+            .distinct()[:24]
         )
         return [(month.strftime("%Y-%m"), month.strftime("%m/%Y")) for month in months]
 
@@ -316,17 +351,48 @@ class PaymentInline(admin.TabularInline):
 
 @admin.register(Invoice)
 class InvoiceAdmin(SimpleHistoryAdmin):
-    list_display = ["number", "family_link", "regie", "period", "total", "due", "status", "issue_date",
-                    "due_date"]
+    list_display = [
+        "number",
+        "family_link",
+        "regie",
+        "period",
+        "total",
+        "due",
+        "status",
+        "issue_date",
+        "due_date",
+    ]
     list_filter = ["regie", PeriodFilter, "status"]
-    search_fields = ["number", "family__name", "payer_name", "family__guardians__user__email",
-                     "family__children__last_name", "family__children__first_name"]
+    search_fields = [
+        "number",
+        "family__name",
+        "payer_name",
+        "family__guardians__user__email",
+        "family__children__last_name",
+        "family__children__first_name",
+    ]
     list_select_related = ["regie", "family"]
     list_per_page = 50
     inlines = [InvoiceLineInline, PaymentInline]
-    fields = ["number", "regie", "family_link", "status", "period", "issue_date", "due_date", "total",
-              "paid", "due", "payer_name", "payer_address", "quotient_label", "replaces",
-              "replaced_by_link", "credit_note_link", "run"]
+    fields = [
+        "number",
+        "regie",
+        "family_link",
+        "status",
+        "period",
+        "issue_date",
+        "due_date",
+        "total",
+        "paid",
+        "due",
+        "payer_name",
+        "payer_address",
+        "quotient_label",
+        "replaces",
+        "replaced_by_link",
+        "credit_note_link",
+        "run",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request):
@@ -367,7 +433,11 @@ class InvoiceAdmin(SimpleHistoryAdmin):
         new = Invoice.objects.filter(replaces=obj).first()
         if not new:
             return "—"
-        return format_html('<a href="{}">{}</a>', reverse("admin:billing_invoice_change", args=[new.pk]), new.number)
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:billing_invoice_change", args=[new.pk]),
+            new.number,
+        )
 
     @admin.display(description="avoir")
     def credit_note_link(self, obj):
@@ -381,9 +451,11 @@ class InvoiceAdmin(SimpleHistoryAdmin):
             user = request.user
             extra_context.update(
                 can_record_payment=invoice.is_open and user.has_perm("billing.record_payment"),
-                can_cancel=invoice.is_open and user.has_perm("billing.cancel_invoice")
+                can_cancel=invoice.is_open
+                and user.has_perm("billing.cancel_invoice")
                 and not invoice.payments.exists(),
-                can_reissue=invoice.is_cancelled and user.has_perm("billing.cancel_invoice")
+                can_reissue=invoice.is_cancelled
+                and user.has_perm("billing.cancel_invoice")
                 and not Invoice.objects.filter(replaces=invoice).exists(),
             )
         return super().change_view(request, object_id, form_url, extra_context)
@@ -393,13 +465,19 @@ class InvoiceAdmin(SimpleHistoryAdmin):
         return [
             path("<int:pk>/paiement/", view(self.payment_view), name="billing_invoice_payment"),
             path("<int:pk>/annuler/", view(self.cancel_view), name="billing_invoice_cancel"),
-            path("<int:pk>/reemettre/", view(require_POST(self.reissue_view)), name="billing_invoice_reissue"),
+            path(
+                "<int:pk>/reemettre/",
+                view(require_POST(self.reissue_view)),
+                name="billing_invoice_reissue",
+            ),
             path("<int:pk>/pdf/", view(self.pdf_view), name="billing_invoice_pdf"),
             *super().get_urls(),
         ]
 
     def _invoice(self, request, pk, permission=None) -> Invoice:
-        if not self.has_view_permission(request) or (permission and not request.user.has_perm(permission)):
+        if not self.has_view_permission(request) or (
+            permission and not request.user.has_perm(permission)
+        ):
             raise PermissionDenied
         return get_object_or_404(Invoice.objects.select_related("regie", "family"), pk=pk)
 
@@ -437,11 +515,17 @@ class InvoiceAdmin(SimpleHistoryAdmin):
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                messages.success(request, f"Paiement de {_euros(payment.amount_cents)} enregistré "
-                                          f"sur la facture {invoice.number}.")
+                messages.success(
+                    request,
+                    f"Paiement de {_euros(payment.amount_cents)} enregistré "
+                    f"sur la facture {invoice.number}.",
+                )
                 return self._back(invoice)
         return self._form_page(
-            request, invoice, form, f"Enregistrer un paiement — facture {invoice.number}",
+            request,
+            invoice,
+            form,
+            f"Enregistrer un paiement — facture {invoice.number}",
             "Enregistrer le paiement",
             f"Reste à payer : {_euros(due)} ({invoice.family_label}, {invoice.period_label.lower()}).",
         )
@@ -452,17 +536,25 @@ class InvoiceAdmin(SimpleHistoryAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 note = services.invoice_cancel(
-                    invoice=invoice, reason=form.cleaned_data["reason"], by=request.user,
+                    invoice=invoice,
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
                     today=timezone.localdate(),
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                messages.success(request, f"Facture {invoice.number} annulée par l'avoir {note.number}. "
-                                          "Vous pouvez la réémettre.")
+                messages.success(
+                    request,
+                    f"Facture {invoice.number} annulée par l'avoir {note.number}. "
+                    "Vous pouvez la réémettre.",
+                )
                 return self._back(invoice)
         return self._form_page(
-            request, invoice, form, f"Annuler la facture {invoice.number} par un avoir",
+            request,
+            invoice,
+            form,
+            f"Annuler la facture {invoice.number} par un avoir",
             "Annuler la facture et émettre l'avoir",
             f"Montant de l'avoir : {_euros(invoice.total_cents)}. La famille est prévenue. Ce qui "
             "était facturé redevient à facturer : réémettez la facture, ou ce sera régularisé sur "
@@ -472,7 +564,9 @@ class InvoiceAdmin(SimpleHistoryAdmin):
     def reissue_view(self, request, pk):
         invoice = self._invoice(request, pk, "billing.cancel_invoice")
         try:
-            new = services.invoice_reissue(invoice=invoice, by=request.user, today=timezone.localdate())
+            new = services.invoice_reissue(
+                invoice=invoice, by=request.user, today=timezone.localdate()
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return self._back(invoice)
@@ -481,8 +575,9 @@ class InvoiceAdmin(SimpleHistoryAdmin):
 
     def pdf_view(self, request, pk):
         invoice = self._invoice(request, pk)
-        response = HttpResponse(pdfs.invoice_pdf(selectors.invoice_document(invoice)),
-                                content_type="application/pdf")
+        response = HttpResponse(
+            pdfs.invoice_pdf(selectors.invoice_document(invoice)), content_type="application/pdf"
+        )
         response["Content-Disposition"] = f'inline; filename="facture-{invoice.number}.pdf"'
         return response
 
@@ -492,14 +587,30 @@ class InvoiceAdmin(SimpleHistoryAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ["paid_on", "amount", "means", "reference", "invoice_link", "regie", "family",
-                    "recorded_by"]
+    list_display = [
+        "paid_on",
+        "amount",
+        "means",
+        "reference",
+        "invoice_link",
+        "regie",
+        "family",
+        "recorded_by",
+    ]
     list_filter = ["invoice__regie", "means", "paid_on"]
     search_fields = ["invoice__number", "reference", "invoice__family__name"]
     list_select_related = ["invoice__regie", "invoice__family", "recorded_by"]
     date_hierarchy = "paid_on"
-    fields = ["invoice_link", "amount", "paid_on", "means", "reference", "recorded_by", "recorded_at",
-              "allocations_table"]
+    fields = [
+        "invoice_link",
+        "amount",
+        "paid_on",
+        "means",
+        "reference",
+        "recorded_by",
+        "recorded_at",
+        "allocations_table",
+    ]
     readonly_fields = fields
 
     @admin.display(description="montant", ordering="amount_cents")
@@ -543,4 +654,3 @@ class CreditNoteAdmin(ReadOnlyAdmin):
     def invoice_link(self, obj):
         url = reverse("admin:billing_invoice_change", args=[obj.invoice_id])
         return format_html('<a href="{}">{}</a>', url, obj.invoice.number)
-

@@ -49,18 +49,41 @@ def _book_month(children, patterns, month, today, calendar):
             for code, weekdays in patterns.get(child.first_name, {}).items():
                 slot = slots[code]
                 if day.isoweekday() in weekdays and calendar.runs(day, slot, child.school_id):
-                    rows.append(Booking(child=child, slot=slot, date=day, school_id=child.school_id,
-                                        presence=Booking.Presence.PRESENT if day < today
-                                        else Booking.Presence.RESERVED))
+                    rows.append(
+                        Booking(
+                            child=child,
+                            slot=slot,
+                            date=day,
+                            school_id=child.school_id,
+                            presence=Booking.Presence.PRESENT
+                            if day < today
+                            else Booking.Presence.RESERVED,
+                        )
+                    )
     insert_rows(Booking, rows, ignore_conflicts=True)  # days the reservations demo booked stay
 
 
 def _book_tutorial(child, month, calendar):
     slot = Slot.objects.get(code=TUTORIAL_SLOT)
-    days = [day for day in days_between(month, month_end(month)) if calendar.runs(day, slot, child.school_id)]
-    insert_rows(Booking, [Booking(child=child, slot=slot, date=day, school_id=child.school_id,
-                                  presence=Booking.Presence.PRESENT) for day in days[:TUTORIAL_DAYS]],
-                ignore_conflicts=True)
+    days = [
+        day
+        for day in days_between(month, month_end(month))
+        if calendar.runs(day, slot, child.school_id)
+    ]
+    insert_rows(
+        Booking,
+        [
+            Booking(
+                child=child,
+                slot=slot,
+                date=day,
+                school_id=child.school_id,
+                presence=Booking.Presence.PRESENT,
+            )
+            for day in days[:TUTORIAL_DAYS]
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def _invoice(family, regie, month):
@@ -73,8 +96,11 @@ def seed_invoices(families: dict, today: datetime.date) -> int:
     nothing is done for a family that already has invoices."""
     from django.contrib.auth import get_user_model
 
-    families = {key: family for key, family in families.items()
-                if not Invoice.objects.filter(family=family).exists()}
+    families = {
+        key: family
+        for key, family in families.items()
+        if not Invoice.objects.filter(family=family).exists()
+    }
     if not families:
         return 0
     regies = ensure_billing_reference(list(SchoolYear.objects.all()))
@@ -96,23 +122,42 @@ def seed_invoices(families: dict, today: datetime.date) -> int:
     # Month by month, so that numbers follow the dates of issue.
     for month in (november, before, last):
         for regie in (periscolaire, alai):
-            issued += len(issue_invoices(regie=regie, month=month, today=regie.issue_date_for(month),
-                                         family_ids=family_ids, notify=False))
+            issued += len(
+                issue_invoices(
+                    regie=regie,
+                    month=month,
+                    today=regie.issue_date_for(month),
+                    family_ids=family_ids,
+                    notify=False,
+                )
+            )
     for family in families.values():
         # The month before last is paid: by card (périscolaire) and by cheque (Alaï).
-        for regie, means, reference in ((periscolaire, Payment.Means.CARD, "Paiement en ligne"),
-                                        (alai, Payment.Means.CHEQUE, "Chèque n° 4521087")):
+        for regie, means, reference in (
+            (periscolaire, Payment.Means.CARD, "Paiement en ligne"),
+            (alai, Payment.Means.CHEQUE, "Chèque n° 4521087"),
+        ):
             invoice = _invoice(family, regie, before)
             if invoice is not None:
                 paid_on = min(invoice.issue_date + datetime.timedelta(days=6), today)
-                payment_record(invoice=invoice, amount_cents=invoice.total_cents, paid_on=paid_on,
-                               means=means, reference=reference, by=regisseur)
+                payment_record(
+                    invoice=invoice,
+                    amount_cents=invoice.total_cents,
+                    paid_on=paid_on,
+                    means=means,
+                    reference=reference,
+                    by=regisseur,
+                )
         # Last month's Alaï invoice had a mistake: cancelled by a credit note, then reissued.
         invoice = _invoice(family, alai, last)
         if invoice is not None:
             cancelled_on = min(invoice.issue_date + datetime.timedelta(days=2), today)
-            invoice_cancel(invoice=invoice, reason="Adresse du payeur erronée : facture rectifiée.",
-                           by=regisseur, today=cancelled_on)
+            invoice_cancel(
+                invoice=invoice,
+                reason="Adresse du payeur erronée : facture rectifiée.",
+                by=regisseur,
+                today=cancelled_on,
+            )
             invoice_reissue(invoice=invoice, by=regisseur, today=cancelled_on)
             issued += 1
     return issued
@@ -129,7 +174,14 @@ def seed_bench_invoices(today: datetime.date) -> int:
         month = year.start_date.replace(day=1)
         while month < add_months(today, -1):
             family_ids = Biller(regie).candidate_families(month)
-            issued += len(issue_invoices(regie=regie, month=month, today=regie.issue_date_for(month),
-                                         family_ids=family_ids, notify=False))
+            issued += len(
+                issue_invoices(
+                    regie=regie,
+                    month=month,
+                    today=regie.issue_date_for(month),
+                    family_ids=family_ids,
+                    notify=False,
+                )
+            )
             month = add_months(month, 1)
     return issued

@@ -51,7 +51,9 @@ class EurosField(forms.CharField):
         try:
             cents = parse_euros(value)
         except ValueError:
-            raise forms.ValidationError("Saisissez un montant en euros, par exemple 30,00.") from None
+            raise forms.ValidationError(
+                "Saisissez un montant en euros, par exemple 30,00."
+            ) from None
         if cents <= 0:
             raise forms.ValidationError("Le montant doit être positif.")
         return cents
@@ -61,10 +63,14 @@ class PaymentForm(forms.Form):
     """A counter payment recorded by the office."""
 
     amount = EurosField(label="Montant (€)")
-    paid_on = forms.DateField(label="Date du paiement", input_formats=DATE_FORMATS, widget=DateInput())
+    paid_on = forms.DateField(
+        label="Date du paiement", input_formats=DATE_FORMATS, widget=DateInput()
+    )
     means = forms.ChoiceField(label="Moyen de paiement", choices=Payment.Means.choices)
     reference = forms.CharField(
-        label="Référence", max_length=100, required=False,
+        label="Référence",
+        max_length=100,
+        required=False,
         help_text="Numéro du chèque, référence du virement…",
     )
 
@@ -81,7 +87,9 @@ class PaymentForm(forms.Form):
 
 class CancelForm(forms.Form):
     reason = forms.CharField(
-        label="Motif de l'annulation", widget=forms.Textarea(attrs={"rows": 3}), max_length=1000,
+        label="Motif de l'annulation",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
         help_text="Imprimé sur l'avoir et communiqué à la famille.",
     )
 
@@ -99,4 +107,6 @@ class RunForm(forms.Form):
         try:
             return parse_month(self.cleaned_data["month"])
         except ValueError:
-            raise forms.ValidationError("Indiquez le mois au format AAAA-MM, par exemple 2026-10.") from None
+            raise forms.ValidationError(
+                "Indiquez le mois au format AAAA-MM, par exemple 2026-10."
+            ) from None

@@ -236,20 +236,22 @@ class Biller:
 
     # Pricing and grouping -------------------------------------------------------------------
 
-    def drafts(self, family_ids, month: datetime.date, *, until=None) -> dict[int, Draft]:
+    def drafts(
+        self, family_ids, month: datetime.date, *, until=None, families=None, children=None
+    ) -> dict[int, Draft]:
         """What `month` bills each family of `family_ids` (regularisations of earlier months
         included), by family id. Families with nothing are left out; a draft may total zero or
-        less (no invoice is then issued)."""
+        less (no invoice is then issued). `families` ({id: family}, guardians prefetched when
+        the draft is to be issued) and `children` (a list) may be given when already loaded."""
         family_ids = list(family_ids)
         if not family_ids:
             return {}
         until = until or month_end(month)
-        children = {
-            child.pk: child
-            for child in Child.objects.filter(family_id__in=family_ids).only(
+        if children is None:
+            children = Child.objects.filter(family_id__in=family_ids).only(
                 "pk", "family_id", "first_name", "last_name", "birth_date"
             )
-        }
+        children = {child.pk: child for child in children}
         to_bill, to_give_back = self.pending_rows(
             {pk: child.family_id for pk, child in children.items()},
             since=self.lookback_start(month),
@@ -257,21 +259,30 @@ class Biller:
         )
         if not (to_bill or to_give_back):
             return {}
-        concerned = {row.family_id for row in to_bill} | {row.family_id for row, _, _ in to_give_back}
-        families = {
-            family.pk: family
-            for family in Family.objects.filter(pk__in=concerned).prefetch_related(
-                Prefetch(
-                    "guardians",
-                    queryset=Guardian.objects.select_related("user").order_by("created_at", "pk"),
+        if families is None:
+            concerned = {row.family_id for row in to_bill} | {
+                row.family_id for row, _, _ in to_give_back
+            }
+            families = {
+                family.pk: family
+                for family in Family.objects.filter(pk__in=concerned).prefetch_related(
+                    Prefetch(
+                        "guardians",
+                        queryset=Guardian.objects.select_related("user").order_by(
+                            "created_at", "pk"
+                        ),
+                    )
                 )
-            )
-        }
+            }
         child_order = {pk: index for index, pk in enumerate(children)}
         month_groups = defaultdict(list)  # (family, child, slot, kind, price) → booking ids
         regularisations = defaultdict(list)  # family → DraftLine
         for row in to_bill:
-            family, child, slot = families[row.family_id], children[row.child_id], self.slots[row.slot_id]
+            family, child, slot = (
+                families[row.family_id],
+                children[row.child_id],
+                self.slots[row.slot_id],
+            )
             price = self.prices.unit_price(slot, row.date, family.valid_quotient(row.date))
             walk_in = row.origin == Booking.Origin.WALK_IN
             surcharge = self.prices.surcharge(slot, row.date) if walk_in else 0
@@ -279,7 +290,9 @@ class Biller:
                 kind = Kind.WALK_IN if walk_in else Kind.BOOKING
                 month_groups[(row.family_id, row.child_id, row.slot_id, kind, price)].append(row.pk)
                 if surcharge:
-                    month_groups[(row.family_id, row.child_id, row.slot_id, Kind.SURCHARGE, surcharge)].append(row.pk)
+                    month_groups[
+                        (row.family_id, row.child_id, row.slot_id, Kind.SURCHARGE, surcharge)
+                    ].append(row.pk)
                 continue
             reason = _addition_reason(row)
             regularisations[row.family_id].append(_regularisation(child, slot, row, price, reason))
@@ -290,14 +303,23 @@ class Biller:
         for row, is_surcharge, net in to_give_back:
             child, slot = children[row.child_id], self.slots[row.slot_id]
             regularisations[row.family_id].append(
-                _regularisation(child, slot, row, -net, _removal_reason(row), surcharge=is_surcharge)
+                _regularisation(
+                    child, slot, row, -net, _removal_reason(row), surcharge=is_surcharge
+                )
             )
 
         kind_order = {Kind.BOOKING: 0, Kind.WALK_IN: 1, Kind.SURCHARGE: 2}
         lines_by_family = defaultdict(list)
         for key in sorted(
             month_groups,
-            key=lambda k: (k[0], child_order[k[1]], self.slots[k[2]].position, k[2], kind_order[k[3]], -k[4]),
+            key=lambda k: (
+                k[0],
+                child_order[k[1]],
+                self.slots[k[2]].position,
+                k[2],
+                kind_order[k[3]],
+                -k[4],
+            ),
         ):
             family_id, child_id, slot_id, kind, price = key
             bookings = month_groups[key]
@@ -315,8 +337,12 @@ class Biller:
             )
         for family_id, lines in regularisations.items():
             lines.sort(
-                key=lambda line: (line.service_date, child_order[line.child.pk], line.slot.position,
-                                  line.is_surcharge)
+                key=lambda line: (
+                    line.service_date,
+                    child_order[line.child.pk],
+                    line.slot.position,
+                    line.is_surcharge,
+                )
             )
             lines_by_family[family_id].extend(line for line in lines if line.amount_cents)
         return {
@@ -331,15 +357,22 @@ class Biller:
         last = add_months(today, -1)
         return last if today < self.regie.issue_date_for(last) else month_start(today)
 
-    def not_invoiced(self, family, *, today: datetime.date) -> Draft | None:
+    def not_invoiced(self, family, *, today: datetime.date, children=None) -> Draft | None:
         """What is not invoiced yet for `family` up to the end of the current month: the months
         not invoiced yet, and the regularisations due; None when there is nothing."""
-        return self.drafts([family.pk], self.open_month(today), until=month_end(today)).get(family.pk)
+        drafts = self.drafts(
+            [family.pk],
+            self.open_month(today),
+            until=month_end(today),
+            families={family.pk: family},
+            children=children,
+        )
+        return drafts.get(family.pk)
 
-    def pending_total(self, family, *, today: datetime.date) -> int:
+    def pending_total(self, family, *, today: datetime.date, children=None) -> int:
         """The priced value of everything not yet invoiced for `family` up to the end of the
         current month (bookings and walk-ins, and pending regularisations), in cents."""
-        draft = self.not_invoiced(family, today=today)
+        draft = self.not_invoiced(family, today=today, children=children)
         return draft.total_cents if draft else 0
 
 
@@ -369,7 +402,9 @@ def _removal_reason(row: _Row) -> str:
     return "absence excusée"
 
 
-def _regularisation(child, slot, row: _Row, amount: int, reason: str, *, surcharge=False) -> DraftLine:
+def _regularisation(
+    child, slot, row: _Row, amount: int, reason: str, *, surcharge=False
+) -> DraftLine:
     """A dated line for one booking: +1 × price to bill it, -1 × price to give it back."""
     what = f"majoration ({slot.label})" if surcharge else slot.label
     return DraftLine(
@@ -399,7 +434,9 @@ def lock_sequence(regie: Regie, kind: str, year: int) -> NumberSequence:
 
 def format_number(regie: Regie, kind: str, year: int, rank: int) -> str:
     """ALAI2026000123 for an invoice, AVALAI2026000004 for a credit note (≤ 30 characters)."""
-    prefix = regie.invoice_prefix if kind == NumberSequence.Kind.INVOICE else f"AV{regie.invoice_prefix}"
+    prefix = (
+        regie.invoice_prefix if kind == NumberSequence.Kind.INVOICE else f"AV{regie.invoice_prefix}"
+    )
     return f"{prefix}{year}{rank:06d}"
 
 
@@ -418,7 +455,9 @@ def _quotient_label(family: Family, month: datetime.date) -> str:
     return "Quotient familial non fourni ou expiré : tarif de la dernière tranche"
 
 
-def issue_drafts(drafts, *, regie, month, issue_date, sequence, run=None, replaces=None) -> list[Invoice]:
+def issue_drafts(
+    drafts, *, regie, month, issue_date, sequence, run=None, replaces=None
+) -> list[Invoice]:
     """Insert the invoices of `drafts` with their lines and charges, numbered from `sequence`
     (locked by the caller, in the caller's transaction)."""
     if not drafts:
@@ -448,7 +487,9 @@ def issue_drafts(drafts, *, regie, month, issue_date, sequence, run=None, replac
             )
         )
     Invoice.objects.bulk_create(invoices)
-    Invoice.history.bulk_history_create(invoices, default_date=now, default_change_reason="Émission")
+    Invoice.history.bulk_history_create(
+        invoices, default_date=now, default_change_reason="Émission"
+    )
     lines = []
     for invoice, draft in zip(invoices, drafts, strict=True):
         for position, line in enumerate(draft.lines, start=1):
@@ -487,8 +528,15 @@ def _enqueue_notifications(invoice_ids):
         notify_invoice_issued.delay(invoice_id)
 
 
-def _issue_batch(biller: Biller, month: datetime.date, issue_date: datetime.date, family_ids, *,
-                 run: InvoicingRun | None = None, notify: bool) -> list[int]:
+def _issue_batch(
+    biller: Biller,
+    month: datetime.date,
+    issue_date: datetime.date,
+    family_ids,
+    *,
+    run: InvoicingRun | None = None,
+    notify: bool,
+) -> list[int]:
     """Invoice one batch of families in one transaction; returns the new invoices' ids."""
     regie = biller.regie
     with transaction.atomic():
@@ -540,30 +588,44 @@ def _check_month(month: datetime.date, today: datetime.date) -> datetime.date:
     return month
 
 
-def issue_invoices(*, regie: Regie, month: datetime.date, today: datetime.date, family_ids,
-                   notify: bool = True) -> list[Invoice]:
+def issue_invoices(
+    *, regie: Regie, month: datetime.date, today: datetime.date, family_ids, notify: bool = True
+) -> list[Invoice]:
     """Issue the invoices of `month` for the given families only, dated `today`, without
     recording a run (the demo, an office correction). Families already invoiced are skipped."""
     month = _check_month(month, today)
     biller = Biller(regie)
     biller.check_prices(month)
-    ids = _issue_batches(biller, month, today, sorted(family_ids), notify=notify, batch_size=BATCH_SIZE)
+    ids = _issue_batches(
+        biller, month, today, sorted(family_ids), notify=notify, batch_size=BATCH_SIZE
+    )
     return list(Invoice.objects.filter(pk__in=ids).order_by("number"))
 
 
-def invoicing_run(*, regie: Regie, month: datetime.date, today: datetime.date, trigger: str = "",
-                  notify: bool = True, batch_size: int = BATCH_SIZE) -> InvoicingRun:
+def invoicing_run(
+    *,
+    regie: Regie,
+    month: datetime.date,
+    today: datetime.date,
+    trigger: str = "",
+    notify: bool = True,
+    batch_size: int = BATCH_SIZE,
+) -> InvoicingRun:
     """Issue the invoices of `month` for `regie`, dated `today`. Safe to run again, or
     concurrently: families already invoiced for the month are skipped, numbers stay gapless.
     The run is recorded with its counts; a failure marks it failed and is raised again."""
     month = _check_month(month, today)
-    run = InvoicingRun.objects.create(regie=regie, month=month, issue_date=today, trigger=trigger[:150])
+    run = InvoicingRun.objects.create(
+        regie=regie, month=month, issue_date=today, trigger=trigger[:150]
+    )
     try:
         biller = Biller(regie)
         biller.check_prices(month)
         family_ids = biller.candidate_families(month)
         InvoicingRun.objects.filter(pk=run.pk).update(families_seen=len(family_ids))
-        _issue_batches(biller, month, today, family_ids, run=run, notify=notify, batch_size=batch_size)
+        _issue_batches(
+            biller, month, today, family_ids, run=run, notify=notify, batch_size=batch_size
+        )
     except Exception as exc:
         error = " ".join(exc.messages) if isinstance(exc, ValidationError) else repr(exc)
         InvoicingRun.objects.filter(pk=run.pk).update(
@@ -579,8 +641,14 @@ def invoicing_run(*, regie: Regie, month: datetime.date, today: datetime.date, t
     return run
 
 
-def generate_invoices(*, month: datetime.date, today: datetime.date, regies=None, trigger: str = "",
-                      notify: bool = True) -> list[InvoicingRun]:
+def generate_invoices(
+    *,
+    month: datetime.date,
+    today: datetime.date,
+    regies=None,
+    trigger: str = "",
+    notify: bool = True,
+) -> list[InvoicingRun]:
     """Run the invoicing of `month` for each régie (all by default)."""
     regies = list(regies) if regies is not None else list(Regie.objects.all())
     return [

@@ -38,7 +38,7 @@ def month_end(day: datetime.date) -> datetime.date:
 
 
 def period_label(start: datetime.date, end: datetime.date) -> str:
-    """"Du 01/11/2026 au 30/11/2026", as "Mes factures" shows it."""
+    """ "Du 01/11/2026 au 30/11/2026", as "Mes factures" shows it."""
     return f"Du {start:%d/%m/%Y} au {end:%d/%m/%Y}"
 
 
@@ -64,9 +64,7 @@ class Regie(models.Model):
     )
     position = models.PositiveSmallIntegerField("ordre", default=0)
     # The town's identity on every document.
-    issuer = models.CharField(
-        "émetteur", max_length=150, default="Ville de Tassin la Demi-Lune"
-    )
+    issuer = models.CharField("émetteur", max_length=150, default="Ville de Tassin la Demi-Lune")
     address = models.TextField("adresse", help_text="Une ligne par ligne d'adresse.")
     siret = models.CharField("SIRET", max_length=14, validators=[siret_validator])
     regisseur_name = models.CharField("régisseur", max_length=150)
@@ -97,9 +95,7 @@ class Regie(models.Model):
         help_text="Les réservations antérieures ne sont jamais facturées (mise en service).",
     )
     # Creditor details for SEPA direct debit (optional until direct debit is used).
-    creditor_ics = models.CharField(
-        "identifiant créancier SEPA (ICS)", max_length=35, blank=True
-    )
+    creditor_ics = models.CharField("identifiant créancier SEPA (ICS)", max_length=35, blank=True)
     creditor_iban = models.CharField("IBAN du compte de la régie", max_length=34, blank=True)
     creditor_bic = models.CharField("BIC", max_length=11, blank=True)
     activities = models.ManyToManyField(
@@ -284,9 +280,7 @@ class InvoicingRun(models.Model):
     )
     month = models.DateField("mois facturé", help_text="Le premier jour du mois.")
     issue_date = models.DateField("date d'émission")
-    status = models.CharField(
-        "état", max_length=10, choices=Status.choices, default=Status.RUNNING
-    )
+    status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.RUNNING)
     trigger = models.CharField("lancée par", max_length=150, blank=True)
     started_at = models.DateTimeField("commencée le", default=timezone.now)
     finished_at = models.DateTimeField("terminée le", null=True, blank=True)
@@ -413,9 +407,7 @@ class Invoice(models.Model):
                 name="invoice_once_per_family_regie_month",
                 violation_error_message="Ce foyer a déjà une facture de cette régie pour ce mois.",
             ),
-            models.CheckConstraint(
-                condition=Q(total_cents__gt=0), name="invoice_total_positive"
-            ),
+            models.CheckConstraint(condition=Q(total_cents__gt=0), name="invoice_total_positive"),
         ]
 
     def __str__(self):
@@ -448,7 +440,9 @@ class Invoice(models.Model):
     @property
     def status_badge(self) -> str:
         """The Bootstrap colour of the status badge."""
-        return {self.Status.UNPAID: "warning", self.Status.PAID: "success"}.get(self.status, "secondary")
+        return {self.Status.UNPAID: "warning", self.Status.PAID: "success"}.get(
+            self.status, "secondary"
+        )
 
     @property
     def is_open(self) -> bool:
@@ -492,11 +486,19 @@ class InvoiceLine(models.Model):
     position = models.PositiveSmallIntegerField("rang")
     kind = models.CharField("nature", max_length=16, choices=Kind.choices)
     child = models.ForeignKey(
-        Child, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Child,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name="enfant",
     )
     slot = models.ForeignKey(
-        Slot, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Slot,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name="créneau",
     )
     label = models.CharField("libellé", max_length=250)
@@ -630,7 +632,10 @@ class CreditNote(models.Model):
     """The credit note (avoir) that cancels an invoice, with its own gapless numbering."""
 
     invoice = models.OneToOneField(
-        Invoice, on_delete=models.PROTECT, related_name="credit_note", verbose_name="facture annulée"
+        Invoice,
+        on_delete=models.PROTECT,
+        related_name="credit_note",
+        verbose_name="facture annulée",
     )
     number = models.CharField("numéro", max_length=30, unique=True)
     issue_date = models.DateField("émis le")

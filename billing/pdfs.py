@@ -25,15 +25,22 @@ def render_pdf(template_name: str, context: dict) -> bytes:
 
 def invoice_pdf(document) -> bytes:
     """The invoice as the family receives it (a `selectors.InvoiceDocument`)."""
-    return render_pdf("billing/invoice_pdf.html", {"doc": document, "invoice": document.invoice, "regie": document.regie})
+    return render_pdf(
+        "billing/invoice_pdf.html",
+        {"doc": document, "invoice": document.invoice, "regie": document.regie},
+    )
 
 
 def statement_pdf(statement) -> bytes:
-    return render_pdf("billing/statement_pdf.html", {"statement": statement, "regie": statement.regie})
+    return render_pdf(
+        "billing/statement_pdf.html", {"statement": statement, "regie": statement.regie}
+    )
 
 
 def tax_certificate_pdf(certificate) -> bytes:
-    return render_pdf("billing/tax_certificate_pdf.html", {"certificate": certificate, "regie": certificate.regie})
+    return render_pdf(
+        "billing/tax_certificate_pdf.html", {"certificate": certificate, "regie": certificate.regie}
+    )
 
 
 def journal_pdf(journal) -> bytes:

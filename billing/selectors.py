@@ -29,30 +29,39 @@ class RegieBalance:
 
     @property
     def real_cents(self) -> int:
-        """"Solde réel": the open invoices plus the current month."""
+        """ "Solde réel": the open invoices plus the current month."""
         return self.due_cents + self.pending_cents
 
 
 def open_due_by_regie(family) -> dict[int, tuple[int, int]]:
     """{régie id: (cents left to pay, number of open invoices)} for `family`."""
     totals = defaultdict(lambda: [0, 0])
-    for invoice in Invoice.objects.for_family(family).open().with_paid().only(
-        "pk", "regie_id", "status", "total_cents"
+    for invoice in (
+        Invoice.objects.for_family(family)
+        .open()
+        .with_paid()
+        .only("pk", "regie_id", "status", "total_cents")
     ):
         totals[invoice.regie_id][0] += invoice.due_cents()
         totals[invoice.regie_id][1] += 1
     return {pk: (due, count) for pk, (due, count) in totals.items()}
 
 
-def regie_balance(family, regie: Regie, today: datetime.date, *, due=None) -> RegieBalance:
+def regie_balance(
+    family, regie: Regie, today: datetime.date, *, due=None, children=None
+) -> RegieBalance:
     due_cents, count = (due or open_due_by_regie(family)).get(regie.pk, (0, 0))
-    pending = Biller(regie).pending_total(family, today=today)
+    pending = Biller(regie).pending_total(family, today=today, children=children)
     return RegieBalance(regie, today, due_cents, pending, count)
 
 
 def regie_balances(family, today: datetime.date) -> list[RegieBalance]:
     due = open_due_by_regie(family)
-    return [regie_balance(family, regie, today, due=due) for regie in Regie.objects.all()]
+    children = list(Child.objects.for_family(family))
+    return [
+        regie_balance(family, regie, today, due=due, children=children)
+        for regie in Regie.objects.all()
+    ]
 
 
 # Statement (relevé de compte) -----------------------------------------------------------------
@@ -96,46 +105,70 @@ def default_statement_period(today: datetime.date) -> tuple[datetime.date, datet
 
 
 def _movements(family, regie: Regie, *, until: datetime.date):
-    """(date, order, pk, row) of every invoice, credit note and payment up to `until`."""
+    """(date, recorded at, order, pk, row) of every invoice, credit note and payment up to
+    `until`: on one day, movements follow the order in which they were recorded (a credit note
+    comes before the invoice that replaces the one it cancels)."""
     invoices = Invoice.objects.for_family(family).filter(regie=regie, issue_date__lte=until)
-    for invoice in invoices.only("pk", "number", "issue_date", "period_start", "period_end", "total_cents"):
-        yield invoice.issue_date, 0, invoice.pk, StatementRow(
+    for invoice in invoices.only(
+        "pk", "number", "issue_date", "period_start", "period_end", "total_cents", "created_at"
+    ):
+        yield (
             invoice.issue_date,
-            f"Facture {invoice.number} — {invoice.period_label.lower()}",
-            debit_cents=invoice.total_cents,
-            url=invoice.get_absolute_url(),
+            invoice.created_at,
+            1,
+            invoice.pk,
+            StatementRow(
+                invoice.issue_date,
+                f"Facture {invoice.number} — {invoice.period_label.lower()}",
+                debit_cents=invoice.total_cents,
+                url=invoice.get_absolute_url(),
+            ),
         )
     notes = CreditNote.objects.filter(
         invoice__family=family, invoice__regie=regie, issue_date__lte=until
     ).select_related("invoice")
     for note in notes:
-        yield note.issue_date, 1, note.pk, StatementRow(
+        yield (
             note.issue_date,
-            f"Avoir {note.number} annulant la facture {note.invoice.number}",
-            credit_cents=note.amount_cents,
-            url=note.invoice.get_absolute_url(),
+            note.created_at,
+            0,
+            note.pk,
+            StatementRow(
+                note.issue_date,
+                f"Avoir {note.number} annulant la facture {note.invoice.number}",
+                credit_cents=note.amount_cents,
+                url=note.invoice.get_absolute_url(),
+            ),
         )
-    payments = Payment.objects.for_family(family).filter(
-        invoice__regie=regie, paid_on__lte=until
-    ).select_related("invoice")
+    payments = (
+        Payment.objects.for_family(family)
+        .filter(invoice__regie=regie, paid_on__lte=until)
+        .select_related("invoice")
+    )
     for payment in payments:
         reference = f", {payment.reference}" if payment.reference else ""
-        yield payment.paid_on, 2, payment.pk, StatementRow(
+        yield (
             payment.paid_on,
-            f"Paiement ({payment.get_means_display().lower()}{reference}) — facture {payment.invoice.number}",
-            credit_cents=payment.amount_cents,
-            url=payment.invoice.get_absolute_url(),
+            payment.recorded_at,
+            2,
+            payment.pk,
+            StatementRow(
+                payment.paid_on,
+                f"Paiement ({payment.get_means_display().lower()}{reference}) — facture {payment.invoice.number}",
+                credit_cents=payment.amount_cents,
+                url=payment.invoice.get_absolute_url(),
+            ),
         )
 
 
 def statement(family, regie: Regie, start: datetime.date, end: datetime.date) -> Statement:
     """Invoices, credit notes and payments from `start` to `end` with a running balance (what
     the family owes; negative: in its favour), starting from the balance before `start`."""
-    movements = sorted(_movements(family, regie, until=end), key=lambda m: m[:3])
+    movements = sorted(_movements(family, regie, until=end), key=lambda m: m[:4])
     opening = 0
     result = Statement(regie, family, start, end, 0)
     balance = 0
-    for day, _, _, row in movements:
+    for day, *_, row in movements:
         balance += row.debit_cents - row.credit_cents
         if day < start:
             opening = balance
@@ -220,8 +253,12 @@ def tax_certificate(family, regie: Regie, year: int, *, today: datetime.date) ->
             line__is_surcharge=False,
             line__child__isnull=False,
         )
-        .values("line__child_id", "line__invoice__number", "line__invoice__period_start",
-                "line__invoice__period_end")
+        .values(
+            "line__child_id",
+            "line__invoice__number",
+            "line__invoice__period_start",
+            "line__invoice__period_end",
+        )
         .annotate(total=Sum("amount_cents"))
         .order_by("line__invoice__period_start", "line__invoice__number")
     )
@@ -314,7 +351,7 @@ def invoice_document(invoice: Invoice) -> InvoiceDocument:
 
 
 def csv_amount(cents: int) -> str:
-    """"1234,50": a spreadsheet reads it as a number (no thousands separator, no symbol)."""
+    """ "1234,50": a spreadsheet reads it as a number (no thousands separator, no symbol)."""
     return format_cents(cents, currency=False).replace(" ", "")
 
 
@@ -333,4 +370,11 @@ def journal_csv_rows(data: Journal):
     yield []
     for label, cents, count in data.totals_by_means:
         yield ["Total", "", "", label, f"{count} paiement(s)", csv_amount(cents)]
-    yield ["Total", "", "", "Tous moyens", f"{data.count} paiement(s)", csv_amount(data.total_cents)]
+    yield [
+        "Total",
+        "",
+        "",
+        "Tous moyens",
+        f"{data.count} paiement(s)",
+        csv_amount(data.total_cents),
+    ]

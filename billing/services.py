@@ -28,7 +28,9 @@ def allocate(payment: Payment, invoice: Invoice) -> list[PaymentAllocation]:
     (negative regularisations) are taken first, then the lines in their order on the invoice,
     each up to what is left to pay on it. The parts add up to the payment."""
     lines = list(
-        invoice.lines.annotate(allocated=Coalesce(Sum("allocations__amount_cents"), 0)).order_by("position")
+        invoice.lines.annotate(allocated=Coalesce(Sum("allocations__amount_cents"), 0)).order_by(
+            "position"
+        )
     )
     remaining = payment.amount_cents
     parts = []
@@ -52,8 +54,15 @@ def allocate(payment: Payment, invoice: Invoice) -> list[PaymentAllocation]:
 
 
 @transaction.atomic
-def payment_record(*, invoice: Invoice, amount_cents: int, paid_on: datetime.date, means: str,
-                   reference: str = "", by=None) -> Payment:
+def payment_record(
+    *,
+    invoice: Invoice,
+    amount_cents: int,
+    paid_on: datetime.date,
+    means: str,
+    reference: str = "",
+    by=None,
+) -> Payment:
     """Record money received for `invoice` (at most what is left to pay), allocate it to the
     lines, and mark the invoice paid when nothing is left."""
     invoice = _locked(invoice)
@@ -83,7 +92,9 @@ def payment_record(*, invoice: Invoice, amount_cents: int, paid_on: datetime.dat
     allocate(payment, invoice)
     if amount_cents == due:
         invoice.set_status(Invoice.Status.PAID, now=timezone.now())
-        invoice._change_reason = f"Paiement de {format_cents(amount_cents)} ({payment.get_means_display()})"
+        invoice._change_reason = (
+            f"Paiement de {format_cents(amount_cents)} ({payment.get_means_display()})"
+        )
         invoice.save(update_fields=["status", "paid_at"])
     return payment
 
@@ -132,10 +143,14 @@ def invoice_reissue(*, invoice: Invoice, by, today: datetime.date) -> Invoice:
     that month bills now (and any regularisation due)."""
     invoice = _locked(invoice)
     if not invoice.is_cancelled:
-        raise ValidationError(f"La facture {invoice.number} n'est pas annulée : annulez-la d'abord.")
+        raise ValidationError(
+            f"La facture {invoice.number} n'est pas annulée : annulez-la d'abord."
+        )
     replaced = Invoice.objects.filter(replaces=invoice).first()
     if replaced:
-        raise ValidationError(f"La facture {invoice.number} a déjà été réémise ({replaced.number}).")
+        raise ValidationError(
+            f"La facture {invoice.number} a déjà été réémise ({replaced.number})."
+        )
     sequence = lock_sequence(invoice.regie, NumberSequence.Kind.INVOICE, today.year)
     existing = (
         Invoice.objects.live()
@@ -144,7 +159,11 @@ def invoice_reissue(*, invoice: Invoice, by, today: datetime.date) -> Invoice:
     )
     if existing:
         raise ValidationError(f"Ce mois est déjà facturé à ce foyer ({existing.number}).")
-    draft = Biller(invoice.regie).drafts([invoice.family_id], invoice.period_start).get(invoice.family_id)
+    draft = (
+        Biller(invoice.regie)
+        .drafts([invoice.family_id], invoice.period_start)
+        .get(invoice.family_id)
+    )
     if draft is None or draft.total_cents <= 0:
         raise ValidationError(
             "Rien à facturer pour ce mois : les réservations ont été annulées ou sont déjà "

@@ -66,7 +66,9 @@ class PriceBook:
     """Every grid of the given créneaux, with the school years, to price bookings in memory."""
 
     def __init__(self, slot_ids):
-        years = list(SchoolYear.objects.order_by("start_date").values_list("pk", "start_date", "label"))
+        years = list(
+            SchoolYear.objects.order_by("start_date").values_list("pk", "start_date", "label")
+        )
         self._year_starts = [start for _, start, _ in years]
         self._years = years
         self._grids = {}

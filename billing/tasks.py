@@ -54,6 +54,9 @@ def generate_month_invoices(regie_id: int, month: str, trigger: str = "") -> int
 
     regie = Regie.objects.get(pk=regie_id)
     run = invoicing_run(
-        regie=regie, month=datetime.date.fromisoformat(month), today=timezone.localdate(), trigger=trigger
+        regie=regie,
+        month=datetime.date.fromisoformat(month),
+        today=timezone.localdate(),
+        trigger=trigger,
     )
     return run.invoices_issued

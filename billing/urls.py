@@ -12,7 +12,9 @@ urlpatterns = [
     path("<slug:regie>/reservations/", views.regie_bookings, name="regie_bookings"),
     path("<slug:regie>/releve/", views.statement, name="statement"),
     path("<slug:regie>/releve/pdf/", views.statement_pdf, name="statement_pdf"),
-    path("<slug:regie>/attestation-fiscale/", views.tax_certificate_list, name="tax_certificate_list"),
+    path(
+        "<slug:regie>/attestation-fiscale/", views.tax_certificate_list, name="tax_certificate_list"
+    ),
     path(
         "<slug:regie>/attestation-fiscale/<int:year>/",
         views.tax_certificate,

@@ -52,9 +52,9 @@ def regie_list(request):
 def invoice_list(request, regie):
     regie = _regie(regie)
     invoices = Invoice.objects.for_family(request.family).filter(regie=regie).with_paid()
-    page = Paginator(invoices.order_by("-period_start", "-issue_date", "-pk"), INVOICES_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(
+        invoices.order_by("-period_start", "-issue_date", "-pk"), INVOICES_PER_PAGE
+    ).get_page(request.GET.get("page"))
     return render(request, "billing/invoice_list.html", {"regie": regie, "page": page})
 
 
@@ -67,7 +67,9 @@ def _family_invoice(request, pk) -> Invoice:
 @family_required
 def invoice_detail(request, pk):
     document = selectors.invoice_document(_family_invoice(request, pk))
-    return render(request, "billing/invoice_detail.html", {"doc": document, "invoice": document.invoice})
+    return render(
+        request, "billing/invoice_detail.html", {"doc": document, "invoice": document.invoice}
+    )
 
 
 @require_GET
@@ -84,16 +86,25 @@ def regie_bookings(request, regie):
     regie = _regie(regie)
     today = timezone.localdate()
     draft = Biller(regie).not_invoiced(request.family, today=today)
-    return render(request, "billing/regie_bookings.html", {
-        "regie": regie, "today": today, "draft": draft, "agenda_url": _agenda_url(),
-        "month_end": month_end(today),
-    })
+    return render(
+        request,
+        "billing/regie_bookings.html",
+        {
+            "regie": regie,
+            "today": today,
+            "draft": draft,
+            "agenda_url": _agenda_url(),
+            "month_end": month_end(today),
+        },
+    )
 
 
 def _statement_data(request, regie):
     today = timezone.localdate()
     start, end = selectors.default_statement_period(today)
-    form = PeriodForm(request.GET if "du" in request.GET else None, initial={"du": start, "au": end})
+    form = PeriodForm(
+        request.GET if "du" in request.GET else None, initial={"du": start, "au": end}
+    )
     if form.is_bound and form.is_valid():
         start, end = form.cleaned_data["du"], form.cleaned_data["au"]
     return form, selectors.statement(request.family, regie, start, end)
@@ -106,8 +117,11 @@ def statement(request, regie):
     form, data = _statement_data(request, regie)
     pdf_url = reverse("billing:statement_pdf", args=[regie.slug])
     query = f"?du={data.start.isoformat()}&au={data.end.isoformat()}"
-    return render(request, "billing/statement.html", {"regie": regie, "form": form, "statement": data,
-                                                      "pdf_url": pdf_url + query})
+    return render(
+        request,
+        "billing/statement.html",
+        {"regie": regie, "form": form, "statement": data, "pdf_url": pdf_url + query},
+    )
 
 
 @require_GET
@@ -117,7 +131,9 @@ def statement_pdf(request, regie):
     form, data = _statement_data(request, regie)
     if form.is_bound and not form.is_valid():
         raise Http404("Période invalide")
-    return _pdf_response(pdfs.statement_pdf(data), f"releve-{regie.slug}-{data.start}-{data.end}.pdf")
+    return _pdf_response(
+        pdfs.statement_pdf(data), f"releve-{regie.slug}-{data.start}-{data.end}.pdf"
+    )
 
 
 @require_GET
@@ -134,8 +150,11 @@ def tax_certificate_list(request, regie):
     )
     oldest = min(first.year, today.year - 1) if first else today.year - 1
     years = list(range(today.year, oldest - 1, -1))
-    return render(request, "billing/tax_certificate_list.html", {"regie": regie, "years": years,
-                                                                 "today": today})
+    return render(
+        request,
+        "billing/tax_certificate_list.html",
+        {"regie": regie, "years": years, "today": today},
+    )
 
 
 @require_GET
@@ -146,5 +165,6 @@ def tax_certificate(request, regie, year):
     if not FIRST_CERTIFICATE_YEAR <= year <= today.year:
         raise Http404("Année hors de portée")
     data = selectors.tax_certificate(request.family, regie, year, today=today)
-    return _pdf_response(pdfs.tax_certificate_pdf(data), f"attestation-fiscale-{regie.slug}-{year}.pdf")
-
+    return _pdf_response(
+        pdfs.tax_certificate_pdf(data), f"attestation-fiscale-{regie.slug}-{year}.pdf"
+    )

@@ -9,12 +9,12 @@ MONTHS = [
 
 
 def month_name(day: datetime.date) -> str:
-    """"novembre 2026"."""
+    """ "novembre 2026"."""
     return f"{MONTHS[day.month - 1]} {day.year}"
 
 
 def long_date(day: datetime.date) -> str:
-    """"1er novembre 2026", "26 novembre 2026"."""
+    """ "1er novembre 2026", "26 novembre 2026"."""
     number = "1er" if day.day == 1 else str(day.day)
     return f"{number} {MONTHS[day.month - 1]} {day.year}"
 

@@ -2,7 +2,7 @@
 
 
 def format_cents(cents: int | None, *, currency: bool = True) -> str:
-    """"30,00 €" for 3000, "-2,10 €" for -210, "1 234,50 €" for 123450; "—" for None."""
+    """ "30,00 €" for 3000, "-2,10 €" for -210, "1 234,50 €" for 123450; "—" for None."""
     if cents is None:
         return "—"
     cents = int(cents)
@@ -22,7 +22,11 @@ def parse_euros(value: str) -> int:
     sign = -1 if text.startswith("-") else 1
     text = text.lstrip("+-")
     whole, _, fraction = text.partition(".")
-    if not (whole or fraction) or not (whole or "0").isdigit() or (fraction and not fraction.isdigit()):
+    if (
+        not (whole or fraction)
+        or not (whole or "0").isdigit()
+        or (fraction and not fraction.isdigit())
+    ):
         raise ValueError(value)
     if len(fraction) > 2:
         raise ValueError(value)

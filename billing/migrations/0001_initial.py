@@ -10,334 +10,955 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('families', '0005_child_pai_canteen_image_rights'),
-        ('reservations', '0002_reference_data_and_groups'),
+        ("families", "0005_child_pai_canteen_image_rights"),
+        ("reservations", "0002_reference_data_and_groups"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='InvoicingRun',
+            name="InvoicingRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(help_text='Le premier jour du mois.', verbose_name='mois facturé')),
-                ('issue_date', models.DateField(verbose_name="date d'émission")),
-                ('status', models.CharField(choices=[('running', 'En cours'), ('done', 'Terminée'), ('failed', 'Échouée')], default='running', max_length=10, verbose_name='état')),
-                ('trigger', models.CharField(blank=True, max_length=150, verbose_name='lancée par')),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='commencée le')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='terminée le')),
-                ('families_seen', models.PositiveIntegerField(default=0, verbose_name='familles examinées')),
-                ('invoices_issued', models.PositiveIntegerField(default=0, verbose_name='factures émises')),
-                ('skipped', models.PositiveIntegerField(default=0, help_text='Déjà facturées pour ce mois, ou rien à facturer.', verbose_name='familles sans facture')),
-                ('amount_cents', models.BigIntegerField(default=0, verbose_name='montant émis (centimes)')),
-                ('error', models.TextField(blank=True, verbose_name='erreur')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "month",
+                    models.DateField(
+                        help_text="Le premier jour du mois.", verbose_name="mois facturé"
+                    ),
+                ),
+                ("issue_date", models.DateField(verbose_name="date d'émission")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("running", "En cours"),
+                            ("done", "Terminée"),
+                            ("failed", "Échouée"),
+                        ],
+                        default="running",
+                        max_length=10,
+                        verbose_name="état",
+                    ),
+                ),
+                (
+                    "trigger",
+                    models.CharField(blank=True, max_length=150, verbose_name="lancée par"),
+                ),
+                (
+                    "started_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="commencée le"
+                    ),
+                ),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="terminée le"),
+                ),
+                (
+                    "families_seen",
+                    models.PositiveIntegerField(default=0, verbose_name="familles examinées"),
+                ),
+                (
+                    "invoices_issued",
+                    models.PositiveIntegerField(default=0, verbose_name="factures émises"),
+                ),
+                (
+                    "skipped",
+                    models.PositiveIntegerField(
+                        default=0,
+                        help_text="Déjà facturées pour ce mois, ou rien à facturer.",
+                        verbose_name="familles sans facture",
+                    ),
+                ),
+                (
+                    "amount_cents",
+                    models.BigIntegerField(default=0, verbose_name="montant émis (centimes)"),
+                ),
+                ("error", models.TextField(blank=True, verbose_name="erreur")),
             ],
             options={
-                'verbose_name': 'facturation mensuelle',
-                'verbose_name_plural': 'facturations mensuelles',
-                'ordering': ['-started_at', '-pk'],
+                "verbose_name": "facturation mensuelle",
+                "verbose_name_plural": "facturations mensuelles",
+                "ordering": ["-started_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Regie',
+            name="Regie",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='Tel que les familles le lisent, par exemple « Régie de recette périscolaire municipale ».', max_length=150, unique=True, verbose_name='nom')),
-                ('slug', models.SlugField(max_length=30, unique=True, verbose_name="identifiant dans l'adresse")),
-                ('code', models.CharField(blank=True, max_length=20, verbose_name='code de la régie')),
-                ('invoice_prefix', models.CharField(help_text='Les factures sont numérotées préfixe + année + rang, par exemple ALAI2026000123 ; les avoirs AV + préfixe + année + rang.', max_length=8, unique=True, validators=[django.core.validators.RegexValidator('^[A-Z]{2,8}$', 'De 2 à 8 lettres majuscules sans accent, par exemple ALAI.')], verbose_name='préfixe des numéros')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='ordre')),
-                ('issuer', models.CharField(default='Ville de Tassin la Demi-Lune', max_length=150, verbose_name='émetteur')),
-                ('address', models.TextField(help_text="Une ligne par ligne d'adresse.", verbose_name='adresse')),
-                ('siret', models.CharField(max_length=14, validators=[django.core.validators.RegexValidator('^\\d{14}$', 'Le SIRET compte 14 chiffres.')], verbose_name='SIRET')),
-                ('regisseur_name', models.CharField(max_length=150, verbose_name='régisseur')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='téléphone')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('payment_instructions', models.TextField(help_text='Imprimé sur chaque facture, sous « Comment payer ». Une ligne par mode.', verbose_name='modes de paiement')),
-                ('issue_day', models.PositiveSmallIntegerField(default=10, help_text='Les factures du mois M sont émises ce jour-là du mois M+1 (ou la nuit suivante).', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(28)], verbose_name="jour d'émission des factures")),
-                ('payment_delay_days', models.PositiveSmallIntegerField(default=30, help_text="Date limite de paiement = date d'émission + ce nombre de jours.", validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(90)], verbose_name='délai de paiement (jours)')),
-                ('billing_start', models.DateField(blank=True, help_text='Les réservations antérieures ne sont jamais facturées (mise en service).', null=True, verbose_name='facturation à partir du')),
-                ('creditor_ics', models.CharField(blank=True, max_length=35, verbose_name='identifiant créancier SEPA (ICS)')),
-                ('creditor_iban', models.CharField(blank=True, max_length=34, verbose_name='IBAN du compte de la régie')),
-                ('creditor_bic', models.CharField(blank=True, max_length=11, verbose_name='BIC')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="Tel que les familles le lisent, par exemple « Régie de recette périscolaire municipale ».",
+                        max_length=150,
+                        unique=True,
+                        verbose_name="nom",
+                    ),
+                ),
+                (
+                    "slug",
+                    models.SlugField(
+                        max_length=30, unique=True, verbose_name="identifiant dans l'adresse"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(blank=True, max_length=20, verbose_name="code de la régie"),
+                ),
+                (
+                    "invoice_prefix",
+                    models.CharField(
+                        help_text="Les factures sont numérotées préfixe + année + rang, par exemple ALAI2026000123 ; les avoirs AV + préfixe + année + rang.",
+                        max_length=8,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z]{2,8}$",
+                                "De 2 à 8 lettres majuscules sans accent, par exemple ALAI.",
+                            )
+                        ],
+                        verbose_name="préfixe des numéros",
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="ordre")),
+                (
+                    "issuer",
+                    models.CharField(
+                        default="Ville de Tassin la Demi-Lune",
+                        max_length=150,
+                        verbose_name="émetteur",
+                    ),
+                ),
+                (
+                    "address",
+                    models.TextField(
+                        help_text="Une ligne par ligne d'adresse.", verbose_name="adresse"
+                    ),
+                ),
+                (
+                    "siret",
+                    models.CharField(
+                        max_length=14,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^\\d{14}$", "Le SIRET compte 14 chiffres."
+                            )
+                        ],
+                        verbose_name="SIRET",
+                    ),
+                ),
+                ("regisseur_name", models.CharField(max_length=150, verbose_name="régisseur")),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="téléphone")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-mail")),
+                (
+                    "payment_instructions",
+                    models.TextField(
+                        help_text="Imprimé sur chaque facture, sous « Comment payer ». Une ligne par mode.",
+                        verbose_name="modes de paiement",
+                    ),
+                ),
+                (
+                    "issue_day",
+                    models.PositiveSmallIntegerField(
+                        default=10,
+                        help_text="Les factures du mois M sont émises ce jour-là du mois M+1 (ou la nuit suivante).",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(28),
+                        ],
+                        verbose_name="jour d'émission des factures",
+                    ),
+                ),
+                (
+                    "payment_delay_days",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        help_text="Date limite de paiement = date d'émission + ce nombre de jours.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(90),
+                        ],
+                        verbose_name="délai de paiement (jours)",
+                    ),
+                ),
+                (
+                    "billing_start",
+                    models.DateField(
+                        blank=True,
+                        help_text="Les réservations antérieures ne sont jamais facturées (mise en service).",
+                        null=True,
+                        verbose_name="facturation à partir du",
+                    ),
+                ),
+                (
+                    "creditor_ics",
+                    models.CharField(
+                        blank=True, max_length=35, verbose_name="identifiant créancier SEPA (ICS)"
+                    ),
+                ),
+                (
+                    "creditor_iban",
+                    models.CharField(
+                        blank=True, max_length=34, verbose_name="IBAN du compte de la régie"
+                    ),
+                ),
+                ("creditor_bic", models.CharField(blank=True, max_length=11, verbose_name="BIC")),
             ],
             options={
-                'verbose_name': 'régie',
-                'verbose_name_plural': 'régies',
-                'ordering': ['position', 'name'],
-                'permissions': [('run_invoicing', "Peut lancer la facturation d'un mois"), ('view_journal', 'Peut consulter le journal des encaissements')],
+                "verbose_name": "régie",
+                "verbose_name_plural": "régies",
+                "ordering": ["position", "name"],
+                "permissions": [
+                    ("run_invoicing", "Peut lancer la facturation d'un mois"),
+                    ("view_journal", "Peut consulter le journal des encaissements"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Invoice',
+            name="Invoice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=30, unique=True, verbose_name='numéro')),
-                ('period_start', models.DateField(verbose_name='du')),
-                ('period_end', models.DateField(verbose_name='au')),
-                ('issue_date', models.DateField(verbose_name='émise le')),
-                ('due_date', models.DateField(verbose_name='à payer avant le')),
-                ('status', models.CharField(choices=[('impayee', 'Impayée'), ('payee', 'Payée'), ('annulee', 'Annulée')], default='impayee', max_length=12, verbose_name='statut')),
-                ('total_cents', models.BigIntegerField(verbose_name='montant (centimes)')),
-                ('payer_name', models.CharField(max_length=200, verbose_name='payeur')),
-                ('payer_address', models.TextField(verbose_name='adresse du payeur')),
-                ('family_label', models.CharField(max_length=200, verbose_name='foyer')),
-                ('quotient_label', models.CharField(blank=True, max_length=200, verbose_name='quotient familial appliqué')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='créée le')),
-                ('paid_at', models.DateTimeField(blank=True, null=True, verbose_name='soldée le')),
-                ('family', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invoices', to='families.family', verbose_name='foyer')),
-                ('replaces', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='replaced_by', to='billing.invoice', verbose_name='remplace la facture')),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='invoices', to='billing.invoicingrun', verbose_name='facturation')),
-                ('regie', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invoices', to='billing.regie', verbose_name='régie')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=30, unique=True, verbose_name="numéro")),
+                ("period_start", models.DateField(verbose_name="du")),
+                ("period_end", models.DateField(verbose_name="au")),
+                ("issue_date", models.DateField(verbose_name="émise le")),
+                ("due_date", models.DateField(verbose_name="à payer avant le")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("impayee", "Impayée"),
+                            ("payee", "Payée"),
+                            ("annulee", "Annulée"),
+                        ],
+                        default="impayee",
+                        max_length=12,
+                        verbose_name="statut",
+                    ),
+                ),
+                ("total_cents", models.BigIntegerField(verbose_name="montant (centimes)")),
+                ("payer_name", models.CharField(max_length=200, verbose_name="payeur")),
+                ("payer_address", models.TextField(verbose_name="adresse du payeur")),
+                ("family_label", models.CharField(max_length=200, verbose_name="foyer")),
+                (
+                    "quotient_label",
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="quotient familial appliqué"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="créée le"
+                    ),
+                ),
+                ("paid_at", models.DateTimeField(blank=True, null=True, verbose_name="soldée le")),
+                (
+                    "family",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="invoices",
+                        to="families.family",
+                        verbose_name="foyer",
+                    ),
+                ),
+                (
+                    "replaces",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="replaced_by",
+                        to="billing.invoice",
+                        verbose_name="remplace la facture",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="invoices",
+                        to="billing.invoicingrun",
+                        verbose_name="facturation",
+                    ),
+                ),
+                (
+                    "regie",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="invoices",
+                        to="billing.regie",
+                        verbose_name="régie",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'facture',
-                'verbose_name_plural': 'factures',
-                'ordering': ['-period_start', '-issue_date', '-pk'],
+                "verbose_name": "facture",
+                "verbose_name_plural": "factures",
+                "ordering": ["-period_start", "-issue_date", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='CreditNote',
+            name="CreditNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=30, unique=True, verbose_name='numéro')),
-                ('issue_date', models.DateField(verbose_name='émis le')),
-                ('amount_cents', models.BigIntegerField(verbose_name='montant (centimes)')),
-                ('reason', models.TextField(verbose_name='motif')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='créé le')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='émis par')),
-                ('invoice', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='credit_note', to='billing.invoice', verbose_name='facture annulée')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=30, unique=True, verbose_name="numéro")),
+                ("issue_date", models.DateField(verbose_name="émis le")),
+                ("amount_cents", models.BigIntegerField(verbose_name="montant (centimes)")),
+                ("reason", models.TextField(verbose_name="motif")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="créé le"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="émis par",
+                    ),
+                ),
+                (
+                    "invoice",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="credit_note",
+                        to="billing.invoice",
+                        verbose_name="facture annulée",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'avoir',
-                'verbose_name_plural': 'avoirs',
-                'ordering': ['-issue_date', '-pk'],
-                'permissions': [('cancel_invoice', 'Peut annuler une facture par un avoir et la réémettre')],
+                "verbose_name": "avoir",
+                "verbose_name_plural": "avoirs",
+                "ordering": ["-issue_date", "-pk"],
+                "permissions": [
+                    ("cancel_invoice", "Peut annuler une facture par un avoir et la réémettre")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='InvoiceLine',
+            name="InvoiceLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(verbose_name='rang')),
-                ('kind', models.CharField(choices=[('booking', 'Réservations'), ('walk_in', 'Accueil sans réservation'), ('surcharge', 'Majoration sans réservation'), ('regularisation', 'Régularisation')], max_length=16, verbose_name='nature')),
-                ('label', models.CharField(max_length=250, verbose_name='libellé')),
-                ('quantity', models.IntegerField(verbose_name='quantité')),
-                ('unit_price_cents', models.IntegerField(verbose_name='prix unitaire (centimes)')),
-                ('amount_cents', models.BigIntegerField(verbose_name='montant (centimes)')),
-                ('is_surcharge', models.BooleanField(default=False, help_text="Une majoration n'est pas un frais de garde (attestation fiscale).", verbose_name='majoration')),
-                ('service_date', models.DateField(blank=True, help_text='Pour une régularisation.', null=True, verbose_name='date concernée')),
-                ('child', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='families.child', verbose_name='enfant')),
-                ('invoice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='billing.invoice', verbose_name='facture')),
-                ('slot', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='reservations.slot', verbose_name='créneau')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(verbose_name="rang")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("booking", "Réservations"),
+                            ("walk_in", "Accueil sans réservation"),
+                            ("surcharge", "Majoration sans réservation"),
+                            ("regularisation", "Régularisation"),
+                        ],
+                        max_length=16,
+                        verbose_name="nature",
+                    ),
+                ),
+                ("label", models.CharField(max_length=250, verbose_name="libellé")),
+                ("quantity", models.IntegerField(verbose_name="quantité")),
+                ("unit_price_cents", models.IntegerField(verbose_name="prix unitaire (centimes)")),
+                ("amount_cents", models.BigIntegerField(verbose_name="montant (centimes)")),
+                (
+                    "is_surcharge",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Une majoration n'est pas un frais de garde (attestation fiscale).",
+                        verbose_name="majoration",
+                    ),
+                ),
+                (
+                    "service_date",
+                    models.DateField(
+                        blank=True,
+                        help_text="Pour une régularisation.",
+                        null=True,
+                        verbose_name="date concernée",
+                    ),
+                ),
+                (
+                    "child",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="families.child",
+                        verbose_name="enfant",
+                    ),
+                ),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="billing.invoice",
+                        verbose_name="facture",
+                    ),
+                ),
+                (
+                    "slot",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="reservations.slot",
+                        verbose_name="créneau",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ligne de facture',
-                'verbose_name_plural': 'lignes de facture',
-                'ordering': ['invoice', 'position'],
+                "verbose_name": "ligne de facture",
+                "verbose_name_plural": "lignes de facture",
+                "ordering": ["invoice", "position"],
             },
         ),
         migrations.CreateModel(
-            name='BookingCharge',
+            name="BookingCharge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount_cents', models.IntegerField(verbose_name='montant (centimes)')),
-                ('booking', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='reservations.booking', verbose_name='réservation')),
-                ('line', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='charges', to='billing.invoiceline', verbose_name='ligne')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount_cents", models.IntegerField(verbose_name="montant (centimes)")),
+                (
+                    "booking",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="reservations.booking",
+                        verbose_name="réservation",
+                    ),
+                ),
+                (
+                    "line",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="charges",
+                        to="billing.invoiceline",
+                        verbose_name="ligne",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'réservation facturée',
-                'verbose_name_plural': 'réservations facturées',
+                "verbose_name": "réservation facturée",
+                "verbose_name_plural": "réservations facturées",
             },
         ),
         migrations.CreateModel(
-            name='Payment',
+            name="Payment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount_cents', models.PositiveIntegerField(verbose_name='montant (centimes)')),
-                ('paid_on', models.DateField(verbose_name='date du paiement')),
-                ('means', models.CharField(choices=[('carte', 'Carte bancaire'), ('prelevement', 'Prélèvement'), ('especes', 'Espèces'), ('cheque', 'Chèque'), ('virement', 'Virement')], max_length=12, verbose_name='moyen de paiement')),
-                ('reference', models.CharField(blank=True, help_text='Numéro du chèque, référence du virement ou de la transaction.', max_length=100, verbose_name='référence')),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='enregistré le')),
-                ('invoice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='billing.invoice', verbose_name='facture')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='enregistré par')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount_cents", models.PositiveIntegerField(verbose_name="montant (centimes)")),
+                ("paid_on", models.DateField(verbose_name="date du paiement")),
+                (
+                    "means",
+                    models.CharField(
+                        choices=[
+                            ("carte", "Carte bancaire"),
+                            ("prelevement", "Prélèvement"),
+                            ("especes", "Espèces"),
+                            ("cheque", "Chèque"),
+                            ("virement", "Virement"),
+                        ],
+                        max_length=12,
+                        verbose_name="moyen de paiement",
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(
+                        blank=True,
+                        help_text="Numéro du chèque, référence du virement ou de la transaction.",
+                        max_length=100,
+                        verbose_name="référence",
+                    ),
+                ),
+                (
+                    "recorded_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="enregistré le"
+                    ),
+                ),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payments",
+                        to="billing.invoice",
+                        verbose_name="facture",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="enregistré par",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'paiement',
-                'verbose_name_plural': 'paiements',
-                'ordering': ['-paid_on', '-pk'],
-                'permissions': [('record_payment', 'Peut enregistrer un paiement au guichet')],
+                "verbose_name": "paiement",
+                "verbose_name_plural": "paiements",
+                "ordering": ["-paid_on", "-pk"],
+                "permissions": [("record_payment", "Peut enregistrer un paiement au guichet")],
             },
         ),
         migrations.CreateModel(
-            name='PaymentAllocation',
+            name="PaymentAllocation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount_cents', models.IntegerField(verbose_name='montant (centimes)')),
-                ('line', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='allocations', to='billing.invoiceline', verbose_name='ligne')),
-                ('payment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='allocations', to='billing.payment', verbose_name='paiement')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount_cents", models.IntegerField(verbose_name="montant (centimes)")),
+                (
+                    "line",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="allocations",
+                        to="billing.invoiceline",
+                        verbose_name="ligne",
+                    ),
+                ),
+                (
+                    "payment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="allocations",
+                        to="billing.payment",
+                        verbose_name="paiement",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "affectation d'un paiement",
-                'verbose_name_plural': 'affectations des paiements',
-                'ordering': ['payment', 'line__position'],
+                "verbose_name": "affectation d'un paiement",
+                "verbose_name_plural": "affectations des paiements",
+                "ordering": ["payment", "line__position"],
             },
         ),
         migrations.CreateModel(
-            name='NumberSequence',
+            name="NumberSequence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('invoice', 'Factures'), ('credit', 'Avoirs')], max_length=10)),
-                ('year', models.PositiveSmallIntegerField()),
-                ('last_number', models.PositiveIntegerField(default=0)),
-                ('regie', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.regie')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("invoice", "Factures"), ("credit", "Avoirs")], max_length=10
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField()),
+                ("last_number", models.PositiveIntegerField(default=0)),
+                (
+                    "regie",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="billing.regie",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'compteur de numéros',
-                'verbose_name_plural': 'compteurs de numéros',
+                "verbose_name": "compteur de numéros",
+                "verbose_name_plural": "compteurs de numéros",
             },
         ),
         migrations.AddField(
-            model_name='invoicingrun',
-            name='regie',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='runs', to='billing.regie', verbose_name='régie'),
+            model_name="invoicingrun",
+            name="regie",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="runs",
+                to="billing.regie",
+                verbose_name="régie",
+            ),
         ),
         migrations.CreateModel(
-            name='HistoricalInvoice',
+            name="HistoricalInvoice",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('number', models.CharField(db_index=True, max_length=30, verbose_name='numéro')),
-                ('period_start', models.DateField(verbose_name='du')),
-                ('period_end', models.DateField(verbose_name='au')),
-                ('issue_date', models.DateField(verbose_name='émise le')),
-                ('due_date', models.DateField(verbose_name='à payer avant le')),
-                ('status', models.CharField(choices=[('impayee', 'Impayée'), ('payee', 'Payée'), ('annulee', 'Annulée')], default='impayee', max_length=12, verbose_name='statut')),
-                ('total_cents', models.BigIntegerField(verbose_name='montant (centimes)')),
-                ('payer_name', models.CharField(max_length=200, verbose_name='payeur')),
-                ('payer_address', models.TextField(verbose_name='adresse du payeur')),
-                ('family_label', models.CharField(max_length=200, verbose_name='foyer')),
-                ('quotient_label', models.CharField(blank=True, max_length=200, verbose_name='quotient familial appliqué')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='créée le')),
-                ('paid_at', models.DateTimeField(blank=True, null=True, verbose_name='soldée le')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('family', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='families.family', verbose_name='foyer')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('replaces', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='billing.invoice', verbose_name='remplace la facture')),
-                ('run', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='billing.invoicingrun', verbose_name='facturation')),
-                ('regie', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='billing.regie', verbose_name='régie')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(db_index=True, max_length=30, verbose_name="numéro")),
+                ("period_start", models.DateField(verbose_name="du")),
+                ("period_end", models.DateField(verbose_name="au")),
+                ("issue_date", models.DateField(verbose_name="émise le")),
+                ("due_date", models.DateField(verbose_name="à payer avant le")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("impayee", "Impayée"),
+                            ("payee", "Payée"),
+                            ("annulee", "Annulée"),
+                        ],
+                        default="impayee",
+                        max_length=12,
+                        verbose_name="statut",
+                    ),
+                ),
+                ("total_cents", models.BigIntegerField(verbose_name="montant (centimes)")),
+                ("payer_name", models.CharField(max_length=200, verbose_name="payeur")),
+                ("payer_address", models.TextField(verbose_name="adresse du payeur")),
+                ("family_label", models.CharField(max_length=200, verbose_name="foyer")),
+                (
+                    "quotient_label",
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="quotient familial appliqué"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="créée le"
+                    ),
+                ),
+                ("paid_at", models.DateTimeField(blank=True, null=True, verbose_name="soldée le")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "family",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="families.family",
+                        verbose_name="foyer",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "replaces",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="billing.invoice",
+                        verbose_name="remplace la facture",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="billing.invoicingrun",
+                        verbose_name="facturation",
+                    ),
+                ),
+                (
+                    "regie",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="billing.regie",
+                        verbose_name="régie",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical facture',
-                'verbose_name_plural': 'historical factures',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical facture",
+                "verbose_name_plural": "historical factures",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='RegieActivity',
+            name="RegieActivity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('activity', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='regie_link', to='reservations.activity', verbose_name='activité')),
-                ('regie', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='activity_links', to='billing.regie', verbose_name='régie')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "activity",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="regie_link",
+                        to="reservations.activity",
+                        verbose_name="activité",
+                    ),
+                ),
+                (
+                    "regie",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="activity_links",
+                        to="billing.regie",
+                        verbose_name="régie",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'activité facturée',
-                'verbose_name_plural': 'activités facturées',
-                'ordering': ['regie', 'activity'],
+                "verbose_name": "activité facturée",
+                "verbose_name_plural": "activités facturées",
+                "ordering": ["regie", "activity"],
             },
         ),
         migrations.AddField(
-            model_name='regie',
-            name='activities',
-            field=models.ManyToManyField(blank=True, related_name='+', through='billing.RegieActivity', to='reservations.activity', verbose_name='activités facturées'),
+            model_name="regie",
+            name="activities",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="+",
+                through="billing.RegieActivity",
+                to="reservations.activity",
+                verbose_name="activités facturées",
+            ),
         ),
         migrations.CreateModel(
-            name='Tariff',
+            name="Tariff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('walk_in_surcharge_cents', models.PositiveIntegerField(default=0, help_text='Ajoutée au tarif pour un enfant accueilli sans réservation. 0 : aucune.', verbose_name='majoration sans réservation (centimes)')),
-                ('school_year', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tariffs', to='families.schoolyear', verbose_name='année scolaire')),
-                ('slot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tariffs', to='reservations.slot', verbose_name='créneau')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "walk_in_surcharge_cents",
+                    models.PositiveIntegerField(
+                        default=0,
+                        help_text="Ajoutée au tarif pour un enfant accueilli sans réservation. 0 : aucune.",
+                        verbose_name="majoration sans réservation (centimes)",
+                    ),
+                ),
+                (
+                    "school_year",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tariffs",
+                        to="families.schoolyear",
+                        verbose_name="année scolaire",
+                    ),
+                ),
+                (
+                    "slot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tariffs",
+                        to="reservations.slot",
+                        verbose_name="créneau",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'grille tarifaire',
-                'verbose_name_plural': 'grilles tarifaires',
-                'ordering': ['-school_year__start_date', 'slot__position'],
+                "verbose_name": "grille tarifaire",
+                "verbose_name_plural": "grilles tarifaires",
+                "ordering": ["-school_year__start_date", "slot__position"],
             },
         ),
         migrations.CreateModel(
-            name='TariffBracket',
+            name="TariffBracket",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('qf_min', models.PositiveIntegerField(verbose_name='QF à partir de (inclus)')),
-                ('qf_max', models.PositiveIntegerField(blank=True, help_text='Vide pour la dernière tranche.', null=True, verbose_name="QF jusqu'à (exclu)")),
-                ('unit_price_cents', models.PositiveIntegerField(verbose_name='prix unitaire (centimes)')),
-                ('tariff', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='brackets', to='billing.tariff', verbose_name='grille')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("qf_min", models.PositiveIntegerField(verbose_name="QF à partir de (inclus)")),
+                (
+                    "qf_max",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Vide pour la dernière tranche.",
+                        null=True,
+                        verbose_name="QF jusqu'à (exclu)",
+                    ),
+                ),
+                (
+                    "unit_price_cents",
+                    models.PositiveIntegerField(verbose_name="prix unitaire (centimes)"),
+                ),
+                (
+                    "tariff",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="brackets",
+                        to="billing.tariff",
+                        verbose_name="grille",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'tranche de quotient familial',
-                'verbose_name_plural': 'tranches de quotient familial',
-                'ordering': ['tariff', 'qf_min'],
+                "verbose_name": "tranche de quotient familial",
+                "verbose_name_plural": "tranches de quotient familial",
+                "ordering": ["tariff", "qf_min"],
             },
         ),
         migrations.AddConstraint(
-            model_name='invoiceline',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_cents', django.db.models.expressions.CombinedExpression(models.F('quantity'), '*', models.F('unit_price_cents')))), name='line_amount_is_quantity_times_price'),
+            model_name="invoiceline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "amount_cents",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("quantity"), "*", models.F("unit_price_cents")
+                        ),
+                    )
+                ),
+                name="line_amount_is_quantity_times_price",
+            ),
         ),
         migrations.AddIndex(
-            model_name='bookingcharge',
-            index=models.Index(fields=['booking'], name='charge_booking'),
+            model_name="bookingcharge",
+            index=models.Index(fields=["booking"], name="charge_booking"),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['paid_on'], name='payment_paid_on'),
+            model_name="payment",
+            index=models.Index(fields=["paid_on"], name="payment_paid_on"),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_cents__gt', 0)), name='payment_positive'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_cents__gt", 0)), name="payment_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='numbersequence',
-            constraint=models.UniqueConstraint(fields=('regie', 'kind', 'year'), name='sequence_once'),
+            model_name="numbersequence",
+            constraint=models.UniqueConstraint(
+                fields=("regie", "kind", "year"), name="sequence_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='invoicingrun',
-            index=models.Index(fields=['regie', 'month', 'status'], name='run_regie_month'),
+            model_name="invoicingrun",
+            index=models.Index(fields=["regie", "month", "status"], name="run_regie_month"),
         ),
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['family', 'regie', '-period_start'], name='invoice_family_regie'),
+            model_name="invoice",
+            index=models.Index(
+                fields=["family", "regie", "-period_start"], name="invoice_family_regie"
+            ),
         ),
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['regie', 'period_start', 'status'], name='invoice_regie_period'),
+            model_name="invoice",
+            index=models.Index(
+                fields=["regie", "period_start", "status"], name="invoice_regie_period"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'annulee'), _negated=True), fields=('family', 'regie', 'period_start'), name='invoice_once_per_family_regie_month', violation_error_message='Ce foyer a déjà une facture de cette régie pour ce mois.'),
+            model_name="invoice",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "annulee"), _negated=True),
+                fields=("family", "regie", "period_start"),
+                name="invoice_once_per_family_regie_month",
+                violation_error_message="Ce foyer a déjà une facture de cette régie pour ce mois.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.CheckConstraint(condition=models.Q(('total_cents__gt', 0)), name='invoice_total_positive'),
+            model_name="invoice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("total_cents__gt", 0)), name="invoice_total_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tariff',
-            constraint=models.UniqueConstraint(fields=('slot', 'school_year'), name='tariff_once_per_slot_and_year', violation_error_message='Ce créneau a déjà une grille pour cette année scolaire.'),
+            model_name="tariff",
+            constraint=models.UniqueConstraint(
+                fields=("slot", "school_year"),
+                name="tariff_once_per_slot_and_year",
+                violation_error_message="Ce créneau a déjà une grille pour cette année scolaire.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tariffbracket',
-            constraint=models.UniqueConstraint(fields=('tariff', 'qf_min'), name='bracket_once_per_min', violation_error_message='Deux tranches commencent au même quotient.'),
+            model_name="tariffbracket",
+            constraint=models.UniqueConstraint(
+                fields=("tariff", "qf_min"),
+                name="bracket_once_per_min",
+                violation_error_message="Deux tranches commencent au même quotient.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tariffbracket',
-            constraint=models.CheckConstraint(condition=models.Q(('qf_max__isnull', True), ('qf_max__gt', models.F('qf_min')), _connector='OR'), name='bracket_max_above_min', violation_error_message='La borne haute doit dépasser la borne basse.'),
+            model_name="tariffbracket",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("qf_max__isnull", True), ("qf_max__gt", models.F("qf_min")), _connector="OR"
+                ),
+                name="bracket_max_above_min",
+                violation_error_message="La borne haute doit dépasser la borne basse.",
+            ),
         ),
     ]

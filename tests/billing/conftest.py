@@ -33,8 +33,15 @@ def slots(regies):
     return ensure_reference_data()
 
 
-def make_family(name="MARTIN", *, qf=850, valid_until=datetime.date(2026, 12, 31), children=1,
-                birth_dates=None, names=("Léa", "Lalo", "Nina")):
+def make_family(
+    name="MARTIN",
+    *,
+    qf=850,
+    valid_until=datetime.date(2026, 12, 31),
+    children=1,
+    birth_dates=None,
+    names=("Léa", "Lalo", "Nina"),
+):
     """A family with one guardian and `children` children (QF `qf` valid until `valid_until`)."""
     guardian = GuardianFactory(
         family__name=name,
@@ -52,7 +59,9 @@ def make_family(name="MARTIN", *, qf=850, valid_until=datetime.date(2026, 12, 31
 
 def book(child, slot, day, **fields):
     """A booking (validated, reserved) of `child` on `slot` for `day`."""
-    return Booking.objects.create(child=child, slot=slot, date=day, school_id=child.school_id, **fields)
+    return Booking.objects.create(
+        child=child, slot=slot, date=day, school_id=child.school_id, **fields
+    )
 
 
 def school_days(month: datetime.date, weekdays=(0, 1, 3, 4), count=None):
@@ -79,7 +88,9 @@ def office(db):
 
     from tests.factories import UserFactory
 
-    user = UserFactory(email="regie@example.org", is_staff=True, first_name="Paul", last_name="GIRAUD")
+    user = UserFactory(
+        email="regie@example.org", is_staff=True, first_name="Paul", last_name="GIRAUD"
+    )
     user.groups.add(Group.objects.get(name="Régisseur"))
     return user
 
@@ -99,8 +110,9 @@ def pdf_text(content: bytes, tmp_path) -> str:
     path = tmp_path / "document.pdf"
     path.write_bytes(content)
     texts = [
-        subprocess.run(["pdftotext", *options, str(path), "-"], check=True, capture_output=True,
-                       text=True).stdout
+        subprocess.run(
+            ["pdftotext", *options, str(path), "-"], check=True, capture_output=True, text=True
+        ).stdout
         for options in ([], ["-layout"])
     ]
     return " ¦ ".join(" ".join(text.split()) for text in texts)
@@ -115,6 +127,20 @@ def pdf_first_page_png(content: bytes, name: str):
     folder.mkdir(parents=True, exist_ok=True)
     pdf = folder / f"{name}.pdf"
     pdf.write_bytes(content)
-    subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile", str(pdf),
-                    str(folder / name)], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "70",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(pdf),
+            str(folder / name),
+        ],
+        check=True,
+    )
     return folder / f"{name}.png"

@@ -25,7 +25,14 @@ def invoice(family) -> Invoice:
         family_label=f"Foyer {family.name}",
     )
     child = family.children.first()
-    InvoiceLine.objects.create(invoice=made, position=1, kind=InvoiceLine.Kind.BOOKING, child=child,
-                               label=f"{child.first_name} — Matin 07h20-08h20", quantity=15,
-                               unit_price_cents=200, amount_cents=3000)
+    InvoiceLine.objects.create(
+        invoice=made,
+        position=1,
+        kind=InvoiceLine.Kind.BOOKING,
+        child=child,
+        label=f"{child.first_name} — Matin 07h20-08h20",
+        quantity=15,
+        unit_price_cents=200,
+        amount_cents=3000,
+    )
     return made

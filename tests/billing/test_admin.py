@@ -33,8 +33,10 @@ def test_regisseur_records_a_counter_payment(client, office, invoice, today):
     url = reverse("admin:billing_invoice_payment", args=[invoice.pk])
     assert client.get(url).status_code == 200
 
-    response = client.post(url, {"amount": "6,00", "paid_on": "2026-11-20", "means": "cheque",
-                                 "reference": "Chèque 42"})
+    response = client.post(
+        url,
+        {"amount": "6,00", "paid_on": "2026-11-20", "means": "cheque", "reference": "Chèque 42"},
+    )
 
     assert response.status_code == 302
     payment = Payment.objects.get()
@@ -47,9 +49,11 @@ def test_payment_form_refuses_bad_amounts_in_french(client, office, invoice, tod
     """Too much, not a number or a future date: the form says why and nothing is saved."""
     client.force_login(office)
     url = reverse("admin:billing_invoice_payment", args=[invoice.pk])
-    cases = [({"amount": "7,00", "paid_on": "2026-11-20"}, "dépasse le reste à payer"),
-             ({"amount": "six", "paid_on": "2026-11-20"}, "Saisissez un montant en euros"),
-             ({"amount": "1", "paid_on": "2026-12-20"}, "ne peut pas être daté dans le futur")]
+    cases = [
+        ({"amount": "7,00", "paid_on": "2026-11-20"}, "dépasse le reste à payer"),
+        ({"amount": "six", "paid_on": "2026-11-20"}, "Saisissez un montant en euros"),
+        ({"amount": "1", "paid_on": "2026-12-20"}, "ne peut pas être daté dans le futur"),
+    ]
     for data, message in cases:
         page = client.post(url, {**data, "means": "especes"}).content.decode()
         assert message in page
@@ -91,8 +95,13 @@ def test_invoice_list_filters_and_search(client, office, invoice, today):
     """The invoice list filters by régie, period and state, and finds an invoice by family name."""
     client.force_login(office)
     url = reverse("admin:billing_invoice_changelist")
-    for query in ({"regie__id__exact": invoice.regie_id}, {"periode": "2026-10"}, {"status__exact": "impayee"},
-                  {"q": "LAGRANGE"}, {"q": invoice.number}):
+    for query in (
+        {"regie__id__exact": invoice.regie_id},
+        {"periode": "2026-10"},
+        {"status__exact": "impayee"},
+        {"q": "LAGRANGE"},
+        {"q": invoice.number},
+    ):
         page = client.get(url, query).content.decode()
         assert invoice.number in page, query
     assert invoice.number not in client.get(url, {"periode": "2026-09"}).content.decode()
@@ -111,22 +120,33 @@ def test_run_view_launches_a_month(client, office, regies, slots, today):
     """Launching a month from the admin issues its invoices (the task runs in-process in tests)."""
     book(make_family().children.get(), slots["matin"], datetime.date(2026, 10, 5))
     client.force_login(office)
-    response = client.post(reverse("admin:billing_regie_run", args=[regies["periscolaire"].pk]),
-                           {"month": "2026-10"})
+    response = client.post(
+        reverse("admin:billing_regie_run", args=[regies["periscolaire"].pk]), {"month": "2026-10"}
+    )
     assert response.status_code == 302
     assert InvoicingRun.objects.get().invoices_issued == 1
-    page = client.post(reverse("admin:billing_regie_run", args=[regies["periscolaire"].pk]),
-                       {"month": "2026-11"}).content.decode()
+    page = client.post(
+        reverse("admin:billing_regie_run", args=[regies["periscolaire"].pk]), {"month": "2026-11"}
+    ).content.decode()
     assert "Ce mois n&#x27;est pas terminé." in page
 
 
 def test_journal_totals_by_means_with_csv_and_pdf(client, office, invoice, regies, tmp_path, today):
     """The journal lists the money collected over a period with totals by means, as CSV and PDF;
     a CSV cell that a spreadsheet would run as a formula is escaped."""
-    payment_record(invoice=invoice, amount_cents=200, paid_on=datetime.date(2026, 11, 12),
-                   means=Payment.Means.CASH)
-    payment_record(invoice=invoice, amount_cents=400, paid_on=datetime.date(2026, 11, 13),
-                   means=Payment.Means.CHEQUE, reference="=HYPERLINK(\"http://x\")")
+    payment_record(
+        invoice=invoice,
+        amount_cents=200,
+        paid_on=datetime.date(2026, 11, 12),
+        means=Payment.Means.CASH,
+    )
+    payment_record(
+        invoice=invoice,
+        amount_cents=400,
+        paid_on=datetime.date(2026, 11, 13),
+        means=Payment.Means.CHEQUE,
+        reference='=HYPERLINK("http://x")',
+    )
     client.force_login(office)
     url = reverse("admin:billing_regie_journal", args=[regies["periscolaire"].pk])
     period = {"du": "2026-11-01", "au": "2026-11-30"}
@@ -139,7 +159,7 @@ def test_journal_totals_by_means_with_csv_and_pdf(client, office, invoice, regie
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][0] == "Date"
     assert ["12/11/2026", invoice.number, "Foyer LAGRANGE", "Espèces", "", "2,00"] in rows
-    assert "'=HYPERLINK(\"http://x\")" in [row[4] for row in rows if len(row) > 4]
+    assert '\'=HYPERLINK("http://x")' in [row[4] for row in rows if len(row) > 4]
     assert ["Total", "", "", "Tous moyens", "2 paiement(s)", "6,00"] in rows
 
     pdf = client.get(url, {**period, "format": "pdf"})
@@ -164,23 +184,44 @@ def test_every_billing_admin_page_opens(client, invoice, today, office):
     from billing.models import CreditNote, InvoicingRun, Regie, Tariff
     from billing.services import invoice_cancel
 
-    payment_record(invoice=invoice, amount_cents=100, paid_on=datetime.date(2026, 11, 12),
-                   means=Payment.Means.CASH)
+    payment_record(
+        invoice=invoice,
+        amount_cents=100,
+        paid_on=datetime.date(2026, 11, 12),
+        means=Payment.Means.CASH,
+    )
     other = Invoice.objects.create(
-        regie=invoice.regie, family=invoice.family, number="PERI2026000099", period_start=datetime.date(2026, 9, 1),
-        period_end=datetime.date(2026, 9, 30), issue_date=datetime.date(2026, 10, 10),
-        due_date=datetime.date(2026, 11, 9), total_cents=100, payer_name="X", payer_address="Y",
+        regie=invoice.regie,
+        family=invoice.family,
+        number="PERI2026000099",
+        period_start=datetime.date(2026, 9, 1),
+        period_end=datetime.date(2026, 9, 30),
+        issue_date=datetime.date(2026, 10, 10),
+        due_date=datetime.date(2026, 11, 9),
+        total_cents=100,
+        payer_name="X",
+        payer_address="Y",
         family_label="Foyer LAGRANGE",
     )
     invoice_cancel(invoice=other, reason="Essai", by=office, today=datetime.date(2026, 11, 20))
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    objects = [Regie.objects.first(), Tariff.objects.first(), InvoicingRun.objects.first(), invoice,
-               Payment.objects.first(), CreditNote.objects.first()]
+    objects = [
+        Regie.objects.first(),
+        Tariff.objects.first(),
+        InvoicingRun.objects.first(),
+        invoice,
+        Payment.objects.first(),
+        CreditNote.objects.first(),
+    ]
     for obj in objects:
         meta = obj._meta
-        for url in (reverse(f"admin:billing_{meta.model_name}_changelist"),
-                    reverse(f"admin:billing_{meta.model_name}_change", args=[obj.pk])):
+        for url in (
+            reverse(f"admin:billing_{meta.model_name}_changelist"),
+            reverse(f"admin:billing_{meta.model_name}_change", args=[obj.pk]),
+        ):
             assert client.get(url).status_code == 200, url
-    assert client.get(reverse("admin:billing_invoice_history", args=[invoice.pk])).status_code == 200
+    assert (
+        client.get(reverse("admin:billing_invoice_history", args=[invoice.pk])).status_code == 200
+    )
     pdf = client.get(reverse("admin:billing_invoice_pdf", args=[invoice.pk]))
     assert pdf["Content-Type"] == "application/pdf"

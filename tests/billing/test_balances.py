@@ -25,13 +25,22 @@ def family(regies, slots, today):
     for day in (5, 6, 8, 9):
         book(child, slots["matin"], datetime.date(2026, 10, day))
     issue(regies)
-    payment_record(invoice=Invoice.objects.get(), amount_cents=300, paid_on=datetime.date(2026, 11, 12),
-                   means=Payment.Means.CASH)
+    payment_record(
+        invoice=Invoice.objects.get(),
+        amount_cents=300,
+        paid_on=datetime.date(2026, 11, 12),
+        means=Payment.Means.CASH,
+    )
     for day in (2, 3, 5, 6, 9):
         book(child, slots["matin"], datetime.date(2026, 11, day))
     book(child, slots["matin"], datetime.date(2026, 11, 10), presence=Booking.Presence.EXCUSED)
-    book(child, slots["soir-2"], datetime.date(2026, 11, 12), origin=Booking.Origin.WALK_IN,
-         presence=Booking.Presence.PRESENT)
+    book(
+        child,
+        slots["soir-2"],
+        datetime.date(2026, 11, 12),
+        origin=Booking.Origin.WALK_IN,
+        presence=Booking.Presence.PRESENT,
+    )
     book(child, slots["matin"], datetime.date(2026, 12, 1))
     book(child, slots["mercredi"], datetime.date(2026, 11, 4))
     return family
@@ -57,15 +66,17 @@ def test_paiements_page_shows_each_regie_block(client, family, today):
     assert "Solde au 26/11/2026" in page
     assert "5,00 €" in page and "17,80 €" in page and "12,50 €" in page
     assert "Solde réel" in page and "<summary>" in page
-    assert ("la somme des factures impayées + le mois en cours, ceci ne représente donc pas la "
-            "somme à régler dans l'immédiat") in page
+    assert (
+        "la somme des factures impayées + le mois en cours, ceci ne représente donc pas la "
+        "somme à régler dans l'immédiat"
+    ) in page
     for label in ("Mes réservations", "Mes factures", "Relevé de compte", "Attestation fiscale"):
         assert label in page
     assert reverse("billing:invoice_list", args=["periscolaire"]) in page
 
 
 def test_regie_bookings_page_lists_what_is_not_invoiced(client, family, today):
-    """"Mes réservations" of a régie lists the priced bookings not invoiced yet."""
+    """ "Mes réservations" of a régie lists the priced bookings not invoiced yet."""
     page = client_for(client, family).get(reverse("billing:regie_bookings", args=["periscolaire"]))
     text = page.content.decode()
     assert "Léa — Matin 07h20-08h20" in text

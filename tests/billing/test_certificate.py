@@ -29,8 +29,13 @@ def family(regies, slots, today):
     lea, lalo = family.children.get(first_name="Léa"), family.children.get(first_name="Lalo")
     for day in (3, 4, 6, 7):
         book(lea, slots["matin"], datetime.date(2025, 11, day))
-    book(lea, slots["matin"], datetime.date(2025, 11, 13), origin=Booking.Origin.WALK_IN,
-         presence=Booking.Presence.PRESENT)
+    book(
+        lea,
+        slots["matin"],
+        datetime.date(2025, 11, 13),
+        origin=Booking.Origin.WALK_IN,
+        presence=Booking.Presence.PRESENT,
+    )
     for day in (3, 4, 6):
         book(lalo, slots["soir-1"], datetime.date(2025, 11, day))
     issue(regies, month=NOV_2025, today=datetime.date(2025, 12, 10))
@@ -43,10 +48,16 @@ def invoice_of(family):
 
 def test_only_children_under_six_on_january_first_are_counted(family, regies):
     """A child 6 on 1 January is left out; one still 5 that day counts."""
-    payment_record(invoice=invoice_of(family), amount_cents=1730, paid_on=datetime.date(2026, 1, 5),
-                   means=Payment.Means.CHEQUE)
+    payment_record(
+        invoice=invoice_of(family),
+        amount_cents=1730,
+        paid_on=datetime.date(2026, 1, 5),
+        means=Payment.Means.CHEQUE,
+    )
 
-    certificate = tax_certificate(family, regies["periscolaire"], 2026, today=datetime.date(2026, 11, 26))
+    certificate = tax_certificate(
+        family, regies["periscolaire"], 2026, today=datetime.date(2026, 11, 26)
+    )
 
     assert [c.child.first_name for c in certificate.eligible] == ["Léa"]
     assert [c.child.first_name for c in certificate.excluded] == ["Lalo"]
@@ -57,13 +68,25 @@ def test_only_children_under_six_on_january_first_are_counted(family, regies):
 def test_amounts_are_counted_in_the_year_they_were_paid(family, regies):
     """A payment of December 2025 counts for 2025, the rest paid in January for 2026."""
     invoice = invoice_of(family)
-    payment_record(invoice=invoice, amount_cents=500, paid_on=datetime.date(2025, 12, 20),
-                   means=Payment.Means.CARD)
-    payment_record(invoice=invoice, amount_cents=1230, paid_on=datetime.date(2026, 1, 8),
-                   means=Payment.Means.TRANSFER)
+    payment_record(
+        invoice=invoice,
+        amount_cents=500,
+        paid_on=datetime.date(2025, 12, 20),
+        means=Payment.Means.CARD,
+    )
+    payment_record(
+        invoice=invoice,
+        amount_cents=1230,
+        paid_on=datetime.date(2026, 1, 8),
+        means=Payment.Means.TRANSFER,
+    )
 
-    in_2025 = tax_certificate(family, regies["periscolaire"], 2025, today=datetime.date(2026, 11, 26))
-    in_2026 = tax_certificate(family, regies["periscolaire"], 2026, today=datetime.date(2026, 11, 26))
+    in_2025 = tax_certificate(
+        family, regies["periscolaire"], 2025, today=datetime.date(2026, 11, 26)
+    )
+    in_2026 = tax_certificate(
+        family, regies["periscolaire"], 2026, today=datetime.date(2026, 11, 26)
+    )
 
     # Lines in order (older child first): Lalo 6,30 €, Léa's mornings 8,00 €, Léa's walk-in
     # 2,00 €, its surcharge 1,00 €. December's 5,00 € all go to Lalo, 5 on 1 January 2025.
@@ -76,43 +99,70 @@ def test_amounts_are_counted_in_the_year_they_were_paid(family, regies):
 
 def test_a_payment_for_two_children_counts_only_the_eligible_share(family, regies):
     """One payment covering both children counts only the share of the child under 6."""
-    payment_record(invoice=invoice_of(family), amount_cents=1730, paid_on=datetime.date(2026, 2, 1),
-                   means=Payment.Means.CASH)
+    payment_record(
+        invoice=invoice_of(family),
+        amount_cents=1730,
+        paid_on=datetime.date(2026, 2, 1),
+        means=Payment.Means.CASH,
+    )
 
-    certificate = tax_certificate(family, regies["periscolaire"], 2026, today=datetime.date(2026, 11, 26))
+    certificate = tax_certificate(
+        family, regies["periscolaire"], 2026, today=datetime.date(2026, 11, 26)
+    )
 
     assert certificate.total_cents == 1000
     assert sum(c.amount_cents for c in certificate.children) == 1000
 
 
-def test_certificate_pdf_lists_the_child_amounts_and_signature(client, family, regies, tmp_path, today):
+def test_certificate_pdf_lists_the_child_amounts_and_signature(
+    client, family, regies, tmp_path, today
+):
     """The PDF names the régie, the child and birth date, the period, the amount and the signatory;
     the child of 6 is left out with a word of explanation."""
-    payment_record(invoice=invoice_of(family), amount_cents=1730, paid_on=datetime.date(2026, 1, 5),
-                   means=Payment.Means.CHEQUE)
+    payment_record(
+        invoice=invoice_of(family),
+        amount_cents=1730,
+        paid_on=datetime.date(2026, 1, 5),
+        means=Payment.Means.CHEQUE,
+    )
 
-    response = client_for(client, family).get(reverse("billing:tax_certificate", args=["periscolaire", 2026]))
+    response = client_for(client, family).get(
+        reverse("billing:tax_certificate", args=["periscolaire", 2026])
+    )
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert pdf_first_page_png(response.content, "attestation-fiscale").exists()
     text = pdf_text(response.content, tmp_path)
-    for expected in ("Attestation fiscale 2026", "Régie de recette périscolaire municipale",
-                     "SIRET : 21690244000013", "MARTIN Léa", "02/01/2020", "du 01/01/2026 au 31/12/2026",
-                     "10,00 €", "Paul GIRAUD", "Signature et cachet", "MARTIN Lalo",
-                     "6 ans ou plus au 1er janvier 2026"):
+    for expected in (
+        "Attestation fiscale 2026",
+        "Régie de recette périscolaire municipale",
+        "SIRET : 21690244000013",
+        "MARTIN Léa",
+        "02/01/2020",
+        "du 01/01/2026 au 31/12/2026",
+        "10,00 €",
+        "Paul GIRAUD",
+        "Signature et cachet",
+        "MARTIN Lalo",
+        "6 ans ou plus au 1er janvier 2026",
+    ):
         assert expected in text, expected
     assert "17,30" not in text
 
 
 def test_a_year_without_payments_says_so(client, family, tmp_path, today):
     """A year in which nothing was paid gives a certificate that says so."""
-    response = client_for(client, family).get(reverse("billing:tax_certificate", args=["periscolaire", 2024]))
+    response = client_for(client, family).get(
+        reverse("billing:tax_certificate", args=["periscolaire", 2024])
+    )
 
     assert "Aucun paiement de frais de garde" in pdf_text(response.content, tmp_path)
 
 
 def test_a_future_year_is_not_found(client, family, today):
     """Only years up to the current one have a certificate."""
-    response = client_for(client, family).get(reverse("billing:tax_certificate", args=["periscolaire", 2027]))
+    response = client_for(client, family).get(
+        reverse("billing:tax_certificate", args=["periscolaire", 2027])
+    )
     assert response.status_code == 404

@@ -21,7 +21,10 @@ def test_month_option_issues_that_month_for_every_regie(regies, slots, today, ca
     call_command("generate_invoices", "--month", "2026-10", "--today", "2026-11-26")
     call_command("generate_invoices", "--month", "2026-10", "--today", "2026-11-26")
 
-    assert sorted(Invoice.objects.values_list("number", flat=True)) == ["ALAI2026000001", "PERI2026000001"]
+    assert sorted(Invoice.objects.values_list("number", flat=True)) == [
+        "ALAI2026000001",
+        "PERI2026000001",
+    ]
     out = capsys.readouterr().out
     assert "1 facture(s) émise(s) pour 12,50 €" in out
     assert "0 facture(s) émise(s)" in out

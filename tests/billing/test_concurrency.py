@@ -49,7 +49,9 @@ def test_two_runs_at_once_issue_each_invoice_once_without_gaps(regies, slots, to
     regie = regies["periscolaire"]
 
     def job():
-        return invoicing_run(regie=regie, month=OCTOBER, today=ISSUE_DAY, batch_size=7, notify=False)
+        return invoicing_run(
+            regie=regie, month=OCTOBER, today=ISSUE_DAY, batch_size=7, notify=False
+        )
 
     results = at_once(job, job)
 
@@ -75,8 +77,12 @@ def test_two_payments_of_the_whole_amount_at_once_take_it_once(regies, slots, to
     invoice = Invoice.objects.get()
 
     def pay():
-        return payment_record(invoice=invoice, amount_cents=200, paid_on=datetime.date(2026, 11, 20),
-                              means=Payment.Means.CASH)
+        return payment_record(
+            invoice=invoice,
+            amount_cents=200,
+            paid_on=datetime.date(2026, 11, 20),
+            means=Payment.Means.CASH,
+        )
 
     results = at_once(pay, pay)
 

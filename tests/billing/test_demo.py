@@ -19,7 +19,9 @@ def test_demo_families_have_invoices_in_each_state(today):
     for family in families.values():
         states = set(Invoice.objects.filter(family=family).values_list("status", flat=True))
         assert states == {"impayee", "payee", "annulee"}, family
-    tutorial = Invoice.objects.get(family=families["parent"], period_start=datetime.date(2025, 11, 1))
+    tutorial = Invoice.objects.get(
+        family=families["parent"], period_start=datetime.date(2025, 11, 1)
+    )
     assert (tutorial.total_cents, tutorial.status) == (3000, Invoice.Status.UNPAID)
     assert tutorial.period_label == "Du 01/11/2025 au 30/11/2025"
     assert CreditNote.objects.count() == 2

@@ -33,7 +33,10 @@ def only_invoice(family, slug="periscolaire", month=OCTOBER):
 def test_lines_per_child_and_creneau_with_exact_totals(regies, slots, today):
     """A month bills each child's bookings grouped by créneau: quantity × unit price, in cents."""
     family = make_family(qf=850, children=2)
-    lea, lalo = family.children.order_by("first_name", "pk")[1], family.children.order_by("first_name")[0]
+    lea, lalo = (
+        family.children.order_by("first_name", "pk")[1],
+        family.children.order_by("first_name")[0],
+    )
     for day in school_days(OCTOBER, count=7):
         book(lea, slots["matin"], day)
     for day in school_days(OCTOBER, count=3):
@@ -43,13 +46,17 @@ def test_lines_per_child_and_creneau_with_exact_totals(regies, slots, today):
     run(regies)
 
     invoice = only_invoice(family)
-    lines = [(line.label, line.quantity, line.unit_price_cents, line.amount_cents)
-             for line in invoice.lines.order_by("position")]
-    assert sorted(lines) == sorted([
-        ("Léa — Matin 07h20-08h20", 7, 200, 1400),
-        ("Léa — soir 1 : 16h30 à 17h30", 3, 210, 630),
-        ("Lalo — soir 2 : 17h30 à 18h30", 3, 180, 540),
-    ])
+    lines = [
+        (line.label, line.quantity, line.unit_price_cents, line.amount_cents)
+        for line in invoice.lines.order_by("position")
+    ]
+    assert sorted(lines) == sorted(
+        [
+            ("Léa — Matin 07h20-08h20", 7, 200, 1400),
+            ("Léa — soir 1 : 16h30 à 17h30", 3, 210, 630),
+            ("Lalo — soir 2 : 17h30 à 18h30", 3, 180, 540),
+        ]
+    )
     assert invoice.total_cents == 2570
     assert invoice.status == Invoice.Status.UNPAID
     assert invoice.period_label == "Du 01/10/2026 au 31/10/2026"
@@ -84,7 +91,10 @@ def test_expired_quotient_pays_the_top_bracket(regies, slots, today):
 
     run(regies)
 
-    assert sorted(only_invoice(family).lines.values_list("unit_price_cents", flat=True)) == [110, 300]
+    assert sorted(only_invoice(family).lines.values_list("unit_price_cents", flat=True)) == [
+        110,
+        300,
+    ]
     assert only_invoice(family).total_cents == 410
     assert only_invoice(no_qf).total_cents == 300
 
@@ -111,8 +121,13 @@ def test_walk_in_pays_the_tariff_plus_the_surcharge(regies, slots, today):
     family = make_family()
     child = family.children.get()
     book(child, slots["soir-1"], datetime.date(2026, 10, 5))
-    book(child, slots["soir-1"], datetime.date(2026, 10, 6), origin=Booking.Origin.WALK_IN,
-         presence=Booking.Presence.PRESENT)
+    book(
+        child,
+        slots["soir-1"],
+        datetime.date(2026, 10, 6),
+        origin=Booking.Origin.WALK_IN,
+        presence=Booking.Presence.PRESENT,
+    )
 
     run(regies)
 
@@ -127,8 +142,12 @@ def test_walk_in_pays_the_tariff_plus_the_surcharge(regies, slots, today):
 def test_no_invoice_when_nothing_is_billable(regies, slots, today):
     """A family whose bookings were all cancelled gets no invoice, and is counted as skipped."""
     family = make_family()
-    book(family.children.get(), slots["matin"], datetime.date(2026, 10, 5),
-         status=Booking.Status.CANCELLED)
+    book(
+        family.children.get(),
+        slots["matin"],
+        datetime.date(2026, 10, 5),
+        status=Booking.Status.CANCELLED,
+    )
 
     result = run(regies)
 
@@ -161,8 +180,13 @@ def test_queries_grow_with_batches_not_with_families(regies, slots, today):
             for day in school_days(month, count=3):
                 book(family.children.get(), slots["matin"], day)
         with CaptureQueriesContext(connection) as queries:
-            invoicing_run(regie=regies["periscolaire"], month=month, today=datetime.date(2026, 12, 10),
-                          notify=False, batch_size=50)
+            invoicing_run(
+                regie=regies["periscolaire"],
+                month=month,
+                today=datetime.date(2026, 12, 10),
+                notify=False,
+                batch_size=50,
+            )
         return len(queries)
 
     assert queries_for(2, OCTOBER) == queries_for(12, NOVEMBER)
@@ -190,8 +214,9 @@ def test_missing_grid_fails_the_run_before_any_invoice(regies, slots, today):
     assert "soir 2" in failed.error
 
 
-def test_each_invoice_is_announced_once_by_message_and_email(regies, slots, today,
-                                                             django_capture_on_commit_callbacks):
+def test_each_invoice_is_announced_once_by_message_and_email(
+    regies, slots, today, django_capture_on_commit_callbacks
+):
     """The family gets a message "Votre facture … est disponible" in Échanges, e-mailed too."""
     family = make_family()
     book(family.children.get(), slots["matin"], datetime.date(2026, 10, 5))
@@ -224,7 +249,9 @@ def test_issued_invoice_never_changes(regies, slots, today):
     assert only_invoice(family).total_cents == 200
 
 
-def test_late_excuse_becomes_a_negative_regularisation_on_the_next_invoice(regies, slots, today, django_user_model):
+def test_late_excuse_becomes_a_negative_regularisation_on_the_next_invoice(
+    regies, slots, today, django_user_model
+):
     """An absence excused after October's invoice is given back, dated, on November's."""
     from reservations.models import Absence
 
@@ -234,9 +261,15 @@ def test_late_excuse_becomes_a_negative_regularisation_on_the_next_invoice(regie
     book(child, slots["matin"], monday)
     late = book(child, slots["matin"], tuesday, presence=Booking.Presence.ABSENT)
     run(regies)
-    absence = Absence.objects.create(child=child, start_date=tuesday, end_date=tuesday, reason="Grippe")
+    absence = Absence.objects.create(
+        child=child, start_date=tuesday, end_date=tuesday, reason="Grippe"
+    )
     Booking.objects.filter(pk=late.pk).update(absence=absence)
-    absence_decide(absence=absence, excused=True, by=django_user_model.objects.create(email="office@example.org"))
+    absence_decide(
+        absence=absence,
+        excused=True,
+        by=django_user_model.objects.create(email="office@example.org"),
+    )
     book(child, slots["matin"], datetime.date(2026, 11, 2))
     book(child, slots["soir-1"], datetime.date(2026, 11, 2))
 
@@ -247,7 +280,11 @@ def test_late_excuse_becomes_a_negative_regularisation_on_the_next_invoice(regie
     assert regularisation.label == (
         "Régularisation du 06/10/2026 — Léa — Matin 07h20-08h20 : absence excusée"
     )
-    assert (regularisation.quantity, regularisation.unit_price_cents, regularisation.amount_cents) == (-1, 200, -200)
+    assert (
+        regularisation.quantity,
+        regularisation.unit_price_cents,
+        regularisation.amount_cents,
+    ) == (-1, 200, -200)
     assert regularisation.service_date == tuesday
     assert november.total_cents == 200 + 210 - 200
     assert only_invoice(family).total_cents == 400  # October's invoice is untouched
@@ -300,23 +337,34 @@ def test_changes_after_invoicing_are_regularised_both_ways(regies, slots, today,
     closed = book(child, slots["soir-1"], datetime.date(2026, 10, 8))
     book(child, slots["soir-1"], datetime.date(2026, 10, 9))
     run(regies)
-    closure = Closure.objects.create(start_date=datetime.date(2026, 10, 8), end_date=datetime.date(2026, 10, 8),
-                                     reason="Grève")
+    closure = Closure.objects.create(
+        start_date=datetime.date(2026, 10, 8), end_date=datetime.date(2026, 10, 8), reason="Grève"
+    )
     closure_apply(closure=closure)
-    book(child, slots["matin"], datetime.date(2026, 10, 9), origin=Booking.Origin.WALK_IN,
-         presence=Booking.Presence.PRESENT)
+    book(
+        child,
+        slots["matin"],
+        datetime.date(2026, 10, 9),
+        origin=Booking.Origin.WALK_IN,
+        presence=Booking.Presence.PRESENT,
+    )
     book(child, slots["matin"], datetime.date(2026, 11, 2))
 
     run(regies, month=NOVEMBER, today=DEC_10)
 
     regularisations = {
         (line.label, line.amount_cents)
-        for line in only_invoice(family, month=NOVEMBER).lines.filter(kind=InvoiceLine.Kind.REGULARISATION)
+        for line in only_invoice(family, month=NOVEMBER).lines.filter(
+            kind=InvoiceLine.Kind.REGULARISATION
+        )
     }
     assert regularisations == {
         ("Régularisation du 08/10/2026 — Léa — soir 1 : 16h30 à 17h30 : fermeture (Grève)", -210),
         ("Régularisation du 09/10/2026 — Léa — Matin 07h20-08h20 : accueil sans réservation", 200),
-        ("Régularisation du 09/10/2026 — Léa — majoration (Matin 07h20-08h20) : accueil sans réservation", 100),
+        (
+            "Régularisation du 09/10/2026 — Léa — majoration (Matin 07h20-08h20) : accueil sans réservation",
+            100,
+        ),
     }
     assert closed.pk  # the closure's booking is the one given back
     assert only_invoice(family, month=NOVEMBER).total_cents == 200 - 210 + 200 + 100
@@ -332,7 +380,9 @@ def test_a_cancelled_invoice_is_reissued_with_a_new_number(regies, slots, today,
     invoice = only_invoice(first)
     assert invoice.number == "PERI2026000001"
 
-    note = invoice_cancel(invoice=invoice, reason="Erreur de tarif", by=office, today=datetime.date(2026, 11, 20))
+    note = invoice_cancel(
+        invoice=invoice, reason="Erreur de tarif", by=office, today=datetime.date(2026, 11, 20)
+    )
     again = invoice_reissue(invoice=invoice, by=office, today=datetime.date(2026, 11, 20))
 
     invoice.refresh_from_db()
@@ -346,19 +396,24 @@ def test_a_cancelled_invoice_is_reissued_with_a_new_number(regies, slots, today,
     assert only_invoice(first) == again
     with pytest.raises(ValidationError, match="déjà été réémise"):
         invoice_reissue(invoice=invoice, by=office, today=datetime.date(2026, 11, 20))
-    second_note = invoice_cancel(invoice=only_invoice(second), reason="Doublon", by=office,
-                                 today=datetime.date(2026, 11, 21))
+    second_note = invoice_cancel(
+        invoice=only_invoice(second), reason="Doublon", by=office, today=datetime.date(2026, 11, 21)
+    )
     assert second_note.number == "AVPERI2026000002"
 
 
-def test_what_a_cancelled_invoice_billed_is_billed_on_the_next_one(regies, slots, today, django_user_model):
+def test_what_a_cancelled_invoice_billed_is_billed_on_the_next_one(
+    regies, slots, today, django_user_model
+):
     """A month cancelled and not reissued is billed again, as regularisations, the month after."""
     office = django_user_model.objects.create(email="regisseur@example.org")
     family = make_family()
     child = family.children.get()
     book(child, slots["matin"], datetime.date(2026, 10, 5))
     run(regies)
-    invoice_cancel(invoice=only_invoice(family), reason="Erreur", by=office, today=datetime.date(2026, 11, 20))
+    invoice_cancel(
+        invoice=only_invoice(family), reason="Erreur", by=office, today=datetime.date(2026, 11, 20)
+    )
     book(child, slots["matin"], datetime.date(2026, 11, 2))
 
     run(regies, month=NOVEMBER, today=DEC_10)
@@ -366,8 +421,9 @@ def test_what_a_cancelled_invoice_billed_is_billed_on_the_next_one(regies, slots
     november = only_invoice(family, month=NOVEMBER)
     assert november.total_cents == 400
     with pytest.raises(ValidationError, match="Rien à facturer"):
-        invoice_reissue(invoice=Invoice.objects.get(status=Invoice.Status.CANCELLED), by=office,
-                        today=DEC_10)
+        invoice_reissue(
+            invoice=Invoice.objects.get(status=Invoice.Status.CANCELLED), by=office, today=DEC_10
+        )
 
 
 def test_the_night_job_waits_for_the_issue_day_and_runs_once(regies, slots, today):
@@ -392,7 +448,10 @@ def test_pending_total_prices_what_is_not_invoiced(regies, slots, today):
     book(child, slots["soir-1"], datetime.date(2026, 11, 3), origin=Booking.Origin.WALK_IN)
     book(child, slots["matin"], datetime.date(2026, 12, 1))  # next month: not counted yet
 
-    assert Biller(regies["periscolaire"]).pending_total(family, today=datetime.date(2026, 11, 26)) == 200 + 210 + 100
+    assert (
+        Biller(regies["periscolaire"]).pending_total(family, today=datetime.date(2026, 11, 26))
+        == 200 + 210 + 100
+    )
 
 
 def test_before_the_issue_day_last_month_is_not_invoiced_yet(regies, slots, today):

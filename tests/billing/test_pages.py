@@ -24,20 +24,32 @@ def families(regies, slots, today, office):
         book(lea, slots["matin"], datetime.date(2026, 10, day))
     book(bob, slots["soir-1"], datetime.date(2026, 10, 5))
     issue(regies)
-    payment_record(invoice=Invoice.objects.get(family=a), amount_cents=400, paid_on=datetime.date(2026, 11, 12),
-                   means=Payment.Means.CASH)
+    payment_record(
+        invoice=Invoice.objects.get(family=a),
+        amount_cents=400,
+        paid_on=datetime.date(2026, 11, 12),
+        means=Payment.Means.CASH,
+    )
     for day in (2, 3, 5):
         book(lea, slots["matin"], datetime.date(2026, 11, day))
     issue(regies, month=NOVEMBER, today=datetime.date(2026, 12, 10))
-    invoice_cancel(invoice=Invoice.objects.get(family=a, period_start=NOVEMBER), reason="Essai", by=office,
-                   today=datetime.date(2026, 12, 11))
+    invoice_cancel(
+        invoice=Invoice.objects.get(family=a, period_start=NOVEMBER),
+        reason="Essai",
+        by=office,
+        today=datetime.date(2026, 12, 11),
+    )
     return a, b
 
 
 def test_mes_factures_lists_newest_first_with_the_tutorial_columns(client, families, today):
     """Numéro, Montant, Période, Statut, Action, the newest period first, a PDF per invoice."""
     a, _ = families
-    page = client_for(client, a).get(reverse("billing:invoice_list", args=["periscolaire"])).content.decode()
+    page = (
+        client_for(client, a)
+        .get(reverse("billing:invoice_list", args=["periscolaire"]))
+        .content.decode()
+    )
 
     for column in ("Numéro", "Montant", "Période", "Statut", "Action"):
         assert f'<th scope="col">{column}</th>' in page
@@ -85,6 +97,21 @@ def test_statement_page_has_a_running_balance_and_a_period_form(client, families
     assert "BRAVO" not in page and "PERI2026000002" not in page  # B's invoice number
     bad = client.get(url, {"du": "2026-12-31", "au": "2026-10-01"}).content.decode()
     assert "La fin de la période doit suivre son début." in bad
+
+
+def test_statement_puts_a_credit_note_before_the_invoice_that_replaces(
+    client, families, office, today
+):
+    """Cancelled and reissued the same day: the credit note comes first, then the new invoice."""
+    from billing.services import invoice_reissue
+
+    a, _ = families
+    cancelled = Invoice.objects.get(family=a, status=Invoice.Status.CANCELLED)
+    new = invoice_reissue(invoice=cancelled, by=office, today=datetime.date(2026, 12, 11))
+    url = reverse("billing:statement", args=["periscolaire"])
+    page = client_for(client, a).get(url, {"du": "2026-12-01", "au": "2026-12-31"}).content.decode()
+
+    assert page.index("Avoir AVPERI2026000001") < page.index(f"Facture {new.number}")
 
 
 def test_another_familys_invoice_pages_are_404(client, families, today):

@@ -29,8 +29,13 @@ def invoice(regies, slots, today):
 
 
 def pay(invoice, cents, **kwargs):
-    return payment_record(invoice=invoice, amount_cents=cents, paid_on=kwargs.pop("paid_on", PAID_ON),
-                          means=kwargs.pop("means", Payment.Means.CHEQUE), **kwargs)
+    return payment_record(
+        invoice=invoice,
+        amount_cents=cents,
+        paid_on=kwargs.pop("paid_on", PAID_ON),
+        means=kwargs.pop("means", Payment.Means.CHEQUE),
+        **kwargs,
+    )
 
 
 def test_partial_payments_are_allocated_in_line_order(invoice):
@@ -100,7 +105,9 @@ def test_credits_are_allocated_first(regies, slots, today):
 
     payment = pay(november, 400)
 
-    parts = {part.line.kind: part.amount_cents for part in payment.allocations.select_related("line")}
+    parts = {
+        part.line.kind: part.amount_cents for part in payment.allocations.select_related("line")
+    }
     assert parts == {InvoiceLine.Kind.REGULARISATION: -200, InvoiceLine.Kind.BOOKING: 600}
     assert sum(parts.values()) == 400
     assert Invoice.objects.get(period_start=OCTOBER).status == Invoice.Status.UNPAID

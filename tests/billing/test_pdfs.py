@@ -28,12 +28,22 @@ def november_invoice(regies, slots, today):
         book(lea, slots["matin"], datetime.date(2026, 11, day))
     for day in (2, 3):
         book(lalo, slots["soir-1"], datetime.date(2026, 11, day))
-    book(lalo, slots["soir-2"], datetime.date(2026, 11, 5), origin=Booking.Origin.WALK_IN,
-         presence=Booking.Presence.PRESENT)
+    book(
+        lalo,
+        slots["soir-2"],
+        datetime.date(2026, 11, 5),
+        origin=Booking.Origin.WALK_IN,
+        presence=Booking.Presence.PRESENT,
+    )
     issue(regies, month=NOVEMBER, today=datetime.date(2026, 12, 10))
     invoice = Invoice.objects.get(period_start=NOVEMBER)
-    payment_record(invoice=invoice, amount_cents=1000, paid_on=datetime.date(2026, 12, 12),
-                   means=Payment.Means.CHEQUE, reference="Chèque 1234567")
+    payment_record(
+        invoice=invoice,
+        amount_cents=1000,
+        paid_on=datetime.date(2026, 12, 12),
+        means=Payment.Means.CHEQUE,
+        reference="Chèque 1234567",
+    )
     return invoice
 
 
@@ -43,7 +53,9 @@ def test_invoice_pdf_shows_every_required_item(client, november_invoice, tmp_pat
     invoice = november_invoice
     assert invoice.total_cents == 7 * 200 + 2 * 210 + 180 + 100 - 200  # 19,00 €
 
-    response = client_for(client, invoice.family).get(reverse("billing:invoice_pdf", args=[invoice.pk]))
+    response = client_for(client, invoice.family).get(
+        reverse("billing:invoice_pdf", args=[invoice.pk])
+    )
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -51,19 +63,34 @@ def test_invoice_pdf_shows_every_required_item(client, november_invoice, tmp_pat
     assert pdf_first_page_png(response.content, "facture").exists()
     text = pdf_text(response.content, tmp_path)
     for expected in (
-        "Régie de recette périscolaire municipale", "Ville de Tassin la Demi-Lune", "Hôtel de Ville",
-        "SIRET : 21690244000013", "Régisseur : Paul GIRAUD",
-        f"Facture n° {invoice.number}", "Date d'émission : 10/12/2026",
-        "Date limite de paiement : 09/01/2027", "Période : Du 01/11/2026 au 30/11/2026",
-        "Foyer LAGRANGE", "Payeur", "Camille LAGRANGE", "1 place de la Mairie", "69160 Tassin la Demi-Lune",
+        "Régie de recette périscolaire municipale",
+        "Ville de Tassin la Demi-Lune",
+        "Hôtel de Ville",
+        "SIRET : 21690244000013",
+        "Régisseur : Paul GIRAUD",
+        f"Facture n° {invoice.number}",
+        "Date d'émission : 10/12/2026",
+        "Date limite de paiement : 09/01/2027",
+        "Période : Du 01/11/2026 au 30/11/2026",
+        "Foyer LAGRANGE",
+        "Payeur",
+        "Camille LAGRANGE",
+        "1 place de la Mairie",
+        "69160 Tassin la Demi-Lune",
         "Léa — Matin 07h20-08h20 7 × 2,00 € = 14,00 €",
         "Lalo — soir 1 : 16h30 à 17h30 2 × 2,10 € = 4,20 €",
         "Lalo — soir 2 : 17h30 à 18h30 (accueil sans réservation) 1 × 1,80 € = 1,80 €",
-        "majoration accueil sans réservation", "1 × 1,00 € = 1,00 €",
+        "majoration accueil sans réservation",
+        "1 × 1,00 € = 1,00 €",
         "Régularisations des mois précédents",
-        "Régularisation du 05/10/2026 — Léa — Matin 07h20-08h20 : absence excusée", "-1 × 2,00 € = -2,00 €",
-        "Total de la facture 19,00 €", "Déjà payé 10,00 €", "Reste à payer 9,00 €",
-        "Comment payer", "Au guichet de la régie", "Chèque 1234567",
+        "Régularisation du 05/10/2026 — Léa — Matin 07h20-08h20 : absence excusée",
+        "-1 × 2,00 € = -2,00 €",
+        "Total de la facture 19,00 €",
+        "Déjà payé 10,00 €",
+        "Reste à payer 9,00 €",
+        "Comment payer",
+        "Au guichet de la régie",
+        "Chèque 1234567",
     ):
         assert expected in text, expected
 
@@ -76,9 +103,16 @@ def test_statement_pdf_has_the_running_balance(client, november_invoice, tmp_pat
     assert response["Content-Type"] == "application/pdf"
     assert pdf_first_page_png(response.content, "releve").exists()
     text = pdf_text(response.content, tmp_path)
-    for expected in ("Relevé de compte", "Du 01/10/2026 au 31/12/2026", "Solde au début de la période 0,00 €",
-                     "10/11/2026 Facture PERI2026000001", "4,00 € 4,00 €",
-                     "10/12/2026 Facture PERI2026000002", "19,00 € 23,00 €",
-                     "12/12/2026 Paiement (chèque, Chèque 1234567) — facture", "10,00 € 13,00 €",
-                     "Totaux de la période et solde au 31/12/2026 23,00 € 10,00 € 13,00 €"):
+    for expected in (
+        "Relevé de compte",
+        "Du 01/10/2026 au 31/12/2026",
+        "Solde au début de la période 0,00 €",
+        "10/11/2026 Facture PERI2026000001",
+        "4,00 € 4,00 €",
+        "10/12/2026 Facture PERI2026000002",
+        "19,00 € 23,00 €",
+        "12/12/2026 Paiement (chèque, Chèque 1234567) — facture",
+        "10,00 € 13,00 €",
+        "Totaux de la période et solde au 31/12/2026 23,00 € 10,00 € 13,00 €",
+    ):
         assert expected in text, expected

@@ -43,14 +43,20 @@ class Command(BaseCommand):
             wanted = {r.pk for r in regies}
             work = [(r, m) for r, m in due_runs(day) if r.pk in wanted]
             if not work:
-                self.stdout.write("Rien à facturer aujourd'hui (jour d'émission non atteint ou mois déjà facturé).")
+                self.stdout.write(
+                    "Rien à facturer aujourd'hui (jour d'émission non atteint ou mois déjà facturé)."
+                )
         for target, first in work:
             try:
-                run = invoicing_run(regie=target, month=first, today=day, trigger="Commande generate_invoices")
+                run = invoicing_run(
+                    regie=target, month=first, today=day, trigger="Commande generate_invoices"
+                )
             except ValidationError as exc:
                 raise CommandError(" ".join(exc.messages)) from exc
-            self.stdout.write(self.style.SUCCESS(
-                f"{target.name} — {first:%m/%Y} : {run.invoices_issued} facture(s) émise(s) pour "
-                f"{format_cents(run.amount_cents)}, {run.families_seen} foyer(s) examiné(s), "
-                f"{run.skipped} sans nouvelle facture."
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{target.name} — {first:%m/%Y} : {run.invoices_issued} facture(s) émise(s) pour "
+                    f"{format_cents(run.amount_cents)}, {run.families_seen} foyer(s) examiné(s), "
+                    f"{run.skipped} sans nouvelle facture."
+                )
+            )
