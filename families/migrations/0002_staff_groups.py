@@ -1,14 +1,15 @@
 """The three staff groups and what each may do in the admin."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from common.permissions import grant_permissions
 
 GROUPS = {
     "Assistant administratif": {
         "families": {
             "family": ["view", "add", "change"],
             "guardian": ["view", "add", "change", "delete"],
-            "child": ["view", "add", "change", "health_notes"],
+            "child": ["view", "add", "change", "view_health_notes"],
             "childcontact": ["view", "add", "change", "delete"],
             "school": ["view"],
             "schoolyear": ["view"],
@@ -28,7 +29,7 @@ GROUPS = {
     },
     "Animateur": {
         "families": {
-            "child": ["view", "health_notes"],
+            "child": ["view", "view_health_notes"],
             "childcontact": ["view"],
             "school": ["view"],
         },
@@ -36,26 +37,8 @@ GROUPS = {
 }
 
 
-def codename(action, model):
-    return "view_health_notes" if action == "health_notes" else f"{action}_{model}"
-
-
 def create_groups(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0, apps=apps)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for group_name, by_app in GROUPS.items():
-        group, _ = Group.objects.get_or_create(name=group_name)
-        for app_label, by_model in by_app.items():
-            for model, actions in by_model.items():
-                for action in actions:
-                    permission = Permission.objects.get(
-                        content_type__app_label=app_label, codename=codename(action, model)
-                    )
-                    group.permissions.add(permission)
+    grant_permissions(apps, GROUPS)
 
 
 def remove_groups(apps, schema_editor):
