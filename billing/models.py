@@ -317,9 +317,16 @@ class InvoiceQuerySet(models.QuerySet):
         return self.exclude(status=Invoice.Status.CANCELLED)
 
     def open(self):
-        """Invoices that still ask for money on the portal (impayée; the payments issue adds
-        prélèvement programmé)."""
+        """Invoices that still ask for money through the portal: impayée and prélèvement
+        programmé (what "Solde au" adds up). Recovery is counted apart (see `in_recovery`)."""
         return self.filter(status__in=Invoice.OPEN_STATUSES)
+
+    def in_recovery(self):
+        return self.filter(status=Invoice.Status.RECOVERY)
+
+    def owed(self):
+        """Everything the family still owes the régie: open invoices and those in recovery."""
+        return self.filter(status__in=[*Invoice.OPEN_STATUSES, Invoice.Status.RECOVERY])
 
     def with_paid(self):
         """Annotates `paid_total`: the sum of the invoice's payments, in cents."""
@@ -339,16 +346,24 @@ class Invoice(models.Model):
 
     class Status(models.TextChoices):
         UNPAID = "impayee", "Impayée"
+        DIRECT_DEBIT = "prelevement", "Prélèvement programmé"
         PAID = "payee", "Payée"
+        RECOVERY = "recouvrement", "Mise en recouvrement"
         CANCELLED = "annulee", "Annulée"
 
-    # Allowed moves; the payments issue adds mise en recouvrement and prélèvement programmé.
+    # Allowed moves. A programmed debit goes back to impayée when its mandate is revoked before
+    # the collection; a paid invoice goes back to impayée only when its direct debit is
+    # rejected by the bank (a reversing payment is recorded). Recovery is final on the portal:
+    # the Trésor Public collects from then on.
     TRANSITIONS = {
-        Status.UNPAID: {Status.PAID, Status.CANCELLED},
-        Status.PAID: set(),
+        Status.UNPAID: {Status.PAID, Status.CANCELLED, Status.RECOVERY, Status.DIRECT_DEBIT},
+        Status.DIRECT_DEBIT: {Status.PAID, Status.UNPAID, Status.CANCELLED},
+        Status.PAID: {Status.UNPAID},
+        Status.RECOVERY: set(),
         Status.CANCELLED: set(),
     }
-    OPEN_STATUSES = [Status.UNPAID]
+    # What "Solde au" counts and what a counter payment may settle.
+    OPEN_STATUSES = [Status.UNPAID, Status.DIRECT_DEBIT]
 
     regie = models.ForeignKey(
         Regie, on_delete=models.PROTECT, related_name="invoices", verbose_name="régie"
@@ -388,6 +403,28 @@ class Invoice(models.Model):
     )
     created_at = models.DateTimeField("créée le", default=timezone.now)
     paid_at = models.DateTimeField("soldée le", null=True, blank=True)
+    # Reminder and recovery.
+    reminder_sent_at = models.DateTimeField("rappel envoyé le", null=True, blank=True)
+    recovery_date = models.DateField("mise en recouvrement le", null=True, blank=True)
+    # Direct debit.
+    mandate = models.ForeignKey(
+        "Mandate",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoices",
+        verbose_name="mandat de prélèvement",
+    )
+    debit_date = models.DateField("date de prélèvement", null=True, blank=True)
+    sepa_batch = models.ForeignKey(
+        "SepaBatch",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoices",
+        verbose_name="lot de prélèvement",
+        help_text="Une facture n'appartient jamais qu'à un seul lot.",
+    )
 
     objects = InvoiceQuerySet.as_manager()
     history = HistoricalRecords()
@@ -399,6 +436,7 @@ class Invoice(models.Model):
         indexes = [
             models.Index(fields=["family", "regie", "-period_start"], name="invoice_family_regie"),
             models.Index(fields=["regie", "period_start", "status"], name="invoice_regie_period"),
+            models.Index(fields=["status", "due_date"], name="invoice_status_due"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -440,13 +478,30 @@ class Invoice(models.Model):
     @property
     def status_badge(self) -> str:
         """The Bootstrap colour of the status badge."""
-        return {self.Status.UNPAID: "warning", self.Status.PAID: "success"}.get(
-            self.status, "secondary"
-        )
+        return {
+            self.Status.UNPAID: "warning",
+            self.Status.DIRECT_DEBIT: "info",
+            self.Status.PAID: "success",
+            self.Status.RECOVERY: "danger",
+        }.get(self.status, "secondary")
 
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def in_recovery(self) -> bool:
+        return self.status == self.Status.RECOVERY
+
+    @property
+    def is_programmed_debit(self) -> bool:
+        return self.status == self.Status.DIRECT_DEBIT
+
+    @property
+    def is_payable_online(self) -> bool:
+        """Only an impayée invoice can be paid by card: not a programmed debit (the bank
+        collects it), not one in recovery (the Trésor Public does)."""
+        return self.status == self.Status.UNPAID
 
     def paid_cents(self) -> int:
         if hasattr(self, "paid_total"):
@@ -573,7 +628,18 @@ class Payment(models.Model):
     invoice = models.ForeignKey(
         Invoice, on_delete=models.PROTECT, related_name="payments", verbose_name="facture"
     )
-    amount_cents = models.PositiveIntegerField("montant (centimes)")
+    amount_cents = models.IntegerField(
+        "montant (centimes)", help_text="Négatif pour l'annulation d'un prélèvement rejeté."
+    )
+    reverses = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversed_by",
+        verbose_name="annule le paiement",
+        help_text="Un prélèvement rejeté par la banque est annulé par un paiement opposé.",
+    )
     paid_on = models.DateField("date du paiement")
     means = models.CharField("moyen de paiement", max_length=12, choices=Means.choices)
     reference = models.CharField(
@@ -600,7 +666,11 @@ class Payment(models.Model):
         ordering = ["-paid_on", "-pk"]
         indexes = [models.Index(fields=["paid_on"], name="payment_paid_on")]
         constraints = [
-            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="payment_positive")
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0, reverses__isnull=True)
+                | Q(amount_cents__lt=0, reverses__isnull=False),
+                name="payment_positive_unless_reversal",
+            )
         ]
         permissions = [("record_payment", "Peut enregistrer un paiement au guichet")]
 
@@ -659,3 +729,309 @@ class CreditNote(models.Model):
 
     def __str__(self):
         return f"Avoir {self.number}"
+
+
+# Card payment (Stripe Checkout) ----------------------------------------------------------------
+
+
+class CheckoutSession(models.Model):
+    """A Stripe Checkout Session opened for an invoice. Its state follows Stripe's (through the
+    webhook and the nightly reconciliation); the invoice becomes paid only from a confirmed
+    event."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Ouverte"
+        COMPLETE = "complete", "Terminée"
+        EXPIRED = "expired", "Expirée"
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="checkout_sessions", verbose_name="facture"
+    )
+    session_id = models.CharField("session Stripe", max_length=255, unique=True)
+    amount_cents = models.PositiveIntegerField("montant demandé (centimes)")
+    currency = models.CharField("devise", max_length=3, default="eur")
+    status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.OPEN)
+    payment_status = models.CharField("état du paiement", max_length=30, blank=True)
+    url = models.URLField("adresse de paiement", max_length=2000, blank=True)
+    expires_at = models.DateTimeField("expire le")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="ouverte par",
+    )
+    created_at = models.DateTimeField("ouverte le", default=timezone.now)
+    updated_at = models.DateTimeField("mise à jour le", auto_now=True)
+    payment = models.OneToOneField(
+        "Payment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="checkout_session",
+        verbose_name="paiement enregistré",
+    )
+
+    class Meta:
+        verbose_name = "paiement en ligne (session)"
+        verbose_name_plural = "paiements en ligne (sessions)"
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "expires_at"], name="checkout_status")]
+
+    def __str__(self):
+        return f"{self.session_id} — {self.invoice.number}"
+
+
+class StripeEvent(models.Model):
+    """A webhook event, stored once (its id is unique) in the same transaction as its effect:
+    a replayed event finds its row and does nothing."""
+
+    event_id = models.CharField("événement Stripe", max_length=255, unique=True)
+    type = models.CharField("type", max_length=100)
+    object_id = models.CharField("objet", max_length=255, blank=True)
+    received_at = models.DateTimeField("reçu le", default=timezone.now)
+    outcome = models.CharField("suite donnée", max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = "événement Stripe"
+        verbose_name_plural = "événements Stripe"
+        ordering = ["-received_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.type} {self.event_id}"
+
+
+class PaymentIssue(models.Model):
+    """Something about money the régisseur must look at: a card payment whose amount or
+    currency differs from what was due, money received for an invoice already paid or in
+    recovery (to refund or to transmit to the Trésor Public), a rejected direct debit."""
+
+    class Kind(models.TextChoices):
+        AMOUNT_MISMATCH = "amount_mismatch", "Montant ou devise différents du dû"
+        ALREADY_PAID = "already_paid", "Paiement reçu pour une facture déjà payée"
+        IN_RECOVERY = "in_recovery", "Paiement reçu pour une facture en recouvrement"
+        NOT_PAYABLE = (
+            "not_payable",
+            "Paiement reçu pour une facture qui n'attendait plus de paiement",
+        )
+        DEBIT_REJECTED = "debit_rejected", "Prélèvement rejeté"
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="payment_issues", verbose_name="facture"
+    )
+    kind = models.CharField("nature", max_length=20, choices=Kind.choices)
+    amount_cents = models.BigIntegerField("montant reçu (centimes)", default=0)
+    currency = models.CharField("devise", max_length=3, blank=True)
+    payment = models.ForeignKey(
+        "Payment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="issues",
+        verbose_name="paiement",
+    )
+    reference = models.CharField("référence", max_length=255, blank=True)
+    detail = models.TextField("détail", blank=True)
+    created_at = models.DateTimeField("signalé le", default=timezone.now)
+    resolved_at = models.DateTimeField("traité le", null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="traité par",
+    )
+    resolution = models.TextField("suite donnée", blank=True)
+
+    class Meta:
+        verbose_name = "anomalie de paiement"
+        verbose_name_plural = "anomalies de paiement"
+        ordering = ["resolved_at", "-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} — {self.invoice.number}"
+
+
+# Direct debit (SEPA) ---------------------------------------------------------------------------
+
+
+class DirectDebitTeleservice(models.Model):
+    """The régie a "Prélèvement automatique" téléservice files mandates for."""
+
+    teleservice = models.OneToOneField(
+        "enrolment.Teleservice",
+        on_delete=models.CASCADE,
+        related_name="direct_debit_regie",
+        verbose_name="téléservice",
+        limit_choices_to={"kind": "prelevement"},
+    )
+    regie = models.ForeignKey(
+        Regie,
+        on_delete=models.PROTECT,
+        related_name="direct_debit_teleservices",
+        verbose_name="régie",
+    )
+
+    class Meta:
+        verbose_name = "téléservice de prélèvement"
+        verbose_name_plural = "téléservices de prélèvement"
+
+    def __str__(self):
+        return f"{self.teleservice} — {self.regie}"
+
+
+class Mandate(models.Model):
+    """A SEPA direct-debit mandate of a family for a régie (at most one active per pair)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Actif"
+        REVOKED = "revoked", "Révoqué"
+
+    class Sequence(models.TextChoices):
+        FIRST = "FRST", "Premier prélèvement"
+        RECURRENT = "RCUR", "Prélèvements suivants"
+
+    family = models.ForeignKey(
+        Family, on_delete=models.PROTECT, related_name="mandates", verbose_name="foyer"
+    )
+    regie = models.ForeignKey(
+        Regie, on_delete=models.PROTECT, related_name="mandates", verbose_name="régie"
+    )
+    rum = models.CharField("référence unique du mandat (RUM)", max_length=35, unique=True)
+    creditor_ics = models.CharField("ICS du créancier", max_length=35)
+    account_holder = models.CharField("titulaire du compte", max_length=120)
+    iban = models.CharField("IBAN", max_length=34)
+    bic = models.CharField("BIC", max_length=11)
+    signed_on = models.DateField("signé le")
+    sequence = models.CharField(
+        "séquence", max_length=4, choices=Sequence.choices, default=Sequence.FIRST
+    )
+    status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    request = models.OneToOneField(
+        "enrolment.EnrolmentRequest",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="mandate",
+        verbose_name="demande",
+    )
+    created_at = models.DateTimeField("créé le", default=timezone.now)
+    revoked_at = models.DateTimeField("révoqué le", null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="révoqué par",
+    )
+
+    history = HistoricalRecords(excluded_fields=["iban"])
+
+    class Meta:
+        verbose_name = "mandat de prélèvement"
+        verbose_name_plural = "mandats de prélèvement"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["family", "regie"],
+                condition=Q(status="active"),
+                name="mandate_one_active_per_family_regie",
+                violation_error_message="Ce foyer a déjà un mandat actif pour cette régie.",
+            )
+        ]
+        permissions = [("export_sepa", "Peut exporter les lots de prélèvement SEPA")]
+
+    def __str__(self):
+        return f"Mandat {self.rum}"
+
+    @property
+    def masked_iban(self) -> str:
+        """FR76 •••• •••• 1234: the only form in which an IBAN is shown or logged."""
+        return mask_iban(self.iban)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+def mask_iban(iban: str) -> str:
+    compact = "".join((iban or "").split())
+    if len(compact) < 8:
+        return "•" * len(compact)
+    return f"{compact[:4]} •••• •••• {compact[-4:]}"
+
+
+class SepaBatch(models.Model):
+    """One collection of a régie: a numbered pain.008 file for a collection date. It claims its
+    invoices in the transaction that creates it; asked again for the same date, the same file
+    is returned."""
+
+    regie = models.ForeignKey(
+        Regie, on_delete=models.PROTECT, related_name="sepa_batches", verbose_name="régie"
+    )
+    number = models.CharField("numéro du lot", max_length=35, unique=True)
+    collection_date = models.DateField("date d'échéance")
+    message_id = models.CharField("identifiant du message", max_length=35, unique=True)
+    invoice_count = models.PositiveIntegerField("nombre de prélèvements", default=0)
+    total_cents = models.BigIntegerField("montant total (centimes)", default=0)
+    xml = models.TextField("fichier pain.008")
+    created_at = models.DateTimeField("créé le", default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="créé par",
+    )
+
+    class Meta:
+        verbose_name = "lot de prélèvement SEPA"
+        verbose_name_plural = "lots de prélèvement SEPA"
+        ordering = ["-collection_date", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["regie", "collection_date"], name="sepa_batch_once_per_regie_date"
+            )
+        ]
+
+    def __str__(self):
+        return f"Lot {self.number} du {self.collection_date:%d/%m/%Y}"
+
+
+class DebitRejection(models.Model):
+    """A direct debit the bank returned: the reversing payment and the reason."""
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="debit_rejections", verbose_name="facture"
+    )
+    reversal = models.OneToOneField(
+        Payment,
+        on_delete=models.PROTECT,
+        related_name="rejection",
+        verbose_name="paiement d'annulation",
+    )
+    reason_code = models.CharField("code motif", max_length=4, blank=True)
+    reason = models.CharField("motif", max_length=250)
+    rejected_on = models.DateField("rejeté le")
+    new_due_date = models.DateField("nouvelle date limite")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="enregistré par",
+    )
+    recorded_at = models.DateTimeField("enregistré le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "rejet de prélèvement"
+        verbose_name_plural = "rejets de prélèvement"
+        ordering = ["-rejected_on", "-pk"]
+
+    def __str__(self):
+        return f"Rejet — {self.invoice.number}"

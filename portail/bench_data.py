@@ -206,13 +206,18 @@ def seed_requests(context: BenchContext) -> dict[str, int]:
     from enrolment.models import Enrolment, EnrolmentRequest, Teleservice
 
     families = list(
-        bench_families().exclude(enrolment_requests__isnull=False).order_by("pk").prefetch_related("children")
+        bench_families()
+        .exclude(enrolment_requests__isnull=False)
+        .order_by("pk")
+        .prefetch_related("children")
     )
     if not families:
         return {}
     teleservices = enrolment_demo.ensure_teleservices(context.today)
     busy_family = (
-        Family.objects.filter(guardians__user__email=bench_email(1)).values_list("pk", flat=True).first()
+        Family.objects.filter(guardians__user__email=bench_email(1))
+        .values_list("pk", flat=True)
+        .first()
     )
     state = EnrolmentRequest.State
     kinds = [Teleservice.Kind.PERISCOLAIRE, Teleservice.Kind.ALAI]
@@ -222,8 +227,11 @@ def seed_requests(context: BenchContext) -> dict[str, int]:
     for family in families:
         children = list(family.children.all())
         plans = [
-            (teleservices[("current", kind)], child, rng.choice([state.CLOSED] * 6 + [state.SUBMITTED,
-                                                                                       state.DRAFT, state.REFUSED]))
+            (
+                teleservices[("current", kind)],
+                child,
+                rng.choice([state.CLOSED] * 6 + [state.SUBMITTED, state.DRAFT, state.REFUSED]),
+            )
             for child in children
             for kind in kinds
         ]
@@ -231,8 +239,13 @@ def seed_requests(context: BenchContext) -> dict[str, int]:
         while family.pk == busy_family and children and len(plans) < BUSY_FAMILY_REQUESTS:
             when = "previous" if index % 3 else "current"
             kind = kinds[(index // len(children)) % 2]
-            plans.append((teleservices.get((when, kind)) or teleservices[("current", kind)],
-                          children[index % len(children)], state.REFUSED))
+            plans.append(
+                (
+                    teleservices.get((when, kind)) or teleservices[("current", kind)],
+                    children[index % len(children)],
+                    state.REFUSED,
+                )
+            )
             index += 1
         for number, (teleservice, child, request_state) in enumerate(plans, start=1):
             when = base - datetime.timedelta(days=rng.randint(1, 120), hours=number)
@@ -245,7 +258,10 @@ def seed_requests(context: BenchContext) -> dict[str, int]:
                     kind=teleservice.kind,
                     school_year=teleservice.school_year,
                     state=request_state,
-                    answers={"shared_custody": False, "rules_accepted": request_state != state.DRAFT},
+                    answers={
+                        "shared_custody": False,
+                        "rules_accepted": request_state != state.DRAFT,
+                    },
                     created_at=when,
                     updated_at=when,
                     submitted_at=None if request_state == state.DRAFT else when,
@@ -256,8 +272,13 @@ def seed_requests(context: BenchContext) -> dict[str, int]:
     requests = EnrolmentRequest.objects.bulk_create(requests, batch_size=500)
     enrolments = Enrolment.objects.bulk_create(
         [
-            Enrolment(child=request.child, service=request.teleservice.service, school_year=request.school_year,
-                      effective_on=request.decided_at.date(), request=request)
+            Enrolment(
+                child=request.child,
+                service=request.teleservice.service,
+                school_year=request.school_year,
+                effective_on=request.decided_at.date(),
+                request=request,
+            )
             for request in requests
             if request.state == state.CLOSED
         ],
@@ -304,10 +325,17 @@ def seed_bookings(context: BenchContext) -> dict[str, int]:
     if reserved is not None and len(context.school_years) > 2:
         next_year = context.school_years[2]
         wanted = [
-            Enrolment(child=child, service=service, school_year=next_year, effective_on=next_year.start_date)
+            Enrolment(
+                child=child,
+                service=service,
+                school_year=next_year,
+                effective_on=next_year.start_date,
+            )
             for child in reserved.children.all()
             for service in Service.objects.filter(slug__in=["periscolaire", "alai"])
-            if not Enrolment.objects.filter(child=child, service=service, school_year=next_year).exists()
+            if not Enrolment.objects.filter(
+                child=child, service=service, school_year=next_year
+            ).exists()
         ]
         if wanted:
             Enrolment.objects.bulk_create(wanted)

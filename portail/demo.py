@@ -64,10 +64,16 @@ def seed_demo(today: datetime.date):
         children=[("Nina", 7, "CE1", "F", "")],
     )
     exchanges_demo.seed_threads(
-        lagrange, today, guardian_user=lagrange.guardians.first().user, conversations=exchanges_demo.LAGRANGE_THREADS
+        lagrange,
+        today,
+        guardian_user=lagrange.guardians.first().user,
+        conversations=exchanges_demo.LAGRANGE_THREADS,
     )
     exchanges_demo.seed_threads(
-        voisin, today, guardian_user=voisin.guardians.first().user, conversations=exchanges_demo.VOISIN_THREADS
+        voisin,
+        today,
+        guardian_user=voisin.guardians.first().user,
+        conversations=exchanges_demo.VOISIN_THREADS,
     )
     enrolment_demo.seed_requests(lagrange, today, plan=enrolment_demo.LAGRANGE_REQUESTS)
     enrolment_demo.seed_requests(voisin, today, plan=enrolment_demo.BERNARD_REQUESTS)

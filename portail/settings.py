@@ -236,6 +236,11 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 
+# Payments: the reminder before the due date, direct debit delays, a rejected debit's new due date.
+PAYMENT_REMINDER_DAYS = env.int("PAYMENT_REMINDER_DAYS", default=5)
+DIRECT_DEBIT_NOTICE_DAYS = env.int("DIRECT_DEBIT_NOTICE_DAYS", default=14)
+DIRECT_DEBIT_REJECTION_DUE_DAYS = env.int("DIRECT_DEBIT_REJECTION_DUE_DAYS", default=15)
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
