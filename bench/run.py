@@ -122,6 +122,7 @@ class Job:
     name: str
     run: Callable[[datetime.date], dict]
     families: int = 0
+    prepare: Callable[[datetime.date], None] | None = None  # untimed, just before `run`
 
 
 def _invoicing_job(today):
@@ -156,9 +157,101 @@ def _notification_job(today):
     return {"notifications": sent}
 
 
+def _bench_invoices(today):
+    from billing.invoicing import previous_month
+    from billing.models import Invoice
+
+    return Invoice.objects.filter(period_start=previous_month(today), run__trigger="bench")
+
+
+def _ensure_invoiced(today):
+    """The payment jobs work on last month's bench invoices: issue them (untimed) if the
+    invoicing job was not selected."""
+    if not _bench_invoices(today).exists():
+        _invoicing_job(today)
+
+
+def _reminder_job(today):
+    """The reminder e-mails, on the night PAYMENT_REMINDER_DAYS before last month's due date."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    from billing.recovery import send_payment_reminders
+
+    due = _bench_invoices(today).order_by("due_date").values_list("due_date", flat=True).first()
+    night = due - datetime.timedelta(days=settings.PAYMENT_REMINDER_DAYS)
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        reminded = send_payment_reminders(today=night)
+    return {"reminded": len(reminded)}
+
+
+DEBITED_FAMILIES = 1000
+
+
+def _sepa_prepare(today):
+    """1,000 families of the périscolaire régie under a mandate, last month's invoice programmed."""
+    _ensure_invoiced(today)
+    from billing import directdebit
+    from billing.models import Invoice, Mandate, Regie
+    from common.bulk import insert_rows
+
+    regie = Regie.objects.get(slug="periscolaire")
+    if not regie.creditor_ics:
+        regie.creditor_ics, regie.creditor_iban = "FR72ZZZ123456", "FR7630006000011234567890189"
+        regie.creditor_bic = "AGRIFRPP"
+        regie.save()
+    invoices = list(
+        _bench_invoices(today).filter(regie=regie, status=Invoice.Status.UNPAID)
+        .order_by("pk")[:DEBITED_FAMILIES]
+    )
+    insert_rows(Mandate, [
+        Mandate(family_id=invoice.family_id, regie=regie, rum=f"BENCH-{invoice.family_id}",
+                creditor_ics=regie.creditor_ics, account_holder=invoice.payer_name[:120],
+                iban="FR7630006000011234567890189", bic="AGRIFRPP",
+                signed_on=datetime.date(2026, 9, 1))
+        for invoice in invoices
+    ])
+    mandates = dict(Mandate.objects.filter(regie=regie).values_list("family_id", "pk"))
+    debit_date = directdebit.debit_date_for(invoices[0].issue_date)
+    for invoice in invoices:
+        invoice.status, invoice.mandate_id = Invoice.Status.DIRECT_DEBIT, mandates[invoice.family_id]
+        invoice.debit_date = invoice.due_date = debit_date
+    Invoice.objects.bulk_update(invoices, ["status", "mandate", "debit_date", "due_date"])
+
+
+def _sepa_job(today):
+    """export_sepa: one batch of the programmed invoices, pain.008 built and checked, paid."""
+    from billing import directdebit
+    from billing.models import Invoice, Regie
+    from billing.sepa import create_batch
+
+    regie = Regie.objects.get(slug="periscolaire")
+    latest = Invoice.objects.filter(regie=regie, status=Invoice.Status.DIRECT_DEBIT).order_by(
+        "-debit_date").values_list("debit_date", flat=True).first()
+    collection = directdebit.next_target_business_day(max(latest, today + datetime.timedelta(days=1)))
+    batch = create_batch(regie=regie, collection_date=collection, today=today)
+    return {"debits": batch.invoice_count, "file_kb": round(len(batch.xml) / 1024)}
+
+
+def _recovery_job(today):
+    """switch_to_recovery the night after last month's due date (every bench invoice still
+    impayée), messages left out (each is the invoice notice's cost, timed above)."""
+    from billing.recovery import switch_to_recovery
+
+    due = _bench_invoices(today).order_by("-due_date").values_list("due_date", flat=True).first()
+    result = switch_to_recovery(today=due + datetime.timedelta(days=1), notify=False)
+    return {"switched": result.count}
+
+
 JOBS = [
     Job("generate_invoices, last month, 5000 families", _invoicing_job, families=5000),
     Job(f"invoice notifications ({NOTIFIED_INVOICES})", _notification_job, families=5000),
+    Job("send_payment_reminders, last month's invoices", _reminder_job, families=5000,
+        prepare=_ensure_invoiced),
+    Job(f"export_sepa, {DEBITED_FAMILIES} programmed invoices", _sepa_job, families=5000,
+        prepare=_sepa_prepare),
+    Job("switch_to_recovery, last month's unpaid invoices", _recovery_job, families=5000,
+        prepare=_ensure_invoiced),
 ]
 
 
@@ -364,6 +457,8 @@ def measure_jobs(jobs: list[Job], args) -> list[dict]:
         log(f"{families} bench families seeded for the jobs", step)
     results = []
     for job in jobs:
+        if job.prepare:
+            job.prepare(args.today)
         gc.collect()
         with CaptureQueriesContext(connection) as queries:
             start = time.perf_counter()

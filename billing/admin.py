@@ -19,8 +19,10 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from common.money import format_cents
 
-from . import pdfs, selectors, services
+from . import admin_directdebit, pdfs, selectors, services
+from .admin_recovery import RecoveryListMixin, recovery_list_url
 from .forms import CancelForm, PaymentForm, PeriodForm, RunForm
+from .forms_directdebit import RegieForm
 from .invoicing import add_months
 from .models import (
     CreditNote,
@@ -60,6 +62,7 @@ class RegieActivityInline(admin.TabularInline):
 
 @admin.register(Regie)
 class RegieAdmin(admin.ModelAdmin):
+    form = RegieForm  # checks the SEPA creditor details (ICS, IBAN, BIC)
     list_display = ["name", "code", "slug", "issue_day", "payment_delay_days", "tools"]
     readonly_fields = ["slug", "invoice_prefix"]
     inlines = [RegieActivityInline]
@@ -101,9 +104,11 @@ class RegieAdmin(admin.ModelAdmin):
     @admin.display(description="outils")
     def tools(self, obj):
         return format_html(
-            '<a href="{}">Facturer un mois</a> · <a href="{}">Journal des encaissements</a>',
+            '<a href="{}">Facturer un mois</a> · <a href="{}">Journal des encaissements</a>'
+            ' · <a href="{}">Mises en recouvrement</a>',
             reverse("admin:billing_regie_run", args=[obj.pk]),
             reverse("admin:billing_regie_journal", args=[obj.pk]),
+            recovery_list_url(obj),
         )
 
     def get_urls(self):
@@ -350,7 +355,7 @@ class PaymentInline(admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(SimpleHistoryAdmin):
+class InvoiceAdmin(RecoveryListMixin, SimpleHistoryAdmin):
     list_display = [
         "number",
         "family_link",
@@ -382,6 +387,8 @@ class InvoiceAdmin(SimpleHistoryAdmin):
         "period",
         "issue_date",
         "due_date",
+        "reminder_sent_at",
+        "recovery_date",
         "total",
         "paid",
         "due",
@@ -454,6 +461,7 @@ class InvoiceAdmin(SimpleHistoryAdmin):
                 can_cancel=invoice.is_open
                 and user.has_perm("billing.cancel_invoice")
                 and not invoice.payments.exists(),
+                can_record_rejection=admin_directdebit.can_record_rejection(invoice, user),
                 can_reissue=invoice.is_cancelled
                 and user.has_perm("billing.cancel_invoice")
                 and not Invoice.objects.filter(replaces=invoice).exists(),
@@ -654,3 +662,7 @@ class CreditNoteAdmin(ReadOnlyAdmin):
     def invoice_link(self, obj):
         url = reverse("admin:billing_invoice_change", args=[obj.invoice_id])
         return format_html('<a href="{}">{}</a>', url, obj.invoice.number)
+
+
+# Card payments, Stripe events and payment issues live in their own module.
+from . import admin_card  # noqa: E402, F401

@@ -5,3 +5,9 @@ class BillingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "billing"
     verbose_name = "Facturation"
+
+    def ready(self):
+        from . import directdebit
+
+        # The "Prélèvement automatique" requests of enrolment create mandates here.
+        directdebit.register_hooks()

@@ -2,19 +2,22 @@
 
 The demo families get real invoices, issued by the invoicing service from real bookings: the
 month before last paid, last month unpaid (and, for each family, one invoice cancelled by a
-credit note and reissued), and for the parent a November invoice of 30,00 € still unpaid, as in
-the town's tutorial.
+credit note and reissued), and for the parent the tutorial's November invoice of 30,00 €, left
+unpaid past its due date and therefore "mise en recouvrement" (as the night job leaves it).
 """
 
 import datetime
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils import timezone
 
 from common.bulk import insert_rows
 from families.models import SchoolYear
 from reservations.calendar import ServiceCalendar, days_between
 from reservations.models import Booking, Slot
 
+from .demo_directdebit import collect_due_debits, ensure_direct_debit, seed_mandates
 from .invoicing import Biller, add_months, issue_invoices
 from .models import Invoice, Payment, Regie, month_end
 from .reference import ensure_billing_reference
@@ -96,16 +99,20 @@ def seed_invoices(families: dict, today: datetime.date) -> int:
     nothing is done for a family that already has invoices."""
     from django.contrib.auth import get_user_model
 
+    demo_families = list(families.values())
+    ensure_direct_debit()
     families = {
         key: family
         for key, family in families.items()
         if not Invoice.objects.filter(family=family).exists()
     }
     if not families:
+        seed_recovery(demo_families, today)
         return 0
     regies = ensure_billing_reference(list(SchoolYear.objects.all()))
     periscolaire, alai = regies["periscolaire"], regies["alai"]
     regisseur = get_user_model().objects.filter(email="regisseur@example.org").first()
+    seed_mandates(families.values())  # before the invoices: theirs are programmed debits
     last = last_invoiced_month(today, periscolaire)
     before = add_months(last, -1)
     november = tutorial_month(before)
@@ -138,7 +145,7 @@ def seed_invoices(families: dict, today: datetime.date) -> int:
             (alai, Payment.Means.CHEQUE, "Chèque n° 4521087"),
         ):
             invoice = _invoice(family, regie, before)
-            if invoice is not None:
+            if invoice is not None and invoice.status == Invoice.Status.UNPAID:
                 paid_on = min(invoice.issue_date + datetime.timedelta(days=6), today)
                 payment_record(
                     invoice=invoice,
@@ -160,7 +167,37 @@ def seed_invoices(families: dict, today: datetime.date) -> int:
             )
             invoice_reissue(invoice=invoice, by=regisseur, today=cancelled_on)
             issued += 1
+    # The month before last under direct debit was collected; last month's is programmed.
+    collect_due_debits(families.values(), before=last, by=regisseur)
+    seed_recovery(demo_families, today)
     return issued
+
+
+def seed_recovery(families, today: datetime.date) -> int:
+    """What the night job did for the demo families' invoices left unpaid past their due date
+    (the parent's tutorial November invoice): each was put in recovery the day after its due
+    date, and the family told then (a message read since, dated that night). Idempotent, and
+    the night job finds nothing more to do afterwards."""
+    from exchanges.models import Message, Thread
+
+    from .recovery import switch_to_recovery
+
+    demo_invoices = Invoice.objects.filter(family__in=families)
+    overdue = demo_invoices.filter(status=Invoice.Status.UNPAID, due_date__lt=today)
+    switched = 0
+    for due_date in sorted(set(overdue.values_list("due_date", flat=True))):
+        night = due_date + datetime.timedelta(days=1)
+        result = switch_to_recovery(today=night, invoices=demo_invoices.filter(due_date=due_date))
+        when = timezone.make_aware(datetime.datetime.combine(night, datetime.time(1, 15)))
+        threads = Thread.objects.filter(
+            related_type=ContentType.objects.get_for_model(Invoice),
+            related_id__in=result.invoice_ids,
+            subject__contains="mise en recouvrement",
+        )
+        Message.objects.filter(thread__in=threads).update(created_at=when)
+        threads.update(created_at=when, last_message_at=when, family_unread=False)
+        switched += result.count
+    return switched
 
 
 def seed_bench_invoices(today: datetime.date) -> int:

@@ -34,6 +34,7 @@ from common.dates import month_name
 from families.models import Child, Family, Guardian
 from reservations.models import Booking, Slot
 
+from .directdebit import active_mandates, debit_date_for
 from .models import (
     BookingCharge,
     Invoice,
@@ -459,14 +460,18 @@ def issue_drafts(
     drafts, *, regie, month, issue_date, sequence, run=None, replaces=None
 ) -> list[Invoice]:
     """Insert the invoices of `drafts` with their lines and charges, numbered from `sequence`
-    (locked by the caller, in the caller's transaction)."""
+    (locked by the caller, in the caller's transaction). A family with an active direct-debit
+    mandate for the régie gets a "prélèvement programmé" invoice, due on its debit date."""
     if not drafts:
         return []
     now = timezone.now()
+    mandates = active_mandates(regie, [draft.family.pk for draft in drafts])
+    debit_date = debit_date_for(issue_date) if mandates else None
     invoices = []
     for draft in drafts:
         sequence.last_number += 1
         payer_name, payer_address = _payer(draft.family)
+        mandate = mandates.get(draft.family.pk)
         invoices.append(
             Invoice(
                 regie=regie,
@@ -475,7 +480,12 @@ def issue_drafts(
                 period_start=month,
                 period_end=month_end(month),
                 issue_date=issue_date,
-                due_date=issue_date + datetime.timedelta(days=regie.payment_delay_days),
+                due_date=debit_date
+                if mandate
+                else issue_date + datetime.timedelta(days=regie.payment_delay_days),
+                status=Invoice.Status.DIRECT_DEBIT if mandate else Invoice.Status.UNPAID,
+                mandate=mandate,
+                debit_date=debit_date if mandate else None,
                 total_cents=draft.total_cents,
                 payer_name=payer_name[:200],
                 payer_address=payer_address,

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from common.bank import mask_iban
 from families.models import Child, Family, SchoolYear
 from reservations.models import Activity, Booking, Slot
 
@@ -957,11 +958,6 @@ class Mandate(models.Model):
         return self.status == self.Status.ACTIVE
 
 
-def mask_iban(iban: str) -> str:
-    compact = "".join((iban or "").split())
-    if len(compact) < 8:
-        return "•" * len(compact)
-    return f"{compact[:4]} •••• •••• {compact[-4:]}"
 
 
 class SepaBatch(models.Model):

@@ -109,3 +109,33 @@ def ensure_billing_reference(school_years) -> dict:
     regies = ensure_regies()
     ensure_tariffs(school_years)
     return regies
+
+
+# SEPA creditor details of the demo (valid check digits; the accounts are the Trésor Public's,
+# where a régie's money is kept). A real town enters its own in the admin.
+DEMO_CREDITORS = {
+    "periscolaire": {
+        "creditor_ics": "FR72ZZZ123456",
+        "creditor_iban": "FR7610071690000000200123464",
+        "creditor_bic": "TRPUFRP1",
+    },
+    "alai": {
+        "creditor_ics": "FR97ZZZ543210",
+        "creditor_iban": "FR7610071690000000200567821",
+        "creditor_bic": "TRPUFRP1",
+    },
+}
+
+
+def ensure_demo_creditors() -> None:
+    """Give the demo régies their SEPA creditor details where none is set yet."""
+    from .models import Regie
+
+    for regie in Regie.objects.filter(slug__in=DEMO_CREDITORS):
+        blanks = {
+            field: value
+            for field, value in DEMO_CREDITORS[regie.slug].items()
+            if not getattr(regie, field)
+        }
+        if blanks:
+            Regie.objects.filter(pk=regie.pk).update(**blanks)

@@ -26,6 +26,16 @@ class RegieBalance:
     due_cents: int  # "Solde au <today>": what is left to pay on open invoices
     pending_cents: int  # not yet invoiced, up to the end of the current month
     open_invoices: int
+    # In recovery: owed to the Trésor Public now, shown apart and counted in neither balance.
+    recovery_cents: int = 0
+    recovery_invoices: int = 0
+    # Among the open invoices, those the bank will collect (prélèvement programmé).
+    programmed_invoices: int = 0
+
+    @property
+    def unpaid_invoices(self) -> int:
+        """Open invoices the family has to pay itself (not the programmed debits)."""
+        return self.open_invoices - self.programmed_invoices
 
     @property
     def real_cents(self) -> int:
@@ -33,26 +43,34 @@ class RegieBalance:
         return self.due_cents + self.pending_cents
 
 
-def open_due_by_regie(family) -> dict[int, tuple[int, int]]:
-    """{régie id: (cents left to pay, number of open invoices)} for `family`."""
-    totals = defaultdict(lambda: [0, 0])
+def open_due_by_regie(family) -> dict[int, tuple[int, int, int, int, int]]:
+    """{régie id: (cents left to pay, number of open invoices, cents left in recovery, number
+    of invoices in recovery, number of programmed debits)} for `family`, in one query."""
+    totals = defaultdict(lambda: [0, 0, 0, 0, 0])
     for invoice in (
         Invoice.objects.for_family(family)
-        .open()
+        .owed()
         .with_paid()
         .only("pk", "regie_id", "status", "total_cents")
     ):
-        totals[invoice.regie_id][0] += invoice.due_cents()
-        totals[invoice.regie_id][1] += 1
-    return {pk: (due, count) for pk, (due, count) in totals.items()}
+        offset = 2 if invoice.in_recovery else 0
+        totals[invoice.regie_id][offset] += invoice.due_cents()
+        totals[invoice.regie_id][offset + 1] += 1
+        if invoice.is_programmed_debit:
+            totals[invoice.regie_id][4] += 1
+    return {pk: tuple(values) for pk, values in totals.items()}
 
 
 def regie_balance(
     family, regie: Regie, today: datetime.date, *, due=None, children=None
 ) -> RegieBalance:
-    due_cents, count = (due or open_due_by_regie(family)).get(regie.pk, (0, 0))
+    due_cents, count, recovery_cents, recovery_count, programmed = (
+        due or open_due_by_regie(family)
+    ).get(regie.pk, (0, 0, 0, 0, 0))
     pending = Biller(regie).pending_total(family, today=today, children=children)
-    return RegieBalance(regie, today, due_cents, pending, count)
+    return RegieBalance(
+        regie, today, due_cents, pending, count, recovery_cents, recovery_count, programmed
+    )
 
 
 def regie_balances(family, today: datetime.date) -> list[RegieBalance]:
@@ -110,7 +128,15 @@ def _movements(family, regie: Regie, *, until: datetime.date):
     comes before the invoice that replaces the one it cancels)."""
     invoices = Invoice.objects.for_family(family).filter(regie=regie, issue_date__lte=until)
     for invoice in invoices.only(
-        "pk", "number", "issue_date", "period_start", "period_end", "total_cents", "created_at"
+        "pk",
+        "number",
+        "issue_date",
+        "period_start",
+        "period_end",
+        "total_cents",
+        "created_at",
+        "status",
+        "recovery_date",
     ):
         yield (
             invoice.issue_date,
@@ -124,6 +150,21 @@ def _movements(family, regie: Regie, *, until: datetime.date):
                 url=invoice.get_absolute_url(),
             ),
         )
+        if invoice.in_recovery and invoice.recovery_date and invoice.recovery_date <= until:
+            # A note without amount: the family still owes it, to the Trésor Public now. The
+            # switch runs at night, before anything else of that day.
+            yield (
+                invoice.recovery_date,
+                datetime.datetime.combine(invoice.recovery_date, datetime.time.min, datetime.UTC),
+                3,
+                invoice.pk,
+                StatementRow(
+                    invoice.recovery_date,
+                    f"Facture {invoice.number} mise en recouvrement — à régler auprès du Trésor "
+                    "Public",
+                    url=invoice.get_absolute_url(),
+                ),
+            )
     notes = CreditNote.objects.filter(
         invoice__family=family, invoice__regie=regie, issue_date__lte=until
     ).select_related("invoice")

@@ -32,6 +32,12 @@ def allocate(payment: Payment, invoice: Invoice) -> list[PaymentAllocation]:
             "position"
         )
     )
+    return PaymentAllocation.objects.bulk_create(allocation_parts(payment, lines))
+
+
+def allocation_parts(payment: Payment, lines) -> list[PaymentAllocation]:
+    """The allocations of `payment` (not saved) over `lines` (in their order, each annotated
+    with `allocated`, what earlier payments gave it): see `allocate`."""
     remaining = payment.amount_cents
     parts = []
     for line in lines:
@@ -50,7 +56,7 @@ def allocate(payment: Payment, invoice: Invoice) -> list[PaymentAllocation]:
         remaining -= part
     if remaining:
         raise ValidationError("Le paiement dépasse le montant des lignes de la facture.")
-    return PaymentAllocation.objects.bulk_create(parts)
+    return parts
 
 
 @transaction.atomic

@@ -60,3 +60,37 @@ def generate_month_invoices(regie_id: int, month: str, trigger: str = "") -> int
         trigger=trigger,
     )
     return run.invoices_issued
+
+
+@shared_task
+def switch_overdue_to_recovery() -> int:
+    """Nightly: invoices still impayée after their due date go to "mise en recouvrement"."""
+    from .recovery import switch_to_recovery
+
+    return switch_to_recovery(today=timezone.localdate()).count
+
+
+@shared_task
+def send_due_payment_reminders() -> int:
+    """Nightly: one reminder e-mail for each impayée invoice whose due date is near."""
+    from .recovery import send_payment_reminders
+
+    return len(send_payment_reminders(today=timezone.localdate()))
+
+
+@shared_task
+def send_payment_reminder(invoice_id: int) -> int:
+    """E-mail the reminder of one invoice (claimed by send_payment_reminders)."""
+    from .recovery import reminder_email_send
+
+    invoice = Invoice.objects.select_related("family", "regie").filter(pk=invoice_id).first()
+    return reminder_email_send(invoice) if invoice is not None else 0
+
+
+@shared_task
+def reconcile_payments() -> int:
+    """Nightly, before the switch to recovery: card payments whose webhook never came are
+    settled from Stripe's own record (a paid one recorded once). Returns how many were paid."""
+    from .card import reconcile_sessions
+
+    return reconcile_sessions(now=timezone.now()).paid

@@ -56,9 +56,20 @@ TELESERVICES = {
         "Périscolaire : Prélèvement automatique Léo Lagrange",
         "prelevement-automatique-{first}-{second}",
         None,
-        [("rib", Requirement.REQUIRED, "")],
+        [("rib", Requirement.REQUIRED, ""), ("mandat-sepa", Requirement.REQUIRED, "")],
     ),
 }
+
+# Document types the reference data (enrolment's migration) does not ship; the office may add
+# or edit them in the admin.
+EXTRA_DOCUMENT_TYPES = [
+    {
+        "slug": "mandat-sepa",
+        "name": "Mandat de prélèvement SEPA signé",
+        "description": "Le mandat de prélèvement SEPA (formulaire disponible au guichet et sur le site de la "
+        "Ville), daté et signé par le titulaire du compte.",
+    },
+]
 
 DEMO_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -72,9 +83,12 @@ def _school_years(today: datetime.date):
 def ensure_teleservices(today: datetime.date) -> dict:
     """The téléservices of the current and previous school years, created if missing.
 
-    {("current" | "previous", kind): Teleservice}. The direct debit one stays closed: it is
-    handled with billing. Existing téléservices are left as the office edited them."""
+    {("current" | "previous", kind): Teleservice}. Each is open from 1 June to the end of its
+    school year (billing maps the direct-debit one to its régie). Existing téléservices are left as
+    the office edited them."""
     current, previous = _school_years(today)
+    for row in EXTRA_DOCUMENT_TYPES:
+        DocumentType.objects.get_or_create(slug=row["slug"], defaults=row)
     result = {}
     for when, school_year in (("current", current), ("previous", previous)):
         if school_year is None:
@@ -82,7 +96,7 @@ def ensure_teleservices(today: datetime.date) -> dict:
         first, second = school_year.start_date.year, school_year.start_date.year + 1
         opens_on = datetime.date(first, 6, 1)
         for kind, (label, slug, service_slug, rules) in TELESERVICES.items():
-            closes_on = opens_on if kind == Kind.PRELEVEMENT else school_year.end_date
+            closes_on = school_year.end_date
             teleservice, created = Teleservice.objects.get_or_create(
                 slug=slug.format(first=first, second=second),
                 defaults={
@@ -253,4 +267,9 @@ BERNARD_REQUESTS = [
                                                 "une facture de moins de 3 mois, entière et nette.")]},
     {"when": "current", "kind": Kind.ALAI, "child": "Nina", "state": State.DRAFT, "days": 4,
      "documents": [("vaccinations", P, "")]},
+    # Accepted before any invoice of the year: billing gives it its mandate (billing.demo).
+    {"when": "current", "kind": Kind.PRELEVEMENT, "child": None, "state": State.CLOSED, "days": 80,
+     "answers": {"account_holder": "Karim BERNARD", "iban": "FR7630006000019876543210076", "bic": "AGRIFRPP",
+                 "mandate_accepted": True},
+     "documents": [("rib", V, ""), ("mandat-sepa", V, "")]},
 ]

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 from django import forms
 
+from common.bank import bank_bic, clean_bic, clean_iban
+
 from .models import Teleservice
 
 HOOK_NAMES = ("validate_submission", "on_accept")
@@ -47,22 +49,54 @@ class EnrolmentQuestionsForm(RequestQuestionsForm):
 
 
 class DirectDebitQuestionsForm(RequestQuestionsForm):
-    account_holder = forms.CharField(label="Titulaire du compte", max_length=120, required=False)
-    iban = forms.CharField(
-        label="IBAN", max_length=40, required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    """The bank details of a direct-debit request, checked and normalised with schwifty (the
+    IBAN compact and upper case, its check digits and RIB key; the BIC's format, and its bank
+    when the IBAN tells it). Empty answers are allowed in a draft, not on submission."""
+
+    account_holder = forms.CharField(
+        label="Titulaire du compte",
+        max_length=120,
+        required=False,
+        help_text="Nom et prénom tels qu'ils figurent sur le RIB.",
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
-    bic = forms.CharField(label="BIC", max_length=11, required=False)
+    iban = forms.CharField(
+        label="IBAN",
+        max_length=42,
+        required=False,
+        help_text="27 caractères pour un compte français, par exemple FR76 3000 6000 0112 3456 7890 189.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}),
+    )
+    bic = forms.CharField(
+        label="BIC",
+        max_length=14,
+        required=False,
+        help_text="8 ou 11 caractères, sur votre RIB (par exemple AGRIFRPP). Laissé vide, il est déduit de l'IBAN "
+        "quand la banque est connue.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}),
+    )
     mandate_accepted = forms.BooleanField(
-        label="J'autorise la régie à prélever mon compte selon le mandat SEPA", required=False
+        label="J'autorise la régie à envoyer des instructions à ma banque pour débiter mon compte, et ma banque à "
+        "débiter mon compte conformément à ces instructions (mandat de prélèvement SEPA)",
+        required=False,
+        help_text="Vous pouvez être remboursé par votre banque selon les conditions de votre convention de compte ; "
+        "la demande doit être faite dans les 8 semaines suivant la date du débit.",
     )
 
     required_on_submit = ("account_holder", "iban", "bic", "mandate_accepted")
 
+    def clean_account_holder(self):
+        return " ".join(self.cleaned_data["account_holder"].split())
+
     def clean_iban(self):
-        return "".join(self.cleaned_data["iban"].split()).upper()
+        value = self.cleaned_data["iban"]
+        return clean_iban(value) if value.strip() else ""
 
     def clean_bic(self):
-        return self.cleaned_data["bic"].strip().upper()
+        iban = self.cleaned_data.get("iban", "")  # cleaned just before (fields clean in order)
+        if self.cleaned_data["bic"].strip():
+            return clean_bic(self.cleaned_data["bic"], iban=iban)
+        return bank_bic(iban)
 
 
 @dataclass
@@ -76,11 +110,23 @@ class Kind:
     child_fields: tuple[str, ...] = ()
     required_child_fields: tuple[str, ...] = ()
     with_contacts: bool = False
+    # Answers too sensitive to keep in clear once the request is decided (shown masked).
+    sensitive_answers: tuple[str, ...] = ()
     hooks: dict[str, list[Callable]] = field(default_factory=lambda: {name: [] for name in HOOK_NAMES})
 
     @property
     def label(self) -> str:
         return Teleservice.Kind(self.code).label
+
+    def scrub_answers(self, answers: dict) -> dict:
+        """`answers` with the sensitive ones masked (an IBAN keeps its country and last 4)."""
+        from common.bank import mask_iban
+
+        answers = dict(answers or {})
+        for name in self.sensitive_answers:
+            if answers.get(name):
+                answers[name] = mask_iban(str(answers[name]))
+        return answers
 
 
 _KINDS = {
@@ -103,6 +149,7 @@ _KINDS = {
         code=Teleservice.Kind.PRELEVEMENT,
         per_child=False,
         questions_form=DirectDebitQuestionsForm,
+        sensitive_answers=("iban",),
     ),
 }
 
@@ -142,7 +189,9 @@ def answer_rows(request) -> list[tuple[str, str]]:
         if isinstance(form_field, forms.BooleanField):
             shown = "Oui" if value else "Non"
         elif name == "iban" and value:
-            shown = f"{value[:4]} •••• {value[-4:]}"
+            from common.bank import mask_iban
+
+            shown = mask_iban(str(value))
         else:
             shown = str(value or "—")
         rows.append((str(form_field.label), shown))

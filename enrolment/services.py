@@ -569,7 +569,11 @@ def request_refuse(*, request: EnrolmentRequest, user, reason: str) -> Enrolment
     request._history_user = user
     request.decided_at, request.decided_by = timezone.now(), user
     request.needs_review = False
-    request.save(update_fields=["state", "refusal_reason", "decided_at", "decided_by", "needs_review"])
+    # Bank details are kept only as long as they may be used: a refused request keeps them masked.
+    request.answers = kinds.get_kind(request.kind).scrub_answers(request.answers)
+    request.save(
+        update_fields=["state", "refusal_reason", "decided_at", "decided_by", "needs_review", "answers"]
+    )
     request.documents.exclude(replace_nonce="").update(replace_nonce="")
     _log(request, user, f"Demande refusée : {reason}")
     notify_family(

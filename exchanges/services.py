@@ -67,11 +67,13 @@ def thread_start(*, family, subject: str, body: str, side: str, author=None, att
 
 
 @transaction.atomic
-def notify_family(*, family, subject: str, body: str, related=None) -> Message:
+def notify_family(*, family, subject: str, body: str, related=None, new_thread: bool = False) -> Message:
     """Post an office message to `family` — in the thread of `related` if there is one, else in a
-    new thread — and e-mail the guardians once the transaction commits."""
+    new thread — and e-mail the guardians once the transaction commits. `new_thread` opens a
+    thread of its own (still linked to `related`) for news that deserves its own subject, such as
+    a payment received for an invoice whose thread announced it."""
     thread = None
-    if related is not None:
+    if related is not None and not new_thread:
         thread = (
             Thread.objects.for_family(family)
             .filter(related_type=ContentType.objects.get_for_model(related), related_id=related.pk)

@@ -31,4 +31,21 @@ app.conf.beat_schedule = {
         "task": "billing.tasks.generate_due_invoices",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Card payments whose webhook never came are settled from Stripe's record, before the switch
+    # to recovery looks at what is still impayée. A second run finds nothing to do.
+    "reconcile-payments": {
+        "task": "billing.tasks.reconcile_payments",
+        "schedule": crontab(hour=0, minute=40),
+    },
+    # Every night, just after midnight in Paris (the date has turned): invoices still impayée
+    # after their due date go to "mise en recouvrement"; then the reminders of invoices due
+    # within PAYMENT_REMINDER_DAYS. Each claims its invoices: a second run sends nothing.
+    "switch-to-recovery": {
+        "task": "billing.tasks.switch_overdue_to_recovery",
+        "schedule": crontab(hour=1, minute=15),
+    },
+    "send-payment-reminders": {
+        "task": "billing.tasks.send_due_payment_reminders",
+        "schedule": crontab(hour=1, minute=30),
+    },
 }

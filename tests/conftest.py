@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from django.db import connection
 
+from tests.billing.fake_stripe import fake_stripe  # noqa: F401 - a local server playing Stripe
 from tests.factories import ChildContactFactory, ChildFactory, GuardianFactory
 
 # A fixed "today" for every date-dependent test: a school-term Thursday.
@@ -57,6 +58,19 @@ def _test_settings(settings):
     production hasher, costs ~0.15 s a password; tests about hashing itself opt back in)."""
     settings.SECURE_SSL_REDIRECT = False
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+
+
+@pytest.fixture(autouse=True)
+def _celery_join_flag():
+    """Celery guards eager tasks with a process-wide flag ("a task is running: never wait for a
+    result") that it saves and restores around each task; two threads running eager tasks at
+    once (the concurrency tests) can restore it in the wrong order and leave it set, which
+    would make a later, legitimate `result.get()` refuse. Each test starts with it clear."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,55 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+from common.permissions import grant_permissions
+
+# Hand-written below the generated operations (keep it when regenerating this migration): what
+# the staff groups may do with direct debit.
+DIRECT_DEBIT_GRANTS = {
+    "Régisseur": {
+        "billing": {
+            "directdebitteleservice": ["view", "add", "change", "delete"],
+            "mandate": ["view", "change"],
+            "historicalmandate": ["view"],
+            "sepabatch": ["view", "export_sepa"],
+            "debitrejection": ["view", "add"],
+        },
+    },
+    "Assistant administratif": {
+        "billing": {
+            "directdebitteleservice": ["view", "add", "change", "delete"],
+            "mandate": ["view", "change"],
+            "historicalmandate": ["view"],
+            "sepabatch": ["view"],
+            "debitrejection": ["view"],
+        },
+    },
+}
+
+
+def grant_direct_debit(apps, schema_editor):
+    grant_permissions(apps, DIRECT_DEBIT_GRANTS)
+
+
+# Hand-written too (keep it when regenerating): card payments are read-only; the régisseur
+# marks payment issues handled (billing/admin_card.py).
+CARD_GRANTS = {
+    "Régisseur": {
+        "billing": {
+            "checkoutsession": ["view"],
+            "stripeevent": ["view"],
+            "paymentissue": ["view", "change"],
+        },
+    },
+    "Assistant administratif": {
+        "billing": {"checkoutsession": ["view"], "paymentissue": ["view"]},
+    },
+}
+
+
+def grant_card(apps, schema_editor):
+    grant_permissions(apps, CARD_GRANTS)
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -793,4 +842,6 @@ class Migration(migrations.Migration):
                 fields=("regie", "collection_date"), name="sepa_batch_once_per_regie_date"
             ),
         ),
+        migrations.RunPython(grant_direct_debit, migrations.RunPython.noop),
+        migrations.RunPython(grant_card, migrations.RunPython.noop),
     ]

@@ -2,7 +2,7 @@
 
 import datetime
 
-from billing.models import Invoice, InvoiceLine, Regie
+from billing.models import Invoice, InvoiceLine, Mandate, Regie
 
 
 def invoice(family) -> Invoice:
@@ -36,3 +36,20 @@ def invoice(family) -> Invoice:
         amount_cents=3000,
     )
     return made
+
+
+def mandate(family) -> Mandate:
+    """The family's active direct-debit mandate for the périscolaire régie (created once)."""
+    existing = Mandate.objects.filter(family=family).order_by("pk").first()
+    if existing:
+        return existing
+    return Mandate.objects.create(
+        family=family,
+        regie=Regie.objects.get(slug="periscolaire"),
+        rum=f"PERI-{family.pk}-1",
+        creditor_ics="FR72ZZZ123456",
+        account_holder=f"Parent {family.name}",
+        iban="FR7630006000011234567890189",
+        bic="AGRIFRPP",
+        signed_on=datetime.date(2026, 9, 15),
+    )

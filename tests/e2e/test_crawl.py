@@ -1,6 +1,7 @@
 """The crawl: every parent-facing page and state, at 360 and 1280 px, through axe-core and the
 overflow, console, CSP and sub-resource checks, with a full-page screenshot of each."""
 
+import datetime
 import re
 from concurrent.futures import ThreadPoolExecutor
 
@@ -27,7 +28,7 @@ from django.utils.datastructures import MultiValueDict
 from django.views.defaults import server_error
 from playwright.sync_api import sync_playwright
 
-from billing.models import Invoice, Regie
+from billing.models import CheckoutSession, Invoice, Mandate, Regie
 from enrolment import services as enrolment_services
 from enrolment.models import EnrolmentRequest, RequestDocument, Teleservice
 from exchanges import services as exchange_services
@@ -54,7 +55,7 @@ from tests.e2e.crawl import (
     Visit,
     coverage_gaps,
 )
-from tests.factories import PASSWORD, ChildFactory, UserFactory
+from tests.factories import PASSWORD, ChildFactory, GuardianFactory, UserFactory
 from tests.urlwalk import Route, parent_routes
 
 pytestmark = pytest.mark.e2e
@@ -65,6 +66,14 @@ HEIGHT = 800
 # Routes the crawl does not open, and why.
 EXCLUDED = {
     "health": "JSON for the monitoring (/sante/), not a page; covered by tests/portail",
+    "billing:invoice_pay": (
+        "POST that sends the browser to Stripe's checkout (a GET only redirects to the invoice); "
+        "the green button is on the crawled invoice pages, and tests/e2e/test_journey_payment.py "
+        "clicks it through the fake Stripe"
+    ),
+    "billing:stripe_webhook": (
+        "Stripe's server-to-server POST (signed JSON), not a page; tests/billing/test_webhook*.py"
+    ),
 }
 
 # Routes that render no page with the current settings. The crawl opens each one and checks that
@@ -316,6 +325,8 @@ def billing_steps(data):
             f"/paiements/{regie}/attestation-fiscale/{TODAY.year - 1}/",
             "application/pdf",
         ),
+        # No mandate: the invoices to settle first, and the request in progress.
+        Visit("prelevement", "/paiements/periscolaire/prelevement/", "billing:direct_debit"),
     ]
     if data["invoice_id"]:  # until the demo data has invoices, the coverage check says so
         steps += [
@@ -327,6 +338,21 @@ def billing_steps(data):
                 f"/paiements/factures/{data['invoice_id']}/pdf/",
                 "application/pdf",
             ),
+            # The périscolaire invoices: paid, impayée, cancelled and mise en recouvrement,
+            # and the page of the one in recovery (no pay button, the Trésor Public's notice).
+            Visit(
+                "factures-periscolaire",
+                "/paiements/periscolaire/factures/",
+                "billing:invoice_list",
+            ),
+            Visit(
+                "facture-en-recouvrement",
+                f"/paiements/factures/{data['recovery_invoice_id']}/",
+                "billing:invoice_detail",
+            ),
+            # Back from Stripe: waiting for the webhook (the page polls), then a paid invoice.
+            Visit("paiement-en-cours", data["payment_pending_path"], "billing:payment_return"),
+            Visit("paiement-confirme", data["payment_paid_path"], "billing:payment_return"),
         ]
     return steps
 
@@ -360,6 +386,56 @@ def staff_steps(data, width):
             data["register_path"].replace("/pointage/", "/pointage/pdf/"),
             "application/pdf",
         ),
+    ]
+
+
+def direct_debit_steps(data):
+    """The neighbours (BERNARD) pay by direct debit: their mandate with its programmed invoice,
+    and the confirmation page of its revocation (not confirmed)."""
+    return [
+        LogIn("voisin@example.org", "voisin-portail"),
+        Visit("prelevement-mandat", "/paiements/periscolaire/prelevement/", "billing:direct_debit"),
+        # Their invoices: the programmed debit beside the one already collected.
+        Visit("factures-prelevement", "/paiements/periscolaire/factures/", "billing:invoice_list"),
+        Visit(
+            "facture-prelevement-programme",
+            f"/paiements/factures/{data['programmed_invoice_id']}/",
+            "billing:invoice_detail",
+        ),
+        Visit(
+            "prelevement-revoquer",
+            f"/paiements/mandats/{data['mandate_id']}/revoquer/",
+            "billing:mandate_revoke",
+        ),
+    ]
+
+
+def direct_debit_request_steps(data):
+    """A family with nothing to settle files a direct-debit request: the form, sent empty (the
+    answers and documents it needs), then with an IBAN whose check digits are wrong."""
+    form = "main form[method=post]"
+    return [
+        LogIn("prelevement@example.org", PASSWORD),
+        Visit(
+            "prelevement-demande",
+            data["direct_debit_request_path"],
+            "enrolment:request_create",
+            ErrorState(
+                form=form,
+                submit="button[value=submit]",
+                expect="Répondez à cette question pour valider la demande.",
+            ),
+        ),
+        Submit(
+            form,
+            fields=(
+                ("input[name=q-account_holder]", "Jeanne DUMAS"),
+                ("input[name=q-iban]", "FR77 3000 6000 0112 3456 7890 189"),
+                ("input[name=q-bic]", "AGRIFRPP"),
+            ),
+            submit="button[value=submit]",
+        ),
+        Visit("prelevement-demande-iban-invalide", "", "enrolment:request_create"),
     ]
 
 
@@ -519,7 +595,24 @@ def crawl_data(mailbox):
         absence=absence, certificate=certificate.cleaned_data["certificat"]
     )
     registered = Booking.objects.active().filter(child=lea, date__lte=TODAY).latest("date")
+
+    # Card payment: a Checkout Session opened on an impayée invoice, its webhook not yet in.
+    payable = Invoice.objects.for_family(family).filter(status=Invoice.Status.UNPAID).first()
+    pending = CheckoutSession.objects.create(
+        invoice=payable,
+        session_id="cs_test_crawl",
+        amount_cents=payable.due_cents(),
+        url="https://checkout.stripe.com/c/pay/cs_test_crawl",
+        expires_at=timezone.now() + datetime.timedelta(hours=24),
+    )
+    paid = Invoice.objects.for_family(family).filter(status=Invoice.Status.PAID).first()
     neighbours = Family.objects.get(guardians__user__email="voisin@example.org")
+    # Direct debit: the neighbours' mandate; a family with nothing to settle, to file a request.
+    mandate = Mandate.objects.get(family=neighbours, status=Mandate.Status.ACTIVE)
+    GuardianFactory(user__email="prelevement@example.org", family__name="DUMAS")
+    direct_debit_teleservice = Teleservice.objects.open_on(TODAY).get(
+        kind=Teleservice.Kind.PRELEVEMENT
+    )
     for first_name in WALK_IN_CHILDREN.values():
         ChildFactory(family=neighbours, first_name=first_name, school=lea.school, school_class="CP")
 
@@ -572,6 +665,21 @@ def crawl_data(mailbox):
         ),
         "regie": Regie.objects.order_by("pk").values_list("slug", flat=True).first(),
         "invoice_id": Invoice.objects.for_family(family).values_list("pk", flat=True).first(),
+        "payment_pending_path": reverse("billing:payment_return", args=[payable.pk])
+        + f"?session_id={pending.session_id}",
+        "payment_paid_path": reverse("billing:payment_return", args=[paid.pk]),
+        "mandate_id": mandate.pk,
+        "recovery_invoice_id": Invoice.objects.for_family(family)
+        .in_recovery()
+        .values_list("pk", flat=True)
+        .get(),
+        "programmed_invoice_id": Invoice.objects.for_family(neighbours)
+        .filter(status=Invoice.Status.DIRECT_DEBIT)
+        .values_list("pk", flat=True)
+        .first(),
+        "direct_debit_request_path": reverse(
+            "enrolment:request_create", args=[direct_debit_teleservice.slug]
+        ),
         "month_path": f"{TODAY:%Y/%m}",
         "day_path": reverse("reservations:day", args=[lea.pk, booking.date]),
         "booking_path": reverse("reservations:booking_detail", args=[booking.pk]),
@@ -618,6 +726,8 @@ def crawl_at(width, data, base_url, browser_path):
         crawler.visit(Visit("erreur-serveur", SERVER_ERROR_PATH, None, status=500))
         crawler.check_unreachable(UNREACHABLE)
         session("nouveau", newcomer_steps(data))
+        session("prelevement", direct_debit_steps(data))
+        session("prelevement-demande", direct_debit_request_steps(data))
         cookie = {
             "name": settings.SESSION_COOKIE_NAME,
             "value": data["passwordless_sessions"][width],
@@ -637,6 +747,11 @@ def test_crawl_every_parent_page(
     """Every parent-facing page and error state passes axe, fits 360 px, logs no console error,
     CSP violation or failed request, and every route is crawled or excluded with a reason."""
     settings.MEDIA_ROOT = tmp_path / "private"
+    # Card payment on, so that the green buttons are checked too; nothing here calls Stripe
+    # (its address is a closed port).
+    settings.STRIPE_SECRET_KEY = "sk_test_crawl"
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_test_crawl"
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
     data = crawl_data(mailoutbox)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for stale in ARTIFACTS.glob("echec-*.png"):  # a session that stopped in an earlier run

@@ -13,7 +13,16 @@ from tests.urlwalk import parent_routes
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC_ROUTES = {"home", "health", "accessibility", "legal_notice", "privacy"}
+# The Stripe webhook is public too: Stripe has no session, its signature is the check
+# (tests/billing/test_webhook.py).
+PUBLIC_ROUTES = {
+    "home",
+    "health",
+    "accessibility",
+    "legal_notice",
+    "privacy",
+    "billing:stripe_webhook",
+}
 
 
 def test_landing_page_offers_connexion(client):

@@ -1,0 +1,298 @@
+"""Unpaid invoices after the fact: the reminder e-mail some days before the due date, the switch
+to "mise en recouvrement" once the due date has passed, and the régisseur's list of invoices in
+recovery (CSV) to transmit to the Trésor Public.
+
+Both night jobs claim their invoices (`UPDATE … WHERE status = 'impayee'` on rows locked in
+primary-key order), batch by batch, and write the history rows themselves (a bulk update
+bypasses simple_history): a second run, or two runs at once, finds nothing left to claim, so no
+invoice is switched, reminded or notified twice.
+"""
+
+import datetime
+import functools
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from common.emails import absolute_url, send_templated_email
+from exchanges.models import Message
+from exchanges.services import thread_start
+
+from .models import Invoice, Regie
+from .selectors import csv_amount
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 200
+
+
+# Switch to recovery ---------------------------------------------------------------------------
+
+
+@dataclass
+class RecoveryResult:
+    """What one run of the switch did."""
+
+    invoice_ids: list = field(default_factory=list)
+    family_ids: set = field(default_factory=set)
+    due_cents: int = 0  # what is left to pay on the switched invoices
+
+    @property
+    def count(self) -> int:
+        return len(self.invoice_ids)
+
+
+def switch_to_recovery(
+    *, today: datetime.date, invoices=None, notify: bool = True, batch_size: int = BATCH_SIZE
+) -> RecoveryResult:
+    """Move every invoice still impayée whose due date is before `today` to "mise en
+    recouvrement" (recovery_date = today), tell each family (a message in Échanges, which is
+    e-mailed), and expire the invoices' open card-payment sessions once committed. Never a paid,
+    cancelled or programmed-debit invoice. `invoices` narrows the candidates (the demo data)."""
+    candidates = (invoices if invoices is not None else Invoice.objects.all()).filter(
+        status=Invoice.Status.UNPAID, due_date__lt=today
+    )
+    ids = list(candidates.order_by("pk").values_list("pk", flat=True))
+    result = RecoveryResult()
+    for start in range(0, len(ids), batch_size):
+        for invoice in _switch_batch(ids[start : start + batch_size], today, notify=notify):
+            result.invoice_ids.append(invoice.pk)
+            result.family_ids.add(invoice.family_id)
+            result.due_cents += invoice.due_cents()
+    return result
+
+
+def _claim(ids: list[int], **conditions) -> list[Invoice]:
+    """Lock (in primary-key order) the invoices of `ids` that still meet `conditions`: a run
+    that comes second waits for the first one's commit, then finds them changed."""
+    return list(
+        Invoice.objects.select_for_update(of=("self",))
+        .filter(pk__in=ids, **conditions)
+        .select_related("regie", "family")
+        .with_paid()
+        .order_by("pk")
+    )
+
+
+def _update_claimed(claimed: list[Invoice], condition: dict, changes: dict, reasons) -> None:
+    """Apply `changes` to the claimed rows with one UPDATE guarded by `condition`, and write
+    their history rows (with a change reason each). The rows are locked, so the UPDATE changes
+    exactly them; if it did not (a database that ignores row locks), the batch is rolled back
+    rather than acted on twice."""
+    updated = Invoice.objects.filter(
+        pk__in=[invoice.pk for invoice in claimed], **condition
+    ).update(**changes)
+    if updated != len(claimed):
+        raise RuntimeError(f"{len(claimed)} factures réservées, {updated} modifiées : lot annulé.")
+    now = timezone.now()
+    for invoice in claimed:
+        for name, value in changes.items():
+            setattr(invoice, name, value)
+        invoice._change_reason = reasons(invoice)[:100]
+    Invoice.history.bulk_history_create(claimed, update=True, default_date=now)
+
+
+@transaction.atomic
+def _switch_batch(ids: list[int], today: datetime.date, *, notify: bool) -> list[Invoice]:
+    unpaid = {"status": Invoice.Status.UNPAID}
+    claimed = _claim(ids, due_date__lt=today, **unpaid)
+    if not claimed:
+        return []
+    _update_claimed(
+        claimed,
+        unpaid,
+        {"status": Invoice.Status.RECOVERY, "recovery_date": today},
+        lambda invoice: (
+            f"Mise en recouvrement : date limite du {invoice.due_date:%d/%m/%Y} dépassée"
+        ),
+    )
+    if notify:
+        for invoice in claimed:
+            recovery_notify(invoice)
+    transaction.on_commit(
+        functools.partial(_expire_checkout_sessions, [invoice.pk for invoice in claimed]),
+        robust=True,
+    )
+    return claimed
+
+
+def recovery_notify(invoice: Invoice) -> Message:
+    """Tell the family, in a thread of its own about the invoice (its subject is what the
+    e-mail's subject shows), that the invoice is in recovery: no more payment on the portal, the
+    Trésor Public will write to them. The guardians get it by e-mail once committed."""
+    thread = thread_start(
+        family=invoice.family,
+        subject=f"Votre facture {invoice.number} est mise en recouvrement",
+        body=render_to_string(
+            "billing/messages/recovery.txt",
+            {
+                "invoice": invoice,
+                "due_cents": invoice.due_cents(),
+                "url": absolute_url(invoice.get_absolute_url()),
+            },
+        ).strip(),
+        side=Message.Side.OFFICE,
+        related=invoice,
+    )
+    return thread.messages.get()
+
+
+def _expire_checkout_sessions(invoice_ids: list[int]) -> None:
+    """Close the card-payment sessions still open for invoices now in recovery (a payment that
+    still arrives is recorded and flagged by the webhook)."""
+    from .card import expire_open_sessions
+
+    expire_open_sessions(invoice_ids)
+
+
+# Reminder before the due date -----------------------------------------------------------------
+
+
+def reminder_window(today: datetime.date, days: int | None = None):
+    """The due dates a reminder goes out for on `today`: from today to today + N days
+    (PAYMENT_REMINDER_DAYS)."""
+    days = settings.PAYMENT_REMINDER_DAYS if days is None else days
+    return today, today + datetime.timedelta(days=days)
+
+
+def send_payment_reminders(
+    *, today: datetime.date, days: int | None = None, batch_size: int = BATCH_SIZE
+) -> list[int]:
+    """Claim every impayée invoice due within the reminder window and not reminded yet
+    (reminder_sent_at), and e-mail one reminder for each once committed. Not a programmed debit
+    (the bank collects it), nor a paid, cancelled or recovery one. Returns the invoice ids."""
+    start, end = reminder_window(today, days)
+    ids = list(
+        Invoice.objects.filter(
+            status=Invoice.Status.UNPAID,
+            reminder_sent_at__isnull=True,
+            due_date__range=(start, end),
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    reminded = []
+    for first in range(0, len(ids), batch_size):
+        reminded += _remind_batch(ids[first : first + batch_size], start, end)
+    return reminded
+
+
+@transaction.atomic
+def _remind_batch(ids: list[int], start: datetime.date, end: datetime.date) -> list[int]:
+    condition = {"status": Invoice.Status.UNPAID, "reminder_sent_at__isnull": True}
+    claimed = _claim(ids, due_date__range=(start, end), **condition)
+    if not claimed:
+        return []
+    _update_claimed(
+        claimed,
+        condition,
+        {"reminder_sent_at": timezone.now()},
+        lambda invoice: f"Rappel de paiement envoyé (date limite du {invoice.due_date:%d/%m/%Y})",
+    )
+    from .tasks import send_payment_reminder
+
+    for invoice in claimed:
+        transaction.on_commit(functools.partial(send_payment_reminder.delay, invoice.pk))
+    return [invoice.pk for invoice in claimed]
+
+
+def reminder_email_send(invoice: Invoice) -> int:
+    """E-mail the guardians of the invoice's family the reminder: the amount left to pay, the
+    due date, the links to the invoice (to pay it by card) and the recovery warning. Nothing if
+    the invoice is no longer payable online (paid meanwhile, cancelled)."""
+    from .card import card_payment_enabled
+
+    if not invoice.is_payable_online:
+        return 0
+    due = invoice.due_cents()
+    if due <= 0:
+        return 0
+    recipients = list(invoice.family.guardians.values_list("user__email", flat=True))
+    context = {
+        "invoice": invoice,
+        "regie": invoice.regie,
+        "due_cents": due,
+        "invoice_url": absolute_url(invoice.get_absolute_url()),
+        "list_url": absolute_url(reverse("billing:invoice_list", args=[invoice.regie.slug])),
+        "card_payment": card_payment_enabled(),
+    }
+    return send_templated_email("payment_reminder", context, recipients)
+
+
+# The régisseur's recovery list ----------------------------------------------------------------
+
+
+@dataclass
+class RecoveryList:
+    regie: Regie
+    start: datetime.date
+    end: datetime.date
+    invoices: list
+
+    @property
+    def count(self) -> int:
+        return len(self.invoices)
+
+    @property
+    def total_cents(self) -> int:
+        return sum(invoice.total_cents for invoice in self.invoices)
+
+    @property
+    def paid_cents(self) -> int:
+        return sum(invoice.paid_cents() for invoice in self.invoices)
+
+    @property
+    def due_cents(self) -> int:
+        return sum(invoice.due_cents() for invoice in self.invoices)
+
+
+def recovery_list(regie: Regie, start: datetime.date, end: datetime.date) -> RecoveryList:
+    """The invoices of `regie` put in recovery from `start` to `end` (by recovery date), with
+    what was already paid on each."""
+    invoices = list(
+        Invoice.objects.in_recovery()
+        .filter(regie=regie, recovery_date__range=(start, end))
+        .with_paid()
+        .order_by("recovery_date", "number")
+    )
+    return RecoveryList(regie, start, end, invoices)
+
+
+RECOVERY_CSV_HEADER = [
+    "Numéro",
+    "Période",
+    "Date d'émission",
+    "Date limite de paiement",
+    "Date de mise en recouvrement",
+    "Montant facturé (€)",
+    "Déjà payé (€)",
+    "Reste dû (€)",
+    "Payeur",
+    "Adresse",
+    "Foyer",
+]
+
+
+def recovery_csv_rows(data: RecoveryList):
+    """The list as CSV rows, header first (the admin escapes cells a spreadsheet would run as
+    formulas). Amounts in euros with a comma; the address on one line."""
+    yield RECOVERY_CSV_HEADER
+    for invoice in data.invoices:
+        yield [
+            invoice.number,
+            invoice.period_label,
+            f"{invoice.issue_date:%d/%m/%Y}",
+            f"{invoice.due_date:%d/%m/%Y}",
+            f"{invoice.recovery_date:%d/%m/%Y}",
+            csv_amount(invoice.total_cents),
+            csv_amount(invoice.paid_cents()),
+            csv_amount(invoice.due_cents()),
+            invoice.payer_name,
+            ", ".join(line.strip() for line in invoice.payer_address.splitlines() if line.strip()),
+            invoice.family_label,
+        ]
