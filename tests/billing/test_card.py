@@ -269,11 +269,13 @@ def test_mes_factures_shows_the_green_card_button(client, invoice, fake_stripe, 
 
 
 def test_each_state_says_what_to_do_instead(client, invoice, fake_stripe, today):
-    """Programmed debit: "Prélevée le …"; recovery: "À régler auprès du Trésor Public"; paid
+    """Programmed debit: nothing to do, the date beside its status; recovery: "À régler auprès du Trésor Public"; paid
     and cancelled: nothing in the Action column but the eye and the PDF."""
     client = client_for(client, invoice.family)
     set_status(invoice, Invoice.Status.DIRECT_DEBIT, debit_date=datetime.date(2026, 12, 24))
-    assert "Prélevée le 24/12/2026" in page(client, list_url(invoice))
+    html = page(client, list_url(invoice))
+    assert "Rien à faire : prélèvement automatique" in html and "le 24/12/2026" in html
+    assert "pay-form" not in html
     set_status(invoice, Invoice.Status.RECOVERY)
     assert "À régler auprès du Trésor Public" in page(client, list_url(invoice))
     for status in (Invoice.Status.PAID, Invoice.Status.CANCELLED):

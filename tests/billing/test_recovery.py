@@ -18,7 +18,7 @@ from billing.services import invoice_cancel, payment_record
 from exchanges.models import Message, Thread
 from tests.conftest import TODAY, client_for
 
-from .conftest import book, issue, make_family, school_days
+from .conftest import book, issue, make_family, pdf_text, school_days
 from .fake_stripe import fake_stripe  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
@@ -426,3 +426,18 @@ def test_both_night_jobs_are_in_the_beat_schedule():
         "billing.tasks.send_due_payment_reminders",
         "billing.tasks.send_payment_reminder",
     } <= set(app.tasks)
+
+
+def test_the_invoice_pdf_of_an_invoice_in_recovery_says_who_collects_it(
+    client, overdue, today, tmp_path
+):
+    """The PDF printed after the switch no longer tells how to pay the régie: it says the
+    Trésor Public will write, as the invoice page does."""
+    switch_to_recovery(today=today)
+    response = client_for(client, overdue.family).get(overdue.get_pdf_url())
+
+    text = " ".join(pdf_text(response.content, tmp_path).split())
+    assert "Facture mise en recouvrement" in text
+    assert "mise en recouvrement le 26/11/2026" in text
+    assert "Le Trésor Public vous contactera par voie postale" in text
+    assert "Comment payer" not in text
