@@ -38,7 +38,7 @@ from .models import (
 )
 from .tariffs import grid_errors
 
-FORMULA_PREFIXES = ("=", "+", "-", "@")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_safe(value) -> str:

@@ -42,6 +42,10 @@ RECONCILE_AFTER = datetime.timedelta(minutes=15)
 FAILED = "failed"
 
 UNAVAILABLE_MESSAGE = "Paiement en ligne indisponible : réglez cette facture par un autre moyen."
+PENDING_MESSAGE = (
+    "Un paiement de cette facture est déjà en cours de confirmation par votre banque : "
+    "attendez quelques minutes avant de payer à nouveau (la page de la facture indiquera « Payée »)."
+)
 GATEWAY_DOWN_MESSAGE = (
     "Le service de paiement en ligne ne répond pas. Aucun paiement n'a été effectué : "
     "réessayez dans quelques minutes."
@@ -117,83 +121,121 @@ def payment_start(
         if amount <= 0:
             raise PaymentRefused(f"La facture {invoice.number} n'a plus rien à régler.")
         expires_at = session_expiry(invoice, now)
+        if _awaiting_confirmation(invoice).exists():
+            raise PaymentRefused(PENDING_MESSAGE)
         older = list(
             invoice.checkout_sessions.select_for_update().filter(status=CheckoutSession.Status.OPEN)
         )
         for session in older:
-            _expire_at_stripe(session.session_id)
-            session.status = CheckoutSession.Status.EXPIRED
+            state = _close_at_stripe(session.session_id)
+            if state is None:
+                raise PaymentRefused(GATEWAY_DOWN_MESSAGE)
+            session.status = state
             session.save(update_fields=["status", "updated_at"])
-        metadata = {
-            "invoice_id": str(invoice.pk),
-            "invoice_number": invoice.number,
-            "family_id": str(invoice.family_id),
-        }
-        separator = "&" if "?" in return_url else "?"
-        try:
-            result = stripe_gateway.create_checkout_session(
-                amount_cents=amount,
-                currency=CURRENCY,
-                label=f"Facture {invoice.number} — {invoice.regie.name}",
-                client_reference_id=str(invoice.pk),
-                metadata=metadata,
-                customer_email=getattr(user, "email", "") or "",
-                success_url=f"{return_url}{separator}session_id={{CHECKOUT_SESSION_ID}}",
-                cancel_url=cancel_url,
-                expires_at=expires_at,
-                idempotency_key=idempotency_key(invoice, amount, uuid.uuid4().hex),
-            )
-        except stripe_gateway.GatewayError:
-            raise PaymentRefused(GATEWAY_DOWN_MESSAGE) from None
-        if not result.id or not result.url:
-            raise PaymentRefused(GATEWAY_DOWN_MESSAGE)
-        return CheckoutSession.objects.create(
-            invoice=invoice,
-            session_id=result.id,
+        if any(session.status == CheckoutSession.Status.COMPLETE for session in older):
+            # Paid, or being paid, on an earlier page: keep what Stripe told (committed below)
+            # and open nothing; the webhook or the reconciliation settles that payment.
+            refused = PENDING_MESSAGE
+        else:
+            return _open_session(invoice, user, amount, expires_at, return_url, cancel_url)
+    raise PaymentRefused(refused)
+
+
+def _open_session(invoice, user, amount, expires_at, return_url, cancel_url) -> CheckoutSession:
+    """Create the Checkout Session at Stripe and store it (in the caller's transaction)."""
+    metadata = {
+        "invoice_id": str(invoice.pk),
+        "invoice_number": invoice.number,
+        "family_id": str(invoice.family_id),
+    }
+    separator = "&" if "?" in return_url else "?"
+    try:
+        result = stripe_gateway.create_checkout_session(
             amount_cents=amount,
             currency=CURRENCY,
-            status=CheckoutSession.Status.OPEN,
-            payment_status=result.payment_status,
-            url=result.url,
-            expires_at=result.expires_at or expires_at,
-            created_by=user if getattr(user, "pk", None) else None,
+            label=f"Facture {invoice.number} — {invoice.regie.name}",
+            client_reference_id=str(invoice.pk),
+            metadata=metadata,
+            customer_email=getattr(user, "email", "") or "",
+            success_url=f"{return_url}{separator}session_id={{CHECKOUT_SESSION_ID}}",
+            cancel_url=cancel_url,
+            expires_at=expires_at,
+            idempotency_key=idempotency_key(invoice, amount, uuid.uuid4().hex),
         )
+    except stripe_gateway.GatewayError:
+        raise PaymentRefused(GATEWAY_DOWN_MESSAGE) from None
+    if not result.id or not result.url:
+        raise PaymentRefused(GATEWAY_DOWN_MESSAGE)
+    return CheckoutSession.objects.create(
+        invoice=invoice,
+        session_id=result.id,
+        amount_cents=amount,
+        currency=CURRENCY,
+        status=CheckoutSession.Status.OPEN,
+        payment_status=result.payment_status,
+        url=result.url,
+        expires_at=result.expires_at or expires_at,
+        created_by=user if getattr(user, "pk", None) else None,
+    )
 
 
 def expire_open_sessions(invoice_ids) -> int:
-    """Mark the Checkout Sessions of these invoices that are still open as expired, and ask
-    Stripe to close each one so that it can no longer be paid. Returns how many were open.
+    """Ask Stripe to close the Checkout Sessions of these invoices that are still open, so that
+    they can no longer be paid, and record what Stripe says: expired, or complete (paid in the
+    meantime: the webhook or the night's reconciliation settles it). A session Stripe cannot be
+    asked about stays open for the reconciliation. Without Stripe configured, nothing can be
+    paid on them: they are marked expired. Returns how many were closed.
 
     Safe to call from `transaction.on_commit`: a Stripe error is logged, never raised (a payment
     that still gets through is recorded and flagged by the webhook)."""
     ids = list(invoice_ids)
     if not ids:
         return 0
-    with transaction.atomic():
-        sessions = list(
-            CheckoutSession.objects.select_for_update()
-            .filter(invoice_id__in=ids, status=CheckoutSession.Status.OPEN)
-            .order_by("pk")
-            .values_list("pk", "session_id")
+    sessions = list(
+        CheckoutSession.objects.filter(
+            invoice_id__in=ids, status=CheckoutSession.Status.OPEN
+        ).values_list("pk", "session_id")
+    )
+    configured = stripe_gateway.is_configured()
+    closed = 0
+    for pk, session_id in sessions:
+        state = _close_at_stripe(session_id) if configured else CheckoutSession.Status.EXPIRED
+        if state is None:
+            continue
+        closed += CheckoutSession.objects.filter(pk=pk, status=CheckoutSession.Status.OPEN).update(
+            status=state, updated_at=timezone.now()
         )
-        CheckoutSession.objects.filter(pk__in=[pk for pk, _ in sessions]).update(
-            status=CheckoutSession.Status.EXPIRED, updated_at=timezone.now()
-        )
-    if stripe_gateway.is_configured():
-        for _, session_id in sessions:
-            _expire_at_stripe(session_id)
-    return len(sessions)
+    return closed
 
 
-def _expire_at_stripe(session_id: str) -> bool:
+def _close_at_stripe(session_id: str) -> str | None:
+    """Expire the session at Stripe. Returns the state Stripe confirms (EXPIRED, or COMPLETE
+    when it was paid or is being paid meanwhile), or None when Stripe cannot tell."""
     try:
         stripe_gateway.expire_session(session_id)
+        return CheckoutSession.Status.EXPIRED
     except stripe_gateway.GatewayError:
-        # Already completed or expired at Stripe, or Stripe unreachable: the webhook and the
-        # reconciliation settle whatever really happened.
+        pass
+    # Stripe refuses to expire a session that is no longer open: ask what became of it.
+    try:
+        result = stripe_gateway.retrieve_session(session_id)
+    except stripe_gateway.GatewayError:
         logger.warning("Checkout Session %s could not be expired at Stripe.", session_id)
-        return False
-    return True
+        return None
+    if result.status == "complete":
+        return CheckoutSession.Status.COMPLETE
+    if result.status == "expired":
+        return CheckoutSession.Status.EXPIRED
+    logger.warning("Checkout Session %s is still open at Stripe.", session_id)
+    return None
+
+
+def _awaiting_confirmation(invoice: Invoice):
+    """Sessions of `invoice` whose payment page was completed and whose money is not settled
+    yet (no payment recorded, no failure): paying again would charge the family twice."""
+    return invoice.checkout_sessions.filter(
+        status=CheckoutSession.Status.COMPLETE, payment__isnull=True
+    ).exclude(payment_status__in=[FAILED, "paid"])
 
 
 # Settling a session ----------------------------------------------------------------------------
@@ -219,14 +261,19 @@ def session_settle(result: stripe_gateway.CheckoutResult, *, kind: str) -> Outco
     money not confirmed yet). Runs under a lock on the session then the invoice and re-reads
     both, so that events in any order and any number settle a session once."""
     with transaction.atomic():
-        session = CheckoutSession.objects.select_for_update().filter(session_id=result.id).first()
-        if session is None:
+        # Locks in the same order as payment_start (the invoice, then its sessions), so that a
+        # payment started while an event is settled waits instead of deadlocking.
+        invoice_id = (
+            CheckoutSession.objects.filter(session_id=result.id)
+            .values_list("invoice_id", flat=True)
+            .first()
+        )
+        if invoice_id is None:
             return Outcome("session inconnue")
         invoice = (
-            Invoice.objects.select_for_update()
-            .select_related("regie", "family")
-            .get(pk=session.invoice_id)
+            Invoice.objects.select_for_update().select_related("regie", "family").get(pk=invoice_id)
         )
+        session = CheckoutSession.objects.select_for_update().get(session_id=result.id)
         if session.payment_id:
             if session.status != CheckoutSession.Status.COMPLETE:
                 session.status = CheckoutSession.Status.COMPLETE

@@ -958,8 +958,6 @@ class Mandate(models.Model):
         return self.status == self.Status.ACTIVE
 
 
-
-
 class SepaBatch(models.Model):
     """One collection of a régie: a numbered pain.008 file for a collection date. It claims its
     invoices in the transaction that creates it; asked again for the same date, the same file

@@ -59,6 +59,12 @@ def allocation_parts(payment: Payment, lines) -> list[PaymentAllocation]:
     return parts
 
 
+def _close_card_payments(invoice_id: int) -> None:
+    from .card import expire_open_sessions
+
+    expire_open_sessions([invoice_id])
+
+
 @transaction.atomic
 def payment_record(
     *,
@@ -96,6 +102,10 @@ def payment_record(
         recorded_by=by,
     )
     allocate(payment, invoice)
+    if means != Payment.Means.CARD:
+        # What is left to pay changed: a card payment page opened earlier must not take the old
+        # amount (or money no longer due).
+        transaction.on_commit(lambda: _close_card_payments(invoice.pk))
     if amount_cents == due:
         invoice.set_status(Invoice.Status.PAID, now=timezone.now())
         invoice._change_reason = (
@@ -131,6 +141,7 @@ def invoice_cancel(*, invoice: Invoice, reason: str, by, today: datetime.date) -
     sequence.save(update_fields=["last_number"])
     invoice._change_reason = f"Annulation par l'avoir {note.number} : {reason}"[:100]
     invoice.save(update_fields=["status"])
+    transaction.on_commit(lambda: _close_card_payments(invoice.pk))
     notify_family(
         family=invoice.family,
         subject=f"Votre facture {invoice.number} est annulée",

@@ -172,9 +172,10 @@ def test_journal_totals_by_means_with_csv_and_pdf(client, office, invoice, regie
     assert client.get(url).status_code == 403
 
 
-@pytest.mark.parametrize("value", ["=1+1", "+33", "-2", "@SUM(A1)"])
+@pytest.mark.parametrize("value", ["=1+1", "+33", "-2", "@SUM(A1)", "\t=1+1", "\r=1+1"])
 def test_csv_cells_that_look_like_formulas_are_escaped(value):
-    """Cells starting with =, +, - or @ are prefixed so that no spreadsheet runs them."""
+    """Cells starting with =, +, -, @, a tab or a carriage return are prefixed so that no
+    spreadsheet runs them."""
     assert csv_safe(value) == "'" + value
     assert csv_safe("Espèces") == "Espèces"
 

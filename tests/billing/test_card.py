@@ -463,20 +463,36 @@ def test_reconciliation_leaves_a_fresh_session_and_expires_a_dead_one(
 
 
 def test_expire_open_sessions_closes_them_here_and_at_stripe(client, invoice, fake_stripe, today):
-    """What the recovery switch calls: open sessions expire locally and at Stripe; a Stripe
-    error is swallowed (logged) and a second call finds nothing."""
+    """What the recovery switch calls: an open session expires at Stripe and here. One that
+    was completed at Stripe meanwhile (Stripe refuses to expire it, the error is swallowed) is
+    recorded as complete, not expired — its money is settled by the webhook or the night's
+    reconciliation, never taken for lost. A second call finds nothing to do."""
     from billing.card import expire_open_sessions
 
     client = client_for(client, invoice.family)
     pay(client, invoice)
-    session = CheckoutSession.objects.get()
-    fake_stripe.sessions[session.session_id]["status"] = "complete"  # Stripe will refuse
+    paid_meanwhile = CheckoutSession.objects.get()
+    fake_stripe.sessions[paid_meanwhile.session_id]["status"] = "complete"  # Stripe will refuse
 
     assert expire_open_sessions([invoice.pk]) == 1
     assert expire_open_sessions([invoice.pk]) == 0
-    session.refresh_from_db()
-    assert session.status == CheckoutSession.Status.EXPIRED
-    assert len(fake_stripe.calls("POST", f"/v1/checkout/sessions/{session.session_id}/expire")) == 1
+    paid_meanwhile.refresh_from_db()
+    assert paid_meanwhile.status == CheckoutSession.Status.COMPLETE
+    expire_calls = fake_stripe.calls(
+        "POST", f"/v1/checkout/sessions/{paid_meanwhile.session_id}/expire"
+    )
+    assert len(expire_calls) == 1
+
+    # A page still open at Stripe is closed there and here.
+    CheckoutSession.objects.filter(pk=paid_meanwhile.pk).update(
+        status=CheckoutSession.Status.EXPIRED
+    )
+    pay(client, invoice)
+    fresh = CheckoutSession.objects.latest("pk")
+    assert expire_open_sessions([invoice.pk]) == 1
+    fresh.refresh_from_db()
+    assert fresh.status == CheckoutSession.Status.EXPIRED
+    assert fake_stripe.sessions[fresh.session_id]["status"] == "expired"
 
 
 def test_the_family_is_told_once_in_echanges(
@@ -503,3 +519,50 @@ def test_the_csp_lets_the_button_redirect_to_stripe_checkout(client, invoice, se
 
     policy = response["Content-Security-Policy"]
     assert "form-action 'self' https://checkout.stripe.com" in policy
+
+
+def test_paying_again_while_the_first_payment_awaits_its_webhook_is_refused(
+    client, invoice, fake_stripe, today
+):
+    """The parent paid on the first page but the webhook is late: the invoice still says
+    impayée. A second click must not open a second page (the family would pay twice): Stripe
+    says the first session is complete, the portal records that and refuses; the night's
+    reconciliation then records the payment once."""
+    client = client_for(client, invoice.family)
+    pay(client, invoice)
+    first = CheckoutSession.objects.get()
+    fake_stripe.pay(first.session_id, send=False)  # paid at Stripe, no webhook yet
+
+    response = pay(client, invoice, follow=True)
+
+    assert "déjà en cours de confirmation" in response.content.decode()
+    assert len(fake_stripe.created()) == 1  # no second page
+    first.refresh_from_db()
+    assert first.status == CheckoutSession.Status.COMPLETE  # not "expired": money may be there
+    assert pay(client, invoice, follow=True).content.decode().count("déjà en cours") == 1
+    assert len(fake_stripe.created()) == 1
+
+    call_command("reconcile_payments")
+
+    invoice.refresh_from_db()
+    assert invoice.status == Invoice.Status.PAID
+    assert [p.amount_cents for p in invoice.payments.all()] == [3000]
+
+
+def test_a_counter_payment_closes_the_card_payment_page(
+    client, invoice, fake_stripe, today, django_capture_on_commit_callbacks
+):
+    """A page opened for 30,00 € cannot take that amount once 10,00 € was paid at the
+    counter: the counter payment closes it at Stripe, so the parent starts again for 20,00 €."""
+    client = client_for(client, invoice.family)
+    pay(client, invoice)
+    first = CheckoutSession.objects.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_record(invoice=invoice, amount_cents=1000, paid_on=today, means=Payment.Means.CASH)
+
+    first.refresh_from_db()
+    assert first.status == CheckoutSession.Status.EXPIRED
+    assert fake_stripe.sessions[first.session_id]["status"] == "expired"
+    pay(client, invoice)
+    assert CheckoutSession.objects.latest("pk").amount_cents == 2000
