@@ -23,7 +23,7 @@ from common.emails import absolute_url, send_templated_email
 from exchanges.models import Message
 from exchanges.services import thread_start
 
-from .models import Invoice, Regie
+from .models import Invoice, PaymentIssue, Regie
 from .selectors import csv_amount
 
 logger = logging.getLogger(__name__)
@@ -54,8 +54,10 @@ def switch_to_recovery(
     recouvrement" (recovery_date = today), tell each family (a message in Échanges, which is
     e-mailed), and expire the invoices' open card-payment sessions once committed. Never a paid,
     cancelled or programmed-debit invoice. `invoices` narrows the candidates (the demo data)."""
-    candidates = (invoices if invoices is not None else Invoice.objects.all()).filter(
-        status=Invoice.Status.UNPAID, due_date__lt=today
+    candidates = (
+        (invoices if invoices is not None else Invoice.objects.all())
+        .filter(status=Invoice.Status.UNPAID, due_date__lt=today)
+        .exclude(pk__in=_awaiting_review())
     )
     ids = list(candidates.order_by("pk").values_list("pk", flat=True))
     result = RecoveryResult()
@@ -65,6 +67,15 @@ def switch_to_recovery(
             result.family_ids.add(invoice.family_id)
             result.due_cents += invoice.due_cents()
     return result
+
+
+def _awaiting_review():
+    """Invoices for which money arrived that the régisseur has not looked at yet (a card
+    payment of another amount): they wait for that decision instead of going to the Trésor
+    Public, which would make the family pay twice."""
+    return PaymentIssue.objects.filter(
+        kind=PaymentIssue.Kind.AMOUNT_MISMATCH, resolved_at__isnull=True
+    ).values("invoice_id")
 
 
 def _claim(ids: list[int], **conditions) -> list[Invoice]:

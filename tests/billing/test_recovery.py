@@ -441,3 +441,28 @@ def test_the_invoice_pdf_of_an_invoice_in_recovery_says_who_collects_it(
     assert "mise en recouvrement le 26/11/2026" in text
     assert "Le Trésor Public vous contactera par voie postale" in text
     assert "Comment payer" not in text
+
+
+def test_an_invoice_with_card_money_under_review_waits_for_the_regisseur(overdue, today):
+    """A card payment of another amount arrived for the invoice (flagged, not recorded): it is
+    not sent to the Trésor Public while the régisseur has not dealt with that money; once the
+    issue is handled, the next night switches it."""
+    from django.utils import timezone
+
+    from billing.models import PaymentIssue
+
+    issue = PaymentIssue.objects.create(
+        invoice=overdue,
+        kind=PaymentIssue.Kind.AMOUNT_MISMATCH,
+        amount_cents=500,
+        currency="eur",
+        reference="pi_test",
+    )
+
+    assert switch_to_recovery(today=today).count == 0
+    overdue.refresh_from_db()
+    assert overdue.status == Invoice.Status.UNPAID
+
+    issue.resolved_at, issue.resolution = timezone.now(), "Remboursé"
+    issue.save()
+    assert switch_to_recovery(today=today).invoice_ids == [overdue.pk]
