@@ -56,17 +56,9 @@ def direct_debit(request, regie):
             .order_by("-created_at")
             .first()
         )
-        # One request per family and school year: after a revocation, a new one goes
-        # through the office.
-        used = (
-            teleservice is not None
-            and requests.filter(
-                state=EnrolmentRequest.State.CLOSED, school_year=teleservice.school_year
-            ).exists()
-        )
         context.update(
-            teleservice=None if used else teleservice,
-            year_used=used,
+            # After a revocation a new request can be filed (a new mandate, another account).
+            teleservice=teleservice,
             pending_request=pending,
             unsettled=directdebit.unsettled_invoices(family, regie),
         )

@@ -112,6 +112,11 @@ class Kind:
     with_contacts: bool = False
     # Answers too sensitive to keep in clear once the request is decided (shown masked).
     sensitive_answers: tuple[str, ...] = ()
+    # The duplicate rule: one live request per child, kind and year by default. A kind filed
+    # once per téléservice (one per régie, say) and whose accepted request may be followed by
+    # another (a new mandate after a revocation) relaxes it; its hooks then say what conflicts.
+    one_per_teleservice: bool = False
+    accepted_requests_block: bool = True
     hooks: dict[str, list[Callable]] = field(default_factory=lambda: {name: [] for name in HOOK_NAMES})
 
     @property
@@ -150,6 +155,9 @@ _KINDS = {
         per_child=False,
         questions_form=DirectDebitQuestionsForm,
         sensitive_answers=("iban",),
+        # One mandate per family and régie: billing refuses a request while one is active.
+        one_per_teleservice=True,
+        accepted_requests_block=False,
     ),
 }
 

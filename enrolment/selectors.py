@@ -23,32 +23,49 @@ def teleservice_offers(*, family, today: datetime.date) -> list[dict]:
     """The téléservices open on `today`, each with a row per child (or one for the family)."""
     teleservices = list(Teleservice.objects.open_on(today).select_related("school_year", "service").order_by("label"))
     children = list(Child.objects.for_family(family))
-    live = {
-        (request.child_id, request.kind, request.school_year_id): request
-        for request in EnrolmentRequest.objects.for_family(family)
+    live = _live(
+        EnrolmentRequest.objects.for_family(family)
         .blocking()
         .filter(school_year__in={teleservice.school_year_id for teleservice in teleservices})
-        .select_related("teleservice", "child", "school_year")
-    }
+    )
     return [{"teleservice": teleservice, "rows": _rows(teleservice, children, live)} for teleservice in teleservices]
 
 
 def offer_rows(*, family, teleservice: Teleservice) -> list[OfferRow]:
     """The rows of one téléservice: for each child (or the family), its live request or why not."""
-    live = {
-        (request.child_id, request.kind, request.school_year_id): request
-        for request in EnrolmentRequest.objects.for_family(family)
+    live = _live(
+        EnrolmentRequest.objects.for_family(family)
         .blocking()
         .filter(kind=teleservice.kind, school_year=teleservice.school_year)
-        .select_related("teleservice", "child", "school_year")
-    }
+    )
     return _rows(teleservice, list(Child.objects.for_family(family)), live)
+
+
+def _key(child_id, kind: str, school_year_id, teleservice_id) -> tuple:
+    """What a live request blocks, as services.blocking_request decides: the child, kind and
+    year, or the téléservice itself for a kind filed once per téléservice."""
+    if kinds.get_kind(kind).one_per_teleservice:
+        return (child_id, kind, "teleservice", teleservice_id)
+    return (child_id, kind, school_year_id)
+
+
+def _live(requests) -> dict:
+    live = {}
+    for request in requests.select_related("teleservice", "child", "school_year"):
+        kind = kinds.get_kind(request.kind)
+        if not kind.accepted_requests_block and request.state == EnrolmentRequest.State.CLOSED:
+            continue
+        key = _key(request.child_id, request.kind, request.school_year_id, request.teleservice_id)
+        live[key] = request
+    return live
 
 
 def _rows(teleservice, children, live) -> list[OfferRow]:
     rows = []
     for child in children if teleservice.per_child else [None]:
-        existing = live.get((child.pk if child else None, teleservice.kind, teleservice.school_year_id))
+        existing = live.get(
+            _key(child.pk if child else None, teleservice.kind, teleservice.school_year_id, teleservice.pk)
+        )
         refusal = "" if existing else services.age_refusal(teleservice=teleservice, child=child)
         rows.append(OfferRow(teleservice, child, existing, refusal))
     return rows

@@ -160,14 +160,19 @@ def child_file_rows(child) -> list[list[str]]:
 
 
 def blocking_request(*, teleservice: Teleservice, family, child) -> EnrolmentRequest | None:
-    """The request that forbids a new one for this child, kind and year (all states but refusé)."""
-    return (
+    """The request that forbids a new one for this child, kind and year (all states but refusé;
+    see `Kind.one_per_teleservice` and `Kind.accepted_requests_block` for kinds that relax it)."""
+    kind = kinds.get_kind(teleservice.kind)
+    requests = (
         EnrolmentRequest.objects.for_family(family)
         .blocking()
         .filter(child=child, kind=teleservice.kind, school_year=teleservice.school_year)
-        .order_by("pk")
-        .first()
     )
+    if kind.one_per_teleservice:
+        requests = requests.filter(teleservice=teleservice)
+    if not kind.accepted_requests_block:
+        requests = requests.exclude(state=EnrolmentRequest.State.CLOSED)
+    return requests.order_by("pk").first()
 
 
 def duplicate_message(existing: EnrolmentRequest) -> str:

@@ -632,3 +632,27 @@ def test_the_payments_page_tells_programmed_debits_from_invoices_to_pay(
     assert "à régler</span>" not in page
     balance = selectors.regie_balance(family, periscolaire, today)
     assert (balance.due_cents, balance.unpaid_invoices, balance.programmed_invoices) == (600, 0, 1)
+
+
+def test_a_request_in_progress_blocks_a_second_one_for_the_regie_but_not_another_regie(
+    regies, teleservice, today
+):
+    """One live direct-debit request per family and régie: a second one for the same
+    téléservice is the duplicate the parent is sent back to; another régie's téléservice takes
+    its own request."""
+    alai = with_creditor(regies["alai"])
+    other = dd_teleservice(alai, slug="prelevement-alai")
+    family = make_family()
+    first = dd_submitted(family, teleservice)
+
+    with pytest.raises(ValidationError, match=f"n° {first.number}"):
+        enrolment_services.check_can_file(
+            teleservice=teleservice, family=family, child=None, today=today
+        )
+    enrolment_services.check_can_file(teleservice=other, family=family, child=None, today=today)
+    from enrolment.selectors import offer_rows
+
+    # "Éducation - Enfance" says the same: the request in progress on one, "Demander" on the other.
+    assert [row.existing for row in offer_rows(family=family, teleservice=teleservice)] == [first]
+    assert [row.existing for row in offer_rows(family=family, teleservice=other)] == [None]
+    assert dd_submitted(family, other).teleservice == other

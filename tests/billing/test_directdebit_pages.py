@@ -140,11 +140,10 @@ def test_the_office_revokes_on_the_familys_written_request(client, periscolaire,
     assert "À votre demande, le pôle administratif a révoqué" in message.body
 
 
-def test_after_a_revocation_the_page_sends_a_new_request_to_the_office(
-    client, periscolaire, office, today
-):
-    """This year's request has served: the page points to Échanges, not to the form that
-    would refuse a second request of the year."""
+def test_after_a_revocation_a_new_request_makes_a_new_mandate(client, periscolaire, office, today):
+    """A family that revoked its mandate (to change account, say) can ask again the same year:
+    the page offers the form again, the request goes through and a new mandate is made, with
+    its own RUM; the revoked one stays listed."""
     from django.contrib.auth.models import Group
 
     from billing import directdebit
@@ -165,7 +164,13 @@ def test_after_a_revocation_the_page_sends_a_new_request_to_the_office(
     )
 
     html = page(client, family)
-
-    assert "Votre demande de prélèvement de cette année a déjà servi" in html
-    assert teleservice.get_absolute_url() not in html
+    assert teleservice.get_absolute_url() in html
     assert "Mandats révoqués" in html
+
+    second = dd_submitted(family, teleservice)
+    validate_documents(second, assistant)
+    enrolment_services.request_accept(request=second, user=assistant, today=today)
+
+    old, new = Mandate.objects.filter(family=family).order_by("pk")
+    assert (old.status, new.status) == (Mandate.Status.REVOKED, Mandate.Status.ACTIVE)
+    assert new.rum == f"PERI-{family.pk}-2" and new.request == second
