@@ -20,6 +20,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from common.money import format_cents
 
 from . import admin_directdebit, pdfs, selectors, services
+from .admin_common import ReadOnlyAdmin, csv_safe, family_link, invoice_link
 from .admin_recovery import RecoveryListMixin, recovery_list_url
 from .forms import CancelForm, PaymentForm, PeriodForm, RunForm
 from .forms_directdebit import RegieForm
@@ -37,14 +38,6 @@ from .models import (
     month_start,
 )
 from .tariffs import grid_errors
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (OWASP: prefix with a quote)."""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 def _euros(cents):
@@ -249,17 +242,6 @@ class TariffAdmin(admin.ModelAdmin):
 # Invoicing runs -------------------------------------------------------------------------------
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(InvoicingRun)
 class InvoicingRunAdmin(ReadOnlyAdmin):
     list_display = [
@@ -416,8 +398,7 @@ class InvoiceAdmin(RecoveryListMixin, SimpleHistoryAdmin):
 
     @admin.display(description="foyer", ordering="family__name")
     def family_link(self, obj):
-        url = reverse("admin:families_family_change", args=[obj.family_id])
-        return format_html('<a href="{}">{}</a>', url, obj.family_label)
+        return family_link(obj.family_id, obj.family_label)
 
     @admin.display(description="période", ordering="period_start")
     def period(self, obj):
@@ -627,8 +608,7 @@ class PaymentAdmin(ReadOnlyAdmin):
 
     @admin.display(description="facture", ordering="invoice__number")
     def invoice_link(self, obj):
-        url = reverse("admin:billing_invoice_change", args=[obj.invoice_id])
-        return format_html('<a href="{}">{}</a>', url, obj.invoice.number)
+        return invoice_link(obj.invoice_id, obj.invoice.number)
 
     @admin.display(description="régie")
     def regie(self, obj):
@@ -660,8 +640,7 @@ class CreditNoteAdmin(ReadOnlyAdmin):
 
     @admin.display(description="facture annulée")
     def invoice_link(self, obj):
-        url = reverse("admin:billing_invoice_change", args=[obj.invoice_id])
-        return format_html('<a href="{}">{}</a>', url, obj.invoice.number)
+        return invoice_link(obj.invoice_id, obj.invoice.number)
 
 
 # Card payments, Stripe events and payment issues live in their own module.

@@ -7,37 +7,17 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 
 from common.money import format_cents
 
+from .admin_common import ReadOnlyAdmin, invoice_link
 from .card import issue_resolve
 from .models import CheckoutSession, PaymentIssue, StripeEvent
 
 
-def _invoice_link(invoice):
-    return format_html(
-        '<a href="{}">{}</a>',
-        reverse("admin:billing_invoice_change", args=[invoice.pk]),
-        invoice.number,
-    )
-
-
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(CheckoutSession)
-class CheckoutSessionAdmin(_ReadOnly):
+class CheckoutSessionAdmin(ReadOnlyAdmin):
     list_display = [
         "created_at",
         "invoice_link",
@@ -68,7 +48,7 @@ class CheckoutSessionAdmin(_ReadOnly):
 
     @admin.display(description="facture", ordering="invoice__number")
     def invoice_link(self, obj):
-        return _invoice_link(obj.invoice)
+        return invoice_link(obj.invoice_id, obj.invoice.number)
 
     @admin.display(description="foyer", ordering="invoice__family__name")
     def family(self, obj):
@@ -80,7 +60,7 @@ class CheckoutSessionAdmin(_ReadOnly):
 
 
 @admin.register(StripeEvent)
-class StripeEventAdmin(_ReadOnly):
+class StripeEventAdmin(ReadOnlyAdmin):
     list_display = ["received_at", "type", "event_id", "object_id", "outcome"]
     list_filter = ["type", "received_at"]
     search_fields = ["event_id", "object_id"]
@@ -158,7 +138,7 @@ class PaymentIssueAdmin(admin.ModelAdmin):
 
     @admin.display(description="facture", ordering="invoice__number")
     def invoice_link(self, obj):
-        return _invoice_link(obj.invoice)
+        return invoice_link(obj.invoice_id, obj.invoice.number)
 
     @admin.display(description="régie", ordering="invoice__regie")
     def regie(self, obj):

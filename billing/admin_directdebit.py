@@ -17,33 +17,13 @@ from simple_history.admin import SimpleHistoryAdmin
 from common.money import format_cents
 
 from . import directdebit, sepa
+from .admin_common import ReadOnlyAdmin, family_link, invoice_link
 from .forms_directdebit import ExportForm, RejectionForm
 from .models import DebitRejection, DirectDebitTeleservice, Invoice, Mandate, SepaBatch
 
 EXPORT_PERMISSION = "billing.export_sepa"
 REJECTION_PERMISSION = "billing.add_debitrejection"
 REVOKE_PERMISSION = "billing.change_mandate"
-
-
-class _ReadOnly:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-def _family_link(family_id, label):
-    url = reverse("admin:families_family_change", args=[family_id])
-    return format_html('<a href="{}">{}</a>', url, label)
-
-
-def _invoice_link(invoice):
-    url = reverse("admin:billing_invoice_change", args=[invoice.pk])
-    return format_html('<a href="{}">{}</a>', url, invoice.number)
 
 
 def can_record_rejection(invoice: Invoice, user) -> bool:
@@ -63,7 +43,7 @@ class DirectDebitTeleserviceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Mandate)
-class MandateAdmin(_ReadOnly, SimpleHistoryAdmin):
+class MandateAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = [
         "rum",
         "family_link",
@@ -100,7 +80,7 @@ class MandateAdmin(_ReadOnly, SimpleHistoryAdmin):
 
     @admin.display(description="foyer", ordering="family__name")
     def family_link(self, obj):
-        return _family_link(obj.family_id, obj.family)
+        return family_link(obj.family_id, obj.family)
 
     @admin.display(description="compte (IBAN)")
     def account(self, obj):
@@ -118,7 +98,7 @@ class MandateAdmin(_ReadOnly, SimpleHistoryAdmin):
         invoices = obj.invoices.order_by("-period_start")[:24]
         rows = (
             (
-                _invoice_link(invoice),
+                invoice_link(invoice.pk, invoice.number),
                 invoice.get_status_display(),
                 format_cents(invoice.total_cents),
                 f"{invoice.debit_date:%d/%m/%Y}" if invoice.debit_date else "—",
@@ -144,7 +124,7 @@ class MandateAdmin(_ReadOnly, SimpleHistoryAdmin):
 
 
 @admin.register(SepaBatch)
-class SepaBatchAdmin(_ReadOnly, admin.ModelAdmin):
+class SepaBatchAdmin(ReadOnlyAdmin):
     change_list_template = "admin/billing/sepabatch/change_list.html"
     list_display = [
         "number",
@@ -188,7 +168,7 @@ class SepaBatchAdmin(_ReadOnly, admin.ModelAdmin):
         invoices = obj.invoices.select_related("mandate").order_by("number")
         rows = (
             (
-                _invoice_link(invoice),
+                invoice_link(invoice.pk, invoice.number),
                 invoice.family_label,
                 format_cents(invoice.total_cents),
                 invoice.mandate.rum if invoice.mandate else "—",
@@ -278,7 +258,7 @@ class SepaBatchAdmin(_ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(DebitRejection)
-class DebitRejectionAdmin(_ReadOnly, admin.ModelAdmin):
+class DebitRejectionAdmin(ReadOnlyAdmin):
     list_display = [
         "invoice_link",
         "family",
@@ -297,7 +277,7 @@ class DebitRejectionAdmin(_ReadOnly, admin.ModelAdmin):
 
     @admin.display(description="facture", ordering="invoice__number")
     def invoice_link(self, obj):
-        return _invoice_link(obj.invoice)
+        return invoice_link(obj.invoice_id, obj.invoice.number)
 
     @admin.display(description="foyer")
     def family(self, obj):

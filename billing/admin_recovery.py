@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from .admin_common import csv_safe
 from .forms import DATE_FORMATS, DateInput, PeriodForm
 from .models import Regie
 from .recovery import recovery_csv_rows, recovery_list
@@ -85,8 +86,6 @@ class RecoveryListMixin:
 
 
 def _csv_response(data) -> HttpResponse:
-    from .admin import csv_safe
-
     filename = f"recouvrement-{data.regie.slug}-{data.start}-{data.end}"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from common.bank import mask_iban
+from common.bank import clean_bic, clean_iban, mask_iban
 from families.models import Child, Family, SchoolYear
 from reservations.models import Activity, Booking, Slot
 
@@ -120,19 +120,20 @@ class Regie(models.Model):
         return self.name
 
     def clean(self):
-        from schwifty import BIC, IBAN
-        from schwifty.exceptions import SchwiftyException
-
+        """The creditor's IBAN and BIC, when given, checked and normalised as the families'."""
+        errors = {}
         if self.creditor_iban:
             try:
-                self.creditor_iban = IBAN(self.creditor_iban).compact
-            except SchwiftyException:
-                raise ValidationError({"creditor_iban": "Cet IBAN n'est pas valide."}) from None
+                self.creditor_iban = clean_iban(self.creditor_iban)
+            except ValidationError as error:
+                errors["creditor_iban"] = error.messages
         if self.creditor_bic:
             try:
-                self.creditor_bic = str(BIC(self.creditor_bic))
-            except SchwiftyException:
-                raise ValidationError({"creditor_bic": "Ce BIC n'est pas valide."}) from None
+                self.creditor_bic = clean_bic(self.creditor_bic, iban=self.creditor_iban)
+            except ValidationError as error:
+                errors["creditor_bic"] = error.messages
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def address_lines(self) -> list[str]:

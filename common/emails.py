@@ -10,7 +10,9 @@ def absolute_url(path: str) -> str:
     return settings.SITE_URL + path
 
 
-def send_templated_email(name: str, context: dict, to: list[str], *, reply_to: list[str] | None = None) -> int:
+def send_templated_email(
+    name: str, context: dict, to: list[str], *, reply_to: list[str] | None = None
+) -> int:
     """Render and send the e-mail `name` to `to`; returns the number of messages sent."""
     recipients = [address for address in to if address]
     if not recipients:
@@ -19,6 +21,8 @@ def send_templated_email(name: str, context: dict, to: list[str], *, reply_to: l
     subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
     text = render_to_string(f"emails/{name}_body.txt", context)
     html = render_to_string(f"emails/{name}_body.html", context)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, recipients, reply_to=reply_to)
+    message = EmailMultiAlternatives(
+        subject, text, settings.DEFAULT_FROM_EMAIL, recipients, reply_to=reply_to
+    )
     message.attach_alternative(html, "text/html")
     return message.send()

@@ -87,14 +87,18 @@ def _check_image(uploaded, expected_format):
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(uploaded) as image:
                 if image.format != expected_format:
-                    raise forms.ValidationError("Le contenu de ce fichier ne correspond pas à une image valide.")
+                    raise forms.ValidationError(
+                        "Le contenu de ce fichier ne correspond pas à une image valide."
+                    )
                 image.verify()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise forms.ValidationError(
             "Cette image est trop grande (dimensions démesurées) : envoyez une photo ou un scan plus petit."
         ) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise forms.ValidationError("Cette image est endommagée ou n'est pas une vraie image.") from exc
+        raise forms.ValidationError(
+            "Cette image est endommagée ou n'est pas une vraie image."
+        ) from exc
     finally:
         uploaded.seek(0)
 
@@ -147,7 +151,9 @@ class PrivateDocumentField(forms.FileField):
         kwargs.setdefault("help_text", ACCEPTED_HELP)
         kwargs.setdefault("max_length", None)
         super().__init__(*args, **kwargs)
-        self.widget.attrs.setdefault("accept", ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png")
+        self.widget.attrs.setdefault(
+            "accept", ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
+        )
 
     def clean(self, data, initial=None):
         uploaded = super().clean(data, initial)
@@ -180,7 +186,9 @@ class MultipleDocumentField(PrivateDocumentField):
                 cleaned.append(super().clean(uploaded, initial))
             except forms.ValidationError as exc:
                 name = sanitize_filename(getattr(uploaded, "name", ""))
-                errors.extend(forms.ValidationError(f"« {name} » : {message}") for message in exc.messages)
+                errors.extend(
+                    forms.ValidationError(f"« {name} » : {message}") for message in exc.messages
+                )
         if errors:
             raise forms.ValidationError(errors)
         return cleaned

@@ -1,43 +1,19 @@
 """Races on invoicing and payments, with real transactions and threads (PostgreSQL)."""
 
 import datetime
-import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from billing.invoicing import invoicing_run
 from billing.models import BookingCharge, Invoice, InvoicingRun, NumberSequence, Payment
 from billing.services import payment_record
 from reservations.models import Booking
+from tests.concurrency import at_once
 
 from .conftest import ISSUE_DAY, OCTOBER, book, make_family, school_days
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def at_once(*calls):
-    """Run the calls in threads released together, each closing its connection; returns their
-    results (or the exception each raised)."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - reported to the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_two_runs_at_once_issue_each_invoice_once_without_gaps(regies, slots, today):

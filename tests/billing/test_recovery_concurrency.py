@@ -9,10 +9,10 @@ from django.core import mail
 from billing.models import Invoice
 from billing.recovery import send_payment_reminders, switch_to_recovery
 from exchanges.models import Message
+from tests.concurrency import at_once
 from tests.conftest import TODAY
 
 from .conftest import make_family
-from .test_concurrency import at_once
 from .test_recovery import make_invoice
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

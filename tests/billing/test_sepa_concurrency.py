@@ -8,10 +8,10 @@ from django.core.exceptions import ValidationError
 
 from billing import sepa
 from billing.models import Invoice, Payment, SepaBatch
+from tests.concurrency import at_once
 
 from .conftest import make_family
 from .directdebit_helpers import make_mandate, october_invoice, with_creditor
-from .test_concurrency import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

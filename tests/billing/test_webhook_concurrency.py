@@ -2,10 +2,7 @@
 copies of an event arrive at once, and whichever events about one session race, the invoice is
 paid once and the family told once."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -13,32 +10,10 @@ from billing.models import CheckoutSession, Invoice, Payment, StripeEvent
 from exchanges.models import Message
 from tests.billing import fixtures as billing_fixtures
 from tests.billing.fake_stripe import post_event
+from tests.concurrency import at_once
 from tests.conftest import client_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def at_once(calls):
-    """Run the calls in threads released together, each closing its connection; returns their
-    results (or the exception each raised)."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - reported to the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 @pytest.fixture
@@ -58,7 +33,7 @@ def test_the_same_event_ten_times_at_once_pays_once(opened, fake_stripe, mailout
     invoice, session = opened
     payload = fake_stripe.pay(session.session_id, send=False)
 
-    results = at_once([deliver(payload)] * 10)
+    results = at_once(*[deliver(payload)] * 10)
 
     assert results == [200] * 10, results
     invoice.refresh_from_db()
@@ -88,7 +63,7 @@ def test_completed_and_async_succeeded_racing_pay_once(opened, fake_stripe, mail
     completed = fake_stripe.pay(session.session_id, send=False)
     succeeded = fake_stripe.event("checkout.session.async_payment_succeeded", session.session_id)
 
-    results = at_once([deliver(completed), deliver(succeeded)] * 5)
+    results = at_once(*[deliver(completed), deliver(succeeded)] * 5)
 
     assert results == [200] * 10, results
     invoice.refresh_from_db()

@@ -1,39 +1,17 @@
 """Places and days under concurrent requests, with real transactions and threads (PostgreSQL)."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from reservations import bulk
 from reservations.calendar import ensure_calendar_around
 from reservations.models import Booking, CapacityOverride
+from tests.concurrency import at_once
 from tests.factories import GuardianFactory
 from tests.reservations.conftest import MONDAY, make_family
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def at_once(*calls):
-    """Run the calls in threads released together; return their results."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 @pytest.fixture(autouse=True)

@@ -1,12 +1,11 @@
-import datetime
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from billing import sepa
 from billing.models import Regie
+from common.commands import day_option
 from common.money import format_cents
 
 
@@ -33,14 +32,8 @@ class Command(BaseCommand):
         parser.add_argument("--today", help="Date du jour AAAA-MM-JJ ; par défaut, aujourd'hui.")
 
     def handle(self, *args, regie, collection_date, output=None, today=None, **options):
-        try:
-            day = datetime.date.fromisoformat(collection_date)
-        except ValueError as exc:
-            raise CommandError("--collection-date attend une date AAAA-MM-JJ.") from exc
-        try:
-            now = datetime.date.fromisoformat(today) if today else timezone.localdate()
-        except ValueError as exc:
-            raise CommandError("--today attend une date AAAA-MM-JJ.") from exc
+        day = day_option(collection_date, option="--collection-date")
+        now = day_option(today)
         target = Regie.objects.filter(slug=regie).first()
         if target is None:
             slugs = ", ".join(Regie.objects.values_list("slug", flat=True))

@@ -1,11 +1,9 @@
-import datetime
-
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from billing.invoicing import due_runs, invoicing_run
 from billing.models import Regie
+from common.commands import day_option
 from common.dates import parse_month
 from common.money import format_cents
 
@@ -24,10 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--today", help="Date d'émission AAAA-MM-JJ ; par défaut, aujourd'hui.")
 
     def handle(self, *args, month=None, regie=None, today=None, **options):
-        try:
-            day = datetime.date.fromisoformat(today) if today else timezone.localdate()
-        except ValueError as exc:
-            raise CommandError("--today attend une date AAAA-MM-JJ.") from exc
+        day = day_option(today)
         regies = Regie.objects.all()
         if regie:
             regies = regies.filter(slug=regie)

@@ -1,10 +1,8 @@
-import datetime
-
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
+from django.core.management.base import BaseCommand
 
 from billing.recovery import reminder_window, send_payment_reminders
+from common.commands import day_option
 
 
 class Command(BaseCommand):
@@ -18,10 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--today", help="Date du jour AAAA-MM-JJ ; par défaut, aujourd'hui.")
 
     def handle(self, *args, today=None, **options):
-        try:
-            day = datetime.date.fromisoformat(today) if today else timezone.localdate()
-        except ValueError as exc:
-            raise CommandError("--today attend une date AAAA-MM-JJ.") from exc
+        day = day_option(today)
         reminded = send_payment_reminders(today=day)
         start, end = reminder_window(day)
         window = f"date limite du {start:%d/%m/%Y} au {end:%d/%m/%Y}"

@@ -1,9 +1,7 @@
-import datetime
-
-from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
+from django.core.management.base import BaseCommand
 
 from billing.recovery import switch_to_recovery
+from common.commands import day_option
 from common.money import format_cents
 
 
@@ -18,10 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--today", help="Date du jour AAAA-MM-JJ ; par défaut, aujourd'hui.")
 
     def handle(self, *args, today=None, **options):
-        try:
-            day = datetime.date.fromisoformat(today) if today else timezone.localdate()
-        except ValueError as exc:
-            raise CommandError("--today attend une date AAAA-MM-JJ.") from exc
+        day = day_option(today)
         result = switch_to_recovery(today=day)
         if not result.count:
             self.stdout.write(f"Aucune facture à mettre en recouvrement au {day:%d/%m/%Y}.")

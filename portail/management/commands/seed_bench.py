@@ -1,8 +1,6 @@
-import datetime
-
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
+from common.commands import day_option
 from portail.bench_data import seed_bench
 
 
@@ -18,10 +16,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, families, today=None, **options):
-        try:
-            day = datetime.date.fromisoformat(today) if today else timezone.localdate()
-        except ValueError as exc:
-            raise CommandError("--today attend une date AAAA-MM-JJ.") from exc
+        day = day_option(today)
         if families < 0:
             raise CommandError("--families attend un nombre positif ou nul.")
         created = seed_bench(families=families, today=day)

@@ -1,8 +1,6 @@
-import datetime
+from django.core.management.base import BaseCommand
 
-from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
-
+from common.commands import day_option
 from portail.demo import seed_demo
 
 
@@ -15,10 +13,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, today=None, **options):
-        try:
-            day = datetime.date.fromisoformat(today) if today else timezone.localdate()
-        except ValueError as exc:
-            raise CommandError("--today attend une date AAAA-MM-JJ.") from exc
+        day = day_option(today)
         families = seed_demo(day)
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,8 +1,6 @@
-import datetime
+from django.core.management.base import BaseCommand
 
-from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
-
+from common.commands import day_option
 from reservations.calendar import ensure_calendar_around
 
 
@@ -16,10 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--today", help="Date du jour (AAAA-MM-JJ) ; par défaut, aujourd'hui.")
 
     def handle(self, *args, today=None, **options):
-        try:
-            day = datetime.date.fromisoformat(today) if today else timezone.localdate()
-        except ValueError as exc:
-            raise CommandError("--today attend une date AAAA-MM-JJ.") from exc
+        day = day_option(today)
         created = ensure_calendar_around(day)
         self.stdout.write(
             self.style.SUCCESS(f"Calendrier scolaire à jour : {created} période(s) ajoutée(s).")
