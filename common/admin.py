@@ -1,0 +1,48 @@
+"""What every app's admin shares and that knows no app: read-only lists and inlines, links
+between admin pages, and CSV cells that no spreadsheet runs as formulas."""
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP: prefix with a quote)."""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+class ReadOnlyMixin:
+    """Records that change only through the services (or are history): listed and shown, never
+    added, edited or deleted in the admin, whatever the staff member's permissions."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """A read-only list and page."""
+
+
+class ReadOnlyTabularInline(ReadOnlyMixin, admin.TabularInline):
+    """A read-only table of related rows on an object's page."""
+
+    extra = 0
+    can_delete = False
+
+
+def change_link(model: str, pk: int | None, label) -> str:
+    """A link to the admin page of the `model` ("app_label.modelname") row `pk`, or "—"."""
+    if pk is None:
+        return "—"
+    app_label, model_name = model.lower().split(".")
+    url = reverse(f"admin:{app_label}_{model_name}_change", args=[pk])
+    return format_html('<a href="{}">{}</a>', url, label)
