@@ -18,6 +18,12 @@ class StateMachine:
     # How the message names the object, e.g. "Une facture"; `move_refused_message` may do more.
     STATE_SUBJECT = "Cet élément"
 
+    @classmethod
+    def sources_of(cls, state) -> list:
+        """The states from which TRANSITIONS allow a move to `state`: what a queryset
+        `.filter(<state field>__in=…).update(…)` must select to move many rows at once."""
+        return [source for source, targets in cls.TRANSITIONS.items() if state in targets]
+
     def state_label(self, state) -> str:
         """The French label of `state` (a value of the state field's choices), lower case."""
         choices = dict(self._meta.get_field(self.STATE_FIELD).flatchoices)
@@ -43,3 +49,12 @@ class StateMachine:
         if not self.can_move_to(state):
             raise ValidationError(self.move_refused_message(state), code="invalid_transition")
         setattr(self, self.STATE_FIELD, state)
+
+    def settle_in(self, state) -> bool:
+        """Be in `state`: move there if not there yet (checked like `move_to`). Returns whether
+        the state changed. For states reached again by repeated news (a webhook delivered
+        twice), where staying put is no error."""
+        if self.current_state == state:
+            return False
+        self.move_to(state)
+        return True
