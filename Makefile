@@ -27,9 +27,11 @@ run: install system-deps
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## make lint: ruff (rules and format) and the apps' import contracts of pyproject.toml.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: install
 	$(PY) bench/run.py
