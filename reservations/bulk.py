@@ -198,8 +198,8 @@ def apply(
             )
         else:
             ids = [availability.booking(item.child, item.slot, item.day).pk for item in result.todo]
-            Booking.objects.filter(pk__in=ids, status=Booking.Status.VALIDATED).update(
-                status=Booking.Status.CANCELLED, cancelled_at=now, cancelled_by=by
+            Booking.objects.filter(pk__in=ids).move_to(
+                Booking.Status.CANCELLED, cancelled_at=now, cancelled_by=by
             )
     outcome = Outcome(result)
     if preview_token:  # confirming a preview (never empty: there is no Confirmer without items)

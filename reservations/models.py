@@ -9,13 +9,13 @@ import datetime
 from functools import cached_property
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
 from common.files import get_private_storage, random_upload_path
+from common.states import StateMachine
 from enrolment.models import Service
 from families.models import Child, School
 
@@ -23,6 +23,7 @@ WEEKDAY_NAMES = ["Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "D
 
 
 def absence_certificate_upload_to(instance, filename):
+    """A random private path for an absence's medical certificate."""
     return random_upload_path("absences", filename)
 
 
@@ -352,14 +353,33 @@ class BookingQuerySet(models.QuerySet):
         Bookings cancelled by the family or by a closure are never billable."""
         return self.active().exclude(presence=Booking.Presence.EXCUSED)
 
+    def move_to(self, state, **fields) -> int:
+        """Move the bookings of this queryset that Booking.TRANSITIONS allow to `state` in one
+        UPDATE (setting `fields` too); the others are left as they are. Returns how many moved."""
+        return self.filter(status__in=Booking.sources_of(state)).update(status=state, **fields)
 
-class Booking(models.Model):
+
+class BookingStatus(models.TextChoices):
+    """The states of a booking (`Booking.Status`); at module level so that `Booking.Meta`'s
+    constraints, which cannot see the class body, name them too."""
+
+    VALIDATED = "validated", "Validée"
+    CANCELLED = "cancelled", "Annulée"
+    CANCELLED_BY_CLOSURE = "closure", "Annulée (fermeture)"
+
+
+class Booking(StateMachine, models.Model):
     """A child booked on a créneau for one day (or welcomed there without booking: a walk-in)."""
 
-    class Status(models.TextChoices):
-        VALIDATED = "validated", "Validée"
-        CANCELLED = "cancelled", "Annulée"
-        CANCELLED_BY_CLOSURE = "closure", "Annulée (fermeture)"
+    Status = BookingStatus
+
+    # A cancelled booking stays cancelled: booking the créneau again makes a new booking.
+    TRANSITIONS = {
+        Status.VALIDATED: {Status.CANCELLED, Status.CANCELLED_BY_CLOSURE},
+        Status.CANCELLED: set(),
+        Status.CANCELLED_BY_CLOSURE: set(),
+    }
+    STATE_SUBJECT = "Une réservation"
 
     class Presence(models.TextChoices):
         RESERVED = "reserved", "Réservé"
@@ -480,7 +500,7 @@ class Booking(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["child", "slot", "date"],
-                condition=models.Q(status="validated"),
+                condition=models.Q(status=BookingStatus.VALIDATED),
                 name="booking_one_active_per_child_slot_day",
                 violation_error_message="Cet enfant est déjà inscrit sur ce créneau ce jour-là.",
             )
@@ -502,9 +522,22 @@ class Booking(models.Model):
         """The booking's number, as the tutorial's detail shows it (404787)."""
         return str(self.pk)
 
+    @classmethod
+    def sources_of(cls, state) -> set:
+        """The states from which TRANSITIONS allow a move to `state`."""
+        return {source for source, targets in cls.TRANSITIONS.items() if state in targets}
+
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.VALIDATED
+
+    def cancel(self, *, by, now, status=Status.CANCELLED, reason="", **fields) -> None:
+        """Move to a cancelled `status` (checked against TRANSITIONS) and record who cancelled,
+        when and why; `fields` sets more fields. In memory: the caller saves."""
+        self.move_to(status)
+        self.cancelled_at, self.cancelled_by, self.cancel_reason = now, by, reason
+        for name, value in fields.items():
+            setattr(self, name, value)
 
     @property
     def is_walk_in(self) -> bool:
@@ -516,7 +549,7 @@ class AbsenceQuerySet(models.QuerySet):
         return self.filter(child__family=family) if family else self.none()
 
 
-class Absence(models.Model):
+class Absence(StateMachine, models.Model):
     """An absence a parent declares for booked days past the deadline (illness), with an
     optional medical certificate; the office excuses it (then it is not billed) or not."""
 
@@ -601,13 +634,16 @@ class Absence(models.Model):
         """What the Échanges list shows in its "Téléservice" column for this absence."""
         return "Absences"
 
+    def move_refused_message(self, state) -> str:
+        """Why the office may not move this absence to `state`, in French."""
+        return (
+            f"Une absence « {self.get_status_display().lower()} » ne peut pas devenir "
+            f"« {self.Status(state).label.lower()} »."
+        )
+
     def set_status(self, status, *, by, now):
-        """Move to `status` if the move is allowed; the bookings follow (see services)."""
-        if status not in self.TRANSITIONS[self.status]:
-            raise ValidationError(
-                f"Une absence « {self.get_status_display().lower()} » ne peut pas devenir "
-                f"« {self.Status(status).label.lower()} »."
-            )
-        self.status = status
+        """Move to `status` if the move is allowed, recording who decided and when; the
+        bookings follow (see services)."""
+        self.move_to(status)
         self.decided_by = by
         self.decided_at = now

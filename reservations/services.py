@@ -65,11 +65,12 @@ def _new_booking(child, slot, day, *, by, origin, now, **extra) -> Booking:
     )
 
 
-def _cancel(bookings, *, by, now, status=Booking.Status.CANCELLED, reason="", **extra) -> int:
-    """Cancel the still-active `bookings` in one UPDATE; returns how many were cancelled."""
-    return Booking.objects.filter(
-        pk__in=[b.pk for b in bookings], status=Booking.Status.VALIDATED
-    ).update(status=status, cancelled_at=now, cancelled_by=by, cancel_reason=reason, **extra)
+def _cancel(bookings, *, by, now, reason="") -> int:
+    """Cancel those of `bookings` that may still be cancelled, in one UPDATE; returns how many
+    were cancelled."""
+    return Booking.objects.filter(pk__in=[b.pk for b in bookings]).move_to(
+        Booking.Status.CANCELLED, cancelled_at=now, cancelled_by=by, cancel_reason=reason
+    )
 
 
 def day_save(
@@ -96,44 +97,71 @@ def day_save(
         availability = Availability([child], slots.values(), day, day, today)
         current = {pk for pk in slots if availability.booking(child, slots[pk], day)}
         result.changed_meanwhile = current != (rendered & set(slots))
-        to_create, to_cancel = [], []
-        for pk in sorted(toggled_on):
-            slot = slots.get(pk)
-            if slot is None:
-                continue
-            if pk in current:
-                result.already.append((slot, "déjà réservé entre-temps par un autre responsable"))
-                continue
-            reason = availability.book_refusal(child, slot, day)
-            if reason:
-                if reason == Reason.DEADLINE:
-                    _refused_write("booking", by=by, child=child, slot=slot, day=day, reason=reason)
-                result.refused.append((slot, availability.explain(reason, child, slot, day)))
-                continue
-            availability.take(slot, child.school_id, day)
-            to_create.append(
-                _new_booking(child, slot, day, by=by, origin=Booking.Origin.PARENT, now=now)
-            )
-            result.created.append(slot)
-        for pk in sorted(toggled_off):
-            slot = slots.get(pk)
-            if slot is None:
-                continue
-            if pk not in current:
-                result.already.append((slot, "déjà supprimé entre-temps par un autre responsable"))
-                continue
-            reason = availability.cancel_refusal(child, slot, day)
-            if reason:
-                _refused_write(
-                    "cancellation", by=by, child=child, slot=slot, day=day, reason=reason
-                )
-                result.refused.append((slot, availability.explain(reason, child, slot, day)))
-                continue
-            to_cancel.append(availability.booking(child, slot, day))
-            result.cancelled.append(slot)
+        day_state = _DayState(child, day, slots, availability, current)
+        to_create = _day_bookings_to_create(day_state, toggled_on, result, by=by, now=now)
+        to_cancel = _day_bookings_to_cancel(day_state, toggled_off, result, by=by)
         Booking.objects.bulk_create(to_create)
         _cancel(to_cancel, by=by, now=now)
     return result
+
+
+@dataclass
+class _DayState:
+    """A child's day as read under the créneaux' lock: the créneaux shown, what is booked."""
+
+    child: object
+    day: datetime.date
+    slots: dict  # slot id → Slot
+    availability: Availability
+    current: set  # ids of the créneaux booked now
+
+
+def _day_bookings_to_create(state: _DayState, toggled_on, result: DayResult, *, by, now) -> list:
+    """The bookings to insert for the créneaux ticked on the panel, each re-checked (deadline,
+    enrolment, places) and its place taken; the others are reported in `result`."""
+    child, day, availability = state.child, state.day, state.availability
+    to_create = []
+    for pk in sorted(toggled_on):
+        slot = state.slots.get(pk)
+        if slot is None:
+            continue
+        if pk in state.current:
+            result.already.append((slot, "déjà réservé entre-temps par un autre responsable"))
+            continue
+        reason = availability.book_refusal(child, slot, day)
+        if reason:
+            if reason == Reason.DEADLINE:
+                _refused_write("booking", by=by, child=child, slot=slot, day=day, reason=reason)
+            result.refused.append((slot, availability.explain(reason, child, slot, day)))
+            continue
+        availability.take(slot, child.school_id, day)
+        to_create.append(
+            _new_booking(child, slot, day, by=by, origin=Booking.Origin.PARENT, now=now)
+        )
+        result.created.append(slot)
+    return to_create
+
+
+def _day_bookings_to_cancel(state: _DayState, toggled_off, result: DayResult, *, by) -> list:
+    """The bookings to cancel for the créneaux unticked on the panel, each re-checked
+    (deadline); the others are reported in `result`."""
+    child, day, availability = state.child, state.day, state.availability
+    to_cancel = []
+    for pk in sorted(toggled_off):
+        slot = state.slots.get(pk)
+        if slot is None:
+            continue
+        if pk not in state.current:
+            result.already.append((slot, "déjà supprimé entre-temps par un autre responsable"))
+            continue
+        reason = availability.cancel_refusal(child, slot, day)
+        if reason:
+            _refused_write("cancellation", by=by, child=child, slot=slot, day=day, reason=reason)
+            result.refused.append((slot, availability.explain(reason, child, slot, day)))
+            continue
+        to_cancel.append(availability.booking(child, slot, day))
+        result.cancelled.append(slot)
+    return to_cancel
 
 
 @transaction.atomic
@@ -158,8 +186,8 @@ def booking_cancel(*, booking: Booking, by, today, staff=False) -> Booking:
             "Le délai est dépassé : une réservation se supprime au plus tard 3 jours ouvrés avant."
         )
     extra = {"past_deadline": True} if past_deadline else {}
-    _cancel([booking], by=by, now=timezone.now(), **extra)
-    booking.refresh_from_db()
+    booking.cancel(by=by, now=timezone.now(), **extra)
+    booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", *extra])
     return booking
 
 
@@ -225,8 +253,8 @@ def closure_apply(*, closure: Closure, by=None) -> int:
     )
     if not bookings:
         return 0
-    Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(
-        status=Booking.Status.CANCELLED_BY_CLOSURE,
+    Booking.objects.filter(pk__in=[b.pk for b in bookings]).move_to(
+        Booking.Status.CANCELLED_BY_CLOSURE,
         closure=closure,
         cancelled_at=timezone.now(),
         cancelled_by=by,
