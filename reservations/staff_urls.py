@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import attendance
+from .views import attendance
 
 app_name = "pointage"
 

@@ -2,7 +2,7 @@ import datetime
 
 from django.urls import path, register_converter
 
-from . import views
+from .views import parents as views
 
 
 class IsoDateConverter:

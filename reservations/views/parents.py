@@ -17,10 +17,10 @@ from common.files import serve_private_file
 from families.decorators import family_required
 from families.models import Child
 
-from . import agenda, bulk, services
-from .deadlines import first_modifiable_day, is_modifiable
-from .forms import AbsenceForm, BulkForm, CertificateForm, DayForm
-from .models import Absence, Booking, Slot
+from .. import agenda, bulk, services
+from ..deadlines import first_modifiable_day, is_modifiable
+from ..forms import AbsenceForm, BulkForm, CertificateForm, DayForm
+from ..models import Absence, Booking, Slot
 
 
 def _children(request):
@@ -54,6 +54,7 @@ def _render_month(request, child, children, year, month):
 @require_GET
 @family_required
 def agenda_home(request):
+    """The agenda of the family's first child, this month."""
     children = _children(request)
     if not children:
         messages.info(request, "Ajoutez d'abord votre enfant dans « Mon foyer » pour réserver.")
@@ -65,6 +66,7 @@ def agenda_home(request):
 @require_GET
 @family_required
 def month(request, child_id, year, month):
+    """The agenda of one child for one month."""
     if not (1 <= month <= 12 and 2000 <= year <= 2100):
         raise Http404("Mois invalide.")
     children = _children(request)
@@ -82,6 +84,7 @@ def _panel_response(request, child, day, *, form=None, result=None, status=200):
 @require_http_methods(["GET", "POST"])
 @family_required
 def day(request, child_id, day):
+    """The day panel of a child (GET), or saving the créneaux ticked on it (POST)."""
     child = _child(request, child_id)
     if request.method == "GET":
         return _panel_response(request, child, day)
@@ -146,6 +149,7 @@ def _result_messages(result, day):
 @require_GET
 @family_required
 def booking_detail(request, pk):
+    """One booking of the family, with what may still be done with it."""
     booking = get_object_or_404(
         Booking.objects.for_family(request.family).select_related("child", "slot__activity"), pk=pk
     )
@@ -199,6 +203,7 @@ def booking_delete(request, pk):
 @require_http_methods(["GET", "POST"])
 @family_required
 def bulk_entry(request):
+    """Saisie groupée: the form, its preview, then the confirmation."""
     today = timezone.localdate()
     step = request.POST.get("etape", "apercu")
     form = BulkForm(
@@ -240,6 +245,7 @@ def _bulk_initial(request, today):
 @require_http_methods(["GET", "POST"])
 @family_required
 def absence_create(request, child_id):
+    """Declare an absence of a child (illness) for booked days past the deadline."""
     child = _child(request, child_id)
     today = timezone.localdate()
     start = _date_param(request.GET.get("du")) or today
@@ -278,6 +284,7 @@ def _date_param(value):
 @require_http_methods(["GET", "POST"])
 @family_required
 def absence_detail(request, pk):
+    """One declared absence, its bookings, and the form to send the medical certificate."""
     absence = get_object_or_404(
         Absence.objects.for_family(request.family).select_related("child"), pk=pk
     )
@@ -303,6 +310,7 @@ def absence_detail(request, pk):
 @require_GET
 @family_required
 def absence_certificate(request, pk):
+    """Download the medical certificate of one of the family's absences."""
     absence = get_object_or_404(Absence.objects.for_family(request.family), pk=pk)
     if not absence.certificate:
         raise Http404("Aucun certificat.")
