@@ -3,6 +3,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils import timezone
 
+from common.admin import ReadOnlyAdmin, ReadOnlyTabularInline
+
 from . import invitations, services
 from .models import (
     Child,
@@ -41,21 +43,11 @@ class GuardianInline(admin.TabularInline):
     can_delete = False
 
 
-class GuardianEventInline(admin.TabularInline):
+class GuardianEventInline(ReadOnlyTabularInline):
     model = GuardianEvent
-    extra = 0
     fields = ["at", "kind", "email", "actor", "note"]
     readonly_fields = fields
     verbose_name_plural = "historique des responsables"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ChildInline(admin.StackedInline):
@@ -243,18 +235,9 @@ class GuardianInvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(GuardianEvent)
-class GuardianEventAdmin(admin.ModelAdmin):
+class GuardianEventAdmin(ReadOnlyAdmin):
     list_display = ["at", "kind", "email", "family", "actor"]
     list_filter = ["kind"]
     search_fields = ["email", "family__name"]
     list_select_related = ["family", "actor"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

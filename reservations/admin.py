@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from common.admin import ReadOnlyTabularInline
 from common.files import serve_private_file
 from families.models import School
 
@@ -409,17 +410,12 @@ class _AdminRefusal(Exception):
     pass
 
 
-class AbsenceBookingInline(admin.TabularInline):
+class AbsenceBookingInline(ReadOnlyTabularInline):
     model = Booking
     fk_name = "absence"
     fields = ["date", "slot", "status", "presence"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     verbose_name_plural = "créneaux concernés"
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Absence)

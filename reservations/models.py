@@ -522,11 +522,6 @@ class Booking(StateMachine, models.Model):
         """The booking's number, as the tutorial's detail shows it (404787)."""
         return str(self.pk)
 
-    @classmethod
-    def sources_of(cls, state) -> set:
-        """The states from which TRANSITIONS allow a move to `state`."""
-        return {source for source, targets in cls.TRANSITIONS.items() if state in targets}
-
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.VALIDATED
