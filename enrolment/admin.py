@@ -7,6 +7,7 @@ request itself is read-only in the admin: it changes only through those services
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -14,10 +15,11 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from common.admin import ReadOnlyMixin, change_link
 from common.files import PrivateDocumentField, serve_private_file
 from families.models import School
 
-from . import kinds, services
+from . import kinds, services, tasks
 from .forms import ReasonForm
 from .models import (
     DocumentType,
@@ -30,6 +32,21 @@ from .models import (
 )
 
 REVIEW_PERMISSION = "enrolment.change_enrolmentrequest"
+
+
+@admin.display(description="demande")
+def request_link(obj):
+    """A link to the admin page of `obj.request`, for the list or page of any model with a
+    `request` foreign key to EnrolmentRequest ("—" when it has none)."""
+    if obj.request_id is None:
+        return "—"
+    return change_link("enrolment.enrolmentrequest", obj.request_id, obj.request.number)
+
+
+def _send_replace_link_on_commit(document: RequestDocument) -> None:
+    """E-mail the family the link to replace `document` once the refusal is committed."""
+    document_id = document.pk
+    transaction.on_commit(lambda: tasks.send_replace_link.delay(document_id))
 
 
 @admin.register(Service)
@@ -80,7 +97,15 @@ class TeleserviceAdmin(admin.ModelAdmin):
     search_fields = ["label", "slug"]
     prepopulated_fields = {"slug": ["label"]}
     inlines = [TeleserviceDocumentInline]
-    fields = ["kind", "label", "slug", "description", "school_year", "service", ("opens_on", "closes_on")]
+    fields = [
+        "kind",
+        "label",
+        "slug",
+        "description",
+        "school_year",
+        "service",
+        ("opens_on", "closes_on"),
+    ]
 
     def get_readonly_fields(self, request, obj=None):
         # The kind decides the form and the hooks: fixed once requests exist.
@@ -116,55 +141,95 @@ class SchoolFilter(admin.SimpleListFilter):
 
 
 class AttachForm(forms.Form):
-    document_type = forms.ModelChoiceField(label="Justificatif", queryset=DocumentType.objects.none())
+    document_type = forms.ModelChoiceField(
+        label="Justificatif", queryset=DocumentType.objects.none()
+    )
     file = PrivateDocumentField(label="Fichier")
 
     def __init__(self, *args, teleservice, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["document_type"].queryset = DocumentType.objects.filter(rules__teleservice=teleservice)
+        self.fields["document_type"].queryset = DocumentType.objects.filter(
+            rules__teleservice=teleservice
+        )
 
 
 @admin.register(EnrolmentRequest)
-class EnrolmentRequestAdmin(SimpleHistoryAdmin):
+class EnrolmentRequestAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+    """Families file requests and the office reviews them: the request changes only through the
+    review buttons (services), never the raw form; the retention job deletes old drafts."""
+
     change_form_template = "admin/enrolment/enrolmentrequest/change_form.html"
-    list_display = ["number", "teleservice", "family", "child", "state_label", "needs_review", "submitted_at"]
+    list_display = [
+        "number",
+        "teleservice",
+        "family",
+        "child",
+        "state_label",
+        "needs_review",
+        "submitted_at",
+    ]
     list_filter = ["teleservice", "state", "school_year", SchoolFilter, DocumentsToReviewFilter]
-    search_fields = ["number", "family__name", "child__last_name", "child__first_name",
-                     "family__guardians__user__email"]
+    search_fields = [
+        "number",
+        "family__name",
+        "child__last_name",
+        "child__first_name",
+        "family__guardians__user__email",
+    ]
     list_select_related = ["teleservice__school_year", "family", "child"]
     date_hierarchy = "created_at"
     fieldsets = [
-        (None, {"fields": ["number", "state", "teleservice", "school_year", "family_link", "child"]}),
-        ("Dates", {"fields": ["created_at", "submitted_at", "decided_at", "decided_by", "refusal_reason"]}),
+        (
+            None,
+            {"fields": ["number", "state", "teleservice", "school_year", "family_link", "child"]},
+        ),
+        (
+            "Dates",
+            {
+                "fields": [
+                    "created_at",
+                    "submitted_at",
+                    "decided_at",
+                    "decided_by",
+                    "refusal_reason",
+                ]
+            },
+        ),
         ("Réponses", {"fields": ["answers_table"]}),
     ]
-    readonly_fields = ["number", "state", "teleservice", "school_year", "family_link", "child", "created_at",
-                       "submitted_at", "decided_at", "decided_by", "refusal_reason", "answers_table"]
-
-    def has_add_permission(self, request):
-        return False  # families file requests; the office reviews them
-
-    def has_change_permission(self, request, obj=None):
-        return False  # changes go through the review buttons (services), never the raw form
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # the retention job deletes old drafts and documents
+    readonly_fields = [
+        "number",
+        "state",
+        "teleservice",
+        "school_year",
+        "family_link",
+        "child",
+        "created_at",
+        "submitted_at",
+        "decided_at",
+        "decided_by",
+        "refusal_reason",
+        "answers_table",
+    ]
 
     @staticmethod
     def can_review(request) -> bool:
+        """Whether the staff member may review requests (validate, refuse, decide)."""
         return request.user.has_perm(REVIEW_PERMISSION)
 
     @admin.display(description="état", ordering="state")
     def state_label(self, obj):
+        """The request's state, in French."""
         return obj.get_state_display()
 
     @admin.display(description="foyer")
     def family_link(self, obj):
-        url = reverse("admin:families_family_change", args=[obj.family_id])
-        return format_html('<a href="{}">{}</a>', url, obj.family)
+        """A link to the family's admin page."""
+        return change_link("families.family", obj.family_id, obj.family)
 
     @admin.display(description="réponses")
     def answers_table(self, obj):
+        """The child's file and the kind's answers, as a definition list."""
         rows = [*obj.answers.get("child_file", []), *kinds.answer_rows(obj)]
         if not rows:
             return "—"
@@ -180,7 +245,9 @@ class EnrolmentRequestAdmin(SimpleHistoryAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _review_context(self, request, obj):
-        documents = list(obj.documents.select_related("document_type", "uploaded_by", "reviewed_by"))
+        documents = list(
+            obj.documents.select_related("document_type", "uploaded_by", "reviewed_by")
+        )
         required = {rule.document_type_id for rule in services.required_rules(obj)}
         for document in documents:
             document.is_required = document.document_type_id in required
@@ -188,9 +255,14 @@ class EnrolmentRequestAdmin(SimpleHistoryAdmin):
         return {
             "can_review": self.can_review(request),
             "review_documents": documents,
-            "missing_documents": [rule.document_type for rule in services.required_rules(obj)
-                                  if rule.document_type_id not in present],
-            "acceptance_problems": services.acceptance_problems(obj) if obj.state == obj.State.SUBMITTED else [],
+            "missing_documents": [
+                rule.document_type
+                for rule in services.required_rules(obj)
+                if rule.document_type_id not in present
+            ],
+            "acceptance_problems": services.acceptance_problems(obj)
+            if obj.state == obj.State.SUBMITTED
+            else [],
             "events": obj.events.select_related("actor"),
             "reason_form": ReasonForm(),
             "attach_form": AttachForm(teleservice=obj.teleservice),
@@ -202,13 +274,31 @@ class EnrolmentRequestAdmin(SimpleHistoryAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("<int:pk>/documents/<int:doc_pk>/telecharger/", view(self.download_view),
-                 name="enrolment_requestdocument_download"),
-            path("<int:pk>/documents/<int:doc_pk>/decision/", view(self.document_decision_view),
-                 name="enrolment_requestdocument_decision"),
-            path("<int:pk>/joindre/", view(self.attach_view), name="enrolment_enrolmentrequest_attach"),
-            path("<int:pk>/accepter/", view(self.accept_view), name="enrolment_enrolmentrequest_accept"),
-            path("<int:pk>/refuser/", view(self.refuse_view), name="enrolment_enrolmentrequest_refuse"),
+            path(
+                "<int:pk>/documents/<int:doc_pk>/telecharger/",
+                view(self.download_view),
+                name="enrolment_requestdocument_download",
+            ),
+            path(
+                "<int:pk>/documents/<int:doc_pk>/decision/",
+                view(self.document_decision_view),
+                name="enrolment_requestdocument_decision",
+            ),
+            path(
+                "<int:pk>/joindre/",
+                view(self.attach_view),
+                name="enrolment_enrolmentrequest_attach",
+            ),
+            path(
+                "<int:pk>/accepter/",
+                view(self.accept_view),
+                name="enrolment_enrolmentrequest_accept",
+            ),
+            path(
+                "<int:pk>/refuser/",
+                view(self.refuse_view),
+                name="enrolment_enrolmentrequest_refuse",
+            ),
             *super().get_urls(),
         ]
 
@@ -229,8 +319,9 @@ class EnrolmentRequestAdmin(SimpleHistoryAdmin):
         document = get_object_or_404(RequestDocument, request_id=pk, pk=doc_pk)
         if not document.file:
             raise Http404
-        return serve_private_file(document.file, download_name=document.original_name,
-                                  content_type=document.content_type)
+        return serve_private_file(
+            document.file, download_name=document.original_name, content_type=document.content_type
+        )
 
     def document_decision_view(self, request, pk, doc_pk):
         if request.method != "POST":
@@ -246,11 +337,20 @@ class EnrolmentRequestAdmin(SimpleHistoryAdmin):
                 messages.success(request, f"« {name} » est validé.")
             elif decision == "refuser":
                 services.document_refuse(document=document, user=request.user, reason=reason)
-                messages.success(request, f"« {name} » est refusé : la famille reçoit le motif dans Échanges et "
-                                          "un lien pour le remplacer par e-mail.")
+                _send_replace_link_on_commit(document)
+                messages.success(
+                    request,
+                    f"« {name} » est refusé : la famille reçoit le motif dans Échanges et "
+                    "un lien pour le remplacer par e-mail.",
+                )
             elif decision == "mettre_a_jour":
-                services.document_request_update(document=document, user=request.user, reason=reason)
-                messages.success(request, f"Une mise à jour de « {name} » est demandée à la famille.")
+                services.document_request_update(
+                    document=document, user=request.user, reason=reason
+                )
+                _send_replace_link_on_commit(document)
+                messages.success(
+                    request, f"Une mise à jour de « {name} » est demandée à la famille."
+                )
             else:
                 messages.error(request, "Choisissez une décision.")
         except ValidationError as exc:
@@ -268,13 +368,17 @@ class EnrolmentRequestAdmin(SimpleHistoryAdmin):
             return self._back(pk)
         try:
             services.document_attach_by_office(
-                request=enrolment_request, document_type=form.cleaned_data["document_type"],
-                uploaded=form.cleaned_data["file"], user=request.user,
+                enrolment_request=enrolment_request,
+                document_type=form.cleaned_data["document_type"],
+                uploaded=form.cleaned_data["file"],
+                user=request.user,
             )
         except ValidationError as exc:
             self._report(request, exc)
         else:
-            messages.success(request, "Le justificatif est joint à la demande, en attente de vérification.")
+            messages.success(
+                request, "Le justificatif est joint à la demande, en attente de vérification."
+            )
         return self._back(pk)
 
     def accept_view(self, request, pk):
@@ -282,16 +386,23 @@ class EnrolmentRequestAdmin(SimpleHistoryAdmin):
             return self._back(pk)
         enrolment_request = self._reviewable(request, pk)
         try:
-            services.request_accept(request=enrolment_request, user=request.user, today=timezone.localdate())
+            services.enrolment_request_accept(
+                enrolment_request=enrolment_request, user=request.user, today=timezone.localdate()
+            )
         except ValidationError as exc:
             self._report(request, exc)
             return self._back(pk)
-        messages.success(request, f"La demande n° {enrolment_request.number} est acceptée ; la famille est prévenue.")
+        messages.success(
+            request,
+            f"La demande n° {enrolment_request.number} est acceptée ; la famille est prévenue.",
+        )
         enrolment_request.refresh_from_db()
         prompt = services.qf_update_prompt(enrolment_request)
         if prompt:
             url = reverse("admin:families_family_change", args=[enrolment_request.family_id])
-            messages.warning(request, format_html('{} <a href="{}">Ouvrir le foyer</a>', prompt, url))
+            messages.warning(
+                request, format_html('{} <a href="{}">Ouvrir le foyer</a>', prompt, url)
+            )
         return self._back(pk)
 
     def refuse_view(self, request, pk):
@@ -299,19 +410,25 @@ class EnrolmentRequestAdmin(SimpleHistoryAdmin):
             return self._back(pk)
         enrolment_request = self._reviewable(request, pk)
         try:
-            services.request_refuse(request=enrolment_request, user=request.user,
-                                    reason=request.POST.get("reason", ""))
+            services.enrolment_request_refuse(
+                enrolment_request=enrolment_request,
+                user=request.user,
+                reason=request.POST.get("reason", ""),
+            )
         except ValidationError as exc:
             self._report(request, exc)
         else:
-            messages.success(request, f"La demande n° {enrolment_request.number} est refusée ; "
-                                      "la famille reçoit le motif.")
+            messages.success(
+                request,
+                f"La demande n° {enrolment_request.number} est refusée ; "
+                "la famille reçoit le motif.",
+            )
         return self._back(pk)
 
 
 @admin.register(Enrolment)
 class EnrolmentAdmin(admin.ModelAdmin):
-    list_display = ["child", "service", "school_year", "effective_on", "request_link"]
+    list_display = ["child", "service", "school_year", "effective_on", request_link]
     list_filter = ["service", "school_year", ("child__school", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["child__last_name", "child__first_name", "child__family__name"]
     list_select_related = ["child", "service", "school_year", "request"]
@@ -319,11 +436,3 @@ class EnrolmentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # an enrolment comes from an accepted request
-
-    @admin.display(description="demande")
-    def request_link(self, obj):
-        if obj.request_id is None:
-            return "—"
-        url = reverse("admin:enrolment_enrolmentrequest_change", args=[obj.request_id])
-        return format_html('<a href="{}">{}</a>', url, obj.request.number)
-

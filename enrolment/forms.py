@@ -1,3 +1,5 @@
+"""The forms of the parent pages and of the office's review; the kinds' questions are in kinds."""
+
 from django import forms
 
 from common.files import PrivateDocumentField
@@ -28,6 +30,7 @@ class ChildChoiceForm(forms.Form):
         self.fields["child"].queryset = Child.objects.for_family(family)
 
     def clean_child(self):
+        """The chosen child, when no live request of the kind exists and the age fits."""
         child = self.cleaned_data["child"]
         self.existing_request = services.blocking_request(
             teleservice=self.teleservice, family=self.family, child=child
@@ -69,11 +72,14 @@ class DocumentsForm(forms.Form):
     """One upload per document type the téléservice asks for; whether each is required is
     checked when the request is submitted (a draft may lack some)."""
 
-    def __init__(self, *args, teleservice, request=None, condition_values=None, **kwargs):
+    def __init__(self, *args, teleservice, enrolment_request=None, **kwargs):
         super().__init__(*args, **kwargs)
         existing = {}
-        if request is not None and request.pk:
-            existing = {document.document_type_id: document for document in request.documents.all()}
+        if enrolment_request is not None and enrolment_request.pk:
+            existing = {
+                document.document_type_id: document
+                for document in enrolment_request.documents.all()
+            }
         self.rules = list(teleservice.document_rules.select_related("document_type"))
         for rule in self.rules:
             document_type = rule.document_type
@@ -85,8 +91,12 @@ class DocumentsForm(forms.Form):
             help_parts = [document_type.description] if document_type.description else []
             current = existing.get(document_type.pk)
             if current is not None and current.file:
-                help_parts.append(f"Déjà envoyé : {current.original_name}. Un nouveau fichier le remplace.")
-            field = PrivateDocumentField(label=f"{document_type.name} ({requirement})", required=False)
+                help_parts.append(
+                    f"Déjà envoyé : {current.original_name}. Un nouveau fichier le remplace."
+                )
+            field = PrivateDocumentField(
+                label=f"{document_type.name} ({requirement})", required=False
+            )
             field.help_text = " ".join([*help_parts, field.help_text])
             field.rule = rule
             self.fields[services.document_field_name(document_type)] = field

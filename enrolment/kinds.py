@@ -1,15 +1,20 @@
 """The kinds of request, each with its form written in code, and the hooks higher apps register.
 
 A kind says whether a request is filed for one child or for the whole family, which questions it
-asks beyond the child's file (a small Django form whose cleaned data becomes `request.answers`),
+asks beyond the child's file (a small Django form whose cleaned data becomes the request's
+`answers`),
 and which hooks run when a request is submitted or accepted. Billing registers the direct-debit
 kind's hooks, for instance:
 
     enrolment.kinds.register_hook("prelevement", "on_accept", create_mandate)
 
-`validate_submission(request)` raises ValidationError to stop a submission (it runs again when
-the office accepts); `on_accept(request, *, user, today)` acts in the same transaction as the
-acceptance (raising ValidationError there cancels the acceptance).
+Hooks receive the EnrolmentRequest positionally: `validate_submission(enrolment_request)` raises
+ValidationError to stop a submission (it runs again when the office accepts);
+`on_accept(enrolment_request, *, user, today)` acts in the same transaction as the acceptance
+(raising ValidationError there cancels the acceptance).
+
+The models know nothing of this registry: services, forms and views read a téléservice's kind
+with `get_kind(teleservice.kind)`.
 """
 
 from collections.abc import Callable
@@ -17,7 +22,7 @@ from dataclasses import dataclass, field
 
 from django import forms
 
-from common.bank import bank_bic, clean_bic, clean_iban
+from common.bank import bank_bic, clean_bic, clean_iban, mask_iban
 
 from .models import Teleservice
 
@@ -31,6 +36,7 @@ class RequestQuestionsForm(forms.Form):
     required_on_submit: tuple[str, ...] = ()
 
     def answers(self) -> dict:
+        """The cleaned answers to keep on the request, one per question."""
         return {name: self.cleaned_data.get(name) for name in self.fields}
 
 
@@ -65,7 +71,9 @@ class DirectDebitQuestionsForm(RequestQuestionsForm):
         max_length=42,
         required=False,
         help_text="27 caractères pour un compte français, par exemple FR76 3000 6000 0112 3456 7890 189.",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
+        ),
     )
     bic = forms.CharField(
         label="BIC",
@@ -73,7 +81,9 @@ class DirectDebitQuestionsForm(RequestQuestionsForm):
         required=False,
         help_text="8 ou 11 caractères, sur votre RIB (par exemple AGRIFRPP). Laissé vide, il est déduit de l'IBAN "
         "quand la banque est connue.",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
+        ),
     )
     mandate_accepted = forms.BooleanField(
         label="J'autorise la régie à envoyer des instructions à ma banque pour débiter mon compte, et ma banque à "
@@ -86,13 +96,16 @@ class DirectDebitQuestionsForm(RequestQuestionsForm):
     required_on_submit = ("account_holder", "iban", "bic", "mandate_accepted")
 
     def clean_account_holder(self):
+        """The holder's name with its spaces collapsed."""
         return " ".join(self.cleaned_data["account_holder"].split())
 
     def clean_iban(self):
+        """The IBAN checked and compacted (empty stays empty)."""
         value = self.cleaned_data["iban"]
         return clean_iban(value) if value.strip() else ""
 
     def clean_bic(self):
+        """The BIC checked against the IBAN, or the IBAN's bank's BIC when left empty."""
         iban = self.cleaned_data.get("iban", "")  # cleaned just before (fields clean in order)
         if self.cleaned_data["bic"].strip():
             return clean_bic(self.cleaned_data["bic"], iban=iban)
@@ -117,16 +130,17 @@ class Kind:
     # another (a new mandate after a revocation) relaxes it; its hooks then say what conflicts.
     one_per_teleservice: bool = False
     accepted_requests_block: bool = True
-    hooks: dict[str, list[Callable]] = field(default_factory=lambda: {name: [] for name in HOOK_NAMES})
+    hooks: dict[str, list[Callable]] = field(
+        default_factory=lambda: {name: [] for name in HOOK_NAMES}
+    )
 
     @property
     def label(self) -> str:
+        """The kind's name in French."""
         return Teleservice.Kind(self.code).label
 
     def scrub_answers(self, answers: dict) -> dict:
         """`answers` with the sensitive ones masked (an IBAN keeps its country and last 4)."""
-        from common.bank import mask_iban
-
         answers = dict(answers or {})
         for name in self.sensitive_answers:
             if answers.get(name):
@@ -139,7 +153,14 @@ _KINDS = {
         code=Teleservice.Kind.PERISCOLAIRE,
         per_child=True,
         questions_form=EnrolmentQuestionsForm,
-        child_fields=("school", "school_class", "canteen", "has_pai", "health_notes", "image_rights"),
+        child_fields=(
+            "school",
+            "school_class",
+            "canteen",
+            "has_pai",
+            "health_notes",
+            "image_rights",
+        ),
         required_child_fields=("school", "school_class"),
         with_contacts=True,
     ),
@@ -163,6 +184,7 @@ _KINDS = {
 
 
 def get_kind(code: str) -> Kind:
+    """The kind of code `code` (a `Teleservice.Kind` value)."""
     return _KINDS[code]
 
 
@@ -176,29 +198,29 @@ def register_hook(code: str, hook: str, function: Callable) -> None:
 
 
 def unregister_hook(code: str, hook: str, function: Callable) -> None:
+    """Stop running `function` as the `hook` of kind `code`."""
     functions = get_kind(code).hooks[hook]
     if function in functions:
         functions.remove(function)
 
 
 def run_hooks(code: str, hook: str, *args, **kwargs) -> None:
+    """Call the `hook` functions of kind `code` in registration order, with these arguments."""
     for function in list(get_kind(code).hooks[hook]):
         function(*args, **kwargs)
 
 
-def answer_rows(request) -> list[tuple[str, str]]:
+def answer_rows(enrolment_request) -> list[tuple[str, str]]:
     """The request's own answers as (question, answer) pairs, in French, for display."""
-    form = get_kind(request.kind).questions_form()
+    form = get_kind(enrolment_request.kind).questions_form()
     rows = []
     for name, form_field in form.fields.items():
-        if name not in request.answers:
+        if name not in enrolment_request.answers:
             continue
-        value = request.answers[name]
+        value = enrolment_request.answers[name]
         if isinstance(form_field, forms.BooleanField):
             shown = "Oui" if value else "Non"
         elif name == "iban" and value:
-            from common.bank import mask_iban
-
             shown = mask_iban(str(value))
         else:
             shown = str(value or "—")

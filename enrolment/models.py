@@ -15,10 +15,12 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from common.files import get_private_storage, random_upload_path
+from common.states import StateMachine
 from families.models import Child, Family, SchoolYear
 
 
 def request_document_upload_to(instance, filename):
+    """Where a request's document is stored: a random name under demandes/."""
     return random_upload_path("demandes", filename)
 
 
@@ -52,8 +54,14 @@ class Service(models.Model):
         too_old = self.max_age is not None and age > self.max_age
         if not (too_young or too_old):
             return ""
-        bounds = f"de {self.min_age} à {self.max_age} ans" if self.min_age is not None and self.max_age is not None else (
-            f"à partir de {self.min_age} ans" if self.min_age is not None else f"jusqu'à {self.max_age} ans"
+        bounds = (
+            f"de {self.min_age} à {self.max_age} ans"
+            if self.min_age is not None and self.max_age is not None
+            else (
+                f"à partir de {self.min_age} ans"
+                if self.min_age is not None
+                else f"jusqu'à {self.max_age} ans"
+            )
         )
         return (
             f"{child.first_name} aura {age} ans au 1er septembre {reference.year} : "
@@ -81,6 +89,7 @@ class DocumentType(models.Model):
 
 class TeleserviceQuerySet(models.QuerySet):
     def open_on(self, day: datetime.date):
+        """Téléservices open on `day`."""
         return self.filter(opens_on__lte=day, closes_on__gte=day)
 
 
@@ -97,7 +106,10 @@ class Teleservice(models.Model):
     slug = models.SlugField("identifiant dans l'adresse", max_length=80, unique=True)
     description = models.TextField("présentation", blank=True)
     school_year = models.ForeignKey(
-        SchoolYear, on_delete=models.PROTECT, related_name="teleservices", verbose_name="année scolaire"
+        SchoolYear,
+        on_delete=models.PROTECT,
+        related_name="teleservices",
+        verbose_name="année scolaire",
     )
     service = models.ForeignKey(
         Service,
@@ -141,17 +153,8 @@ class Teleservice(models.Model):
         return reverse("enrolment:request_create", args=[self.slug])
 
     def is_open(self, day: datetime.date) -> bool:
+        """Whether families may file requests through this téléservice on `day`."""
         return self.opens_on <= day <= self.closes_on
-
-    @property
-    def kind_spec(self):
-        from enrolment.kinds import get_kind
-
-        return get_kind(self.kind)
-
-    @property
-    def per_child(self) -> bool:
-        return self.kind_spec.per_child
 
 
 class TeleserviceDocument(models.Model):
@@ -163,7 +166,10 @@ class TeleserviceDocument(models.Model):
         CONDITIONAL = "conditional", "Obligatoire selon une réponse"
 
     teleservice = models.ForeignKey(
-        Teleservice, on_delete=models.CASCADE, related_name="document_rules", verbose_name="téléservice"
+        Teleservice,
+        on_delete=models.CASCADE,
+        related_name="document_rules",
+        verbose_name="téléservice",
     )
     document_type = models.ForeignKey(
         DocumentType, on_delete=models.PROTECT, related_name="rules", verbose_name="justificatif"
@@ -171,6 +177,7 @@ class TeleserviceDocument(models.Model):
     requirement = models.CharField(
         "exigence", max_length=20, choices=Requirement.choices, default=Requirement.REQUIRED
     )
+
     class Condition(models.TextChoices):
         """The yes/no answers of the request forms a document can depend on (see enrolment.kinds)."""
 
@@ -205,9 +212,12 @@ class TeleserviceDocument(models.Model):
 
     def clean(self):
         if self.requirement == self.Requirement.CONDITIONAL and not self.condition:
-            raise ValidationError({"condition": "Indiquez la réponse qui rend ce justificatif obligatoire."})
+            raise ValidationError(
+                {"condition": "Indiquez la réponse qui rend ce justificatif obligatoire."}
+            )
 
     def is_required(self, answers: dict) -> bool:
+        """Whether the document must be sent, given the request's yes/no `answers`."""
         if self.requirement == self.Requirement.REQUIRED:
             return True
         if self.requirement == self.Requirement.CONDITIONAL:
@@ -215,24 +225,31 @@ class TeleserviceDocument(models.Model):
         return False
 
 
+class RequestState(models.TextChoices):
+    """The states of a request (demande); also `EnrolmentRequest.State`."""
+
+    DRAFT = "brouillon", "Brouillon"
+    SUBMITTED = "en_traitement", "En traitement"
+    CLOSED = "clos", "Clos"
+    REFUSED = "refuse", "Refusé"
+
+
 class RequestQuerySet(models.QuerySet):
     def for_family(self, family):
+        """The requests of `family` (none without a family)."""
         return self.filter(family=family) if family else self.none()
 
     def blocking(self):
         """Requests that forbid a second one for the same child, kind and year (all but refused)."""
-        return self.exclude(state=EnrolmentRequest.State.REFUSED)
+        return self.exclude(state=RequestState.REFUSED)
 
 
-class EnrolmentRequest(models.Model):
+class EnrolmentRequest(StateMachine, models.Model):
     """A family's request (demande) through a téléservice, usually for one child."""
 
-    class State(models.TextChoices):
-        DRAFT = "brouillon", "Brouillon"
-        SUBMITTED = "en_traitement", "En traitement"
-        CLOSED = "clos", "Clos"
-        REFUSED = "refuse", "Refusé"
+    State = RequestState
 
+    STATE_FIELD = "state"
     # The only moves a request may make; anything else raises ValidationError.
     TRANSITIONS = {
         State.DRAFT: {State.SUBMITTED},
@@ -257,9 +274,14 @@ class EnrolmentRequest(models.Model):
     teleservice = models.ForeignKey(
         Teleservice, on_delete=models.PROTECT, related_name="requests", verbose_name="téléservice"
     )
-    kind = models.CharField("type de demande", max_length=20, choices=Teleservice.Kind.choices, editable=False)
+    kind = models.CharField(
+        "type de demande", max_length=20, choices=Teleservice.Kind.choices, editable=False
+    )
     school_year = models.ForeignKey(
-        SchoolYear, on_delete=models.PROTECT, related_name="enrolment_requests", verbose_name="année scolaire"
+        SchoolYear,
+        on_delete=models.PROTECT,
+        related_name="enrolment_requests",
+        verbose_name="année scolaire",
     )
     state = models.CharField("état", max_length=20, choices=State.choices, default=State.DRAFT)
     answers = models.JSONField("réponses", default=dict, blank=True)
@@ -289,7 +311,9 @@ class EnrolmentRequest(models.Model):
     )
 
     objects = RequestQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["answers", "updated_at"], verbose_name="historique de la demande")
+    history = HistoricalRecords(
+        excluded_fields=["answers", "updated_at"], verbose_name="historique de la demande"
+    )
 
     class Meta:
         verbose_name = "demande"
@@ -302,7 +326,7 @@ class EnrolmentRequest(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["child", "kind", "school_year"],
-                condition=~models.Q(state="refuse"),
+                condition=~models.Q(state=RequestState.REFUSED),
                 name="request_one_live_per_child_kind_year",
                 violation_error_message="Une demande existe déjà pour cet enfant cette année.",
             )
@@ -316,6 +340,7 @@ class EnrolmentRequest(models.Model):
 
     @property
     def teleservice_label(self):
+        """The label of the request's téléservice."""
         return self.teleservice.label
 
     @property
@@ -330,30 +355,25 @@ class EnrolmentRequest(models.Model):
 
     @property
     def is_editable(self) -> bool:
+        """Whether the family may still change the request (a draft)."""
         return self.state == self.State.DRAFT
 
-    def can_move_to(self, state) -> bool:
-        return state in self.TRANSITIONS[self.State(self.state)]
-
-    def move_to(self, state):
-        """Change the state in memory, or raise ValidationError on a move not in TRANSITIONS."""
-        if not self.can_move_to(state):
-            raise ValidationError(
-                f"Une demande « {self.get_state_display()} » ne peut pas passer à "
-                f"« {self.State(state).label} »."
-            )
-        self.state = state
+    def move_refused_message(self, state) -> str:
+        """The sentence of a refused move, with the states' labels as the family reads them."""
+        return f"Une demande « {self.get_state_display()} » ne peut pas passer à « {self.State(state).label} »."
 
 
 class RequestDocumentQuerySet(models.QuerySet):
     def for_family(self, family):
+        """The documents of `family`'s requests (none without a family)."""
         return self.filter(request__family=family) if family else self.none()
 
     def to_review(self):
+        """Documents waiting for the office's check."""
         return self.filter(state=RequestDocument.State.PENDING)
 
 
-class RequestDocument(models.Model):
+class RequestDocument(StateMachine, models.Model):
     """One supporting document of a request, reviewed on its own by the office."""
 
     class State(models.TextChoices):
@@ -362,6 +382,7 @@ class RequestDocument(models.Model):
         REFUSED = "refuse", "Refusé"
         TO_UPDATE = "a_mettre_a_jour", "À mettre à jour"
 
+    STATE_FIELD = "state"
     TRANSITIONS = {
         State.PENDING: {State.VALIDATED, State.REFUSED, State.TO_UPDATE, State.PENDING},
         State.VALIDATED: {State.REFUSED, State.TO_UPDATE, State.PENDING},
@@ -373,7 +394,10 @@ class RequestDocument(models.Model):
         EnrolmentRequest, on_delete=models.CASCADE, related_name="documents", verbose_name="demande"
     )
     document_type = models.ForeignKey(
-        DocumentType, on_delete=models.PROTECT, related_name="documents", verbose_name="justificatif"
+        DocumentType,
+        on_delete=models.PROTECT,
+        related_name="documents",
+        verbose_name="justificatif",
     )
     file = models.FileField(
         "fichier", storage=get_private_storage, upload_to=request_document_upload_to, blank=True
@@ -402,7 +426,10 @@ class RequestDocument(models.Model):
         verbose_name="vérifié par",
     )
     replace_nonce = models.CharField(
-        "jeton de remplacement", max_length=32, blank=True, editable=False,
+        "jeton de remplacement",
+        max_length=32,
+        blank=True,
+        editable=False,
         help_text="Rend le lien de remplacement envoyé par e-mail utilisable une seule fois.",
     )
 
@@ -428,6 +455,7 @@ class RequestDocument(models.Model):
 
     @property
     def state_badge(self) -> str:
+        """The Bootstrap colour of the state badge (always shown with its text)."""
         return {
             self.State.PENDING: "secondary",
             self.State.VALIDATED: "success",
@@ -437,15 +465,12 @@ class RequestDocument(models.Model):
 
     @property
     def needs_replacement(self) -> bool:
+        """Whether the family is asked for a new file (refused or to update)."""
         return self.state in (self.State.REFUSED, self.State.TO_UPDATE)
 
-    def move_to(self, state):
-        if state not in self.TRANSITIONS[self.State(self.state)]:
-            raise ValidationError(
-                f"Un justificatif « {self.get_state_display()} » ne peut pas passer à "
-                f"« {self.State(state).label} »."
-            )
-        self.state = state
+    def move_refused_message(self, state) -> str:
+        """The sentence of a refused move, with the states' labels as the office reads them."""
+        return f"Un justificatif « {self.get_state_display()} » ne peut pas passer à « {self.State(state).label} »."
 
 
 class RequestEvent(models.Model):
@@ -477,6 +502,7 @@ class RequestEvent(models.Model):
 
 class EnrolmentQuerySet(models.QuerySet):
     def for_family(self, family):
+        """The enrolments of `family`'s children (none without a family)."""
         return self.filter(child__family=family) if family else self.none()
 
     def effective(self, school_year, on: datetime.date | None = None):
@@ -490,10 +516,17 @@ class EnrolmentQuerySet(models.QuerySet):
 class Enrolment(models.Model):
     """A child's effective enrolment in a service for a school year (created on acceptance)."""
 
-    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="enrolments", verbose_name="enfant")
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="enrolments", verbose_name="service")
+    child = models.ForeignKey(
+        Child, on_delete=models.CASCADE, related_name="enrolments", verbose_name="enfant"
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="enrolments", verbose_name="service"
+    )
     school_year = models.ForeignKey(
-        SchoolYear, on_delete=models.PROTECT, related_name="enrolments", verbose_name="année scolaire"
+        SchoolYear,
+        on_delete=models.PROTECT,
+        related_name="enrolments",
+        verbose_name="année scolaire",
     )
     effective_on = models.DateField("effective à partir du")
     request = models.ForeignKey(

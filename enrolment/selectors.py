@@ -21,14 +21,21 @@ class OfferRow:
 
 def teleservice_offers(*, family, today: datetime.date) -> list[dict]:
     """The téléservices open on `today`, each with a row per child (or one for the family)."""
-    teleservices = list(Teleservice.objects.open_on(today).select_related("school_year", "service").order_by("label"))
+    teleservices = list(
+        Teleservice.objects.open_on(today)
+        .select_related("school_year", "service")
+        .order_by("label")
+    )
     children = list(Child.objects.for_family(family))
     live = _live(
         EnrolmentRequest.objects.for_family(family)
         .blocking()
         .filter(school_year__in={teleservice.school_year_id for teleservice in teleservices})
     )
-    return [{"teleservice": teleservice, "rows": _rows(teleservice, children, live)} for teleservice in teleservices]
+    return [
+        {"teleservice": teleservice, "rows": _rows(teleservice, children, live)}
+        for teleservice in teleservices
+    ]
 
 
 def offer_rows(*, family, teleservice: Teleservice) -> list[OfferRow]:
@@ -49,22 +56,38 @@ def _key(child_id, kind: str, school_year_id, teleservice_id) -> tuple:
     return (child_id, kind, school_year_id)
 
 
-def _live(requests) -> dict:
+def _live(enrolment_requests) -> dict:
+    """The requests among `enrolment_requests` that block a new one, by what they block."""
     live = {}
-    for request in requests.select_related("teleservice", "child", "school_year"):
-        kind = kinds.get_kind(request.kind)
-        if not kind.accepted_requests_block and request.state == EnrolmentRequest.State.CLOSED:
+    for enrolment_request in enrolment_requests.select_related(
+        "teleservice", "child", "school_year"
+    ):
+        kind = kinds.get_kind(enrolment_request.kind)
+        if (
+            not kind.accepted_requests_block
+            and enrolment_request.state == EnrolmentRequest.State.CLOSED
+        ):
             continue
-        key = _key(request.child_id, request.kind, request.school_year_id, request.teleservice_id)
-        live[key] = request
+        key = _key(
+            enrolment_request.child_id,
+            enrolment_request.kind,
+            enrolment_request.school_year_id,
+            enrolment_request.teleservice_id,
+        )
+        live[key] = enrolment_request
     return live
 
 
 def _rows(teleservice, children, live) -> list[OfferRow]:
     rows = []
-    for child in children if teleservice.per_child else [None]:
+    for child in children if kinds.get_kind(teleservice.kind).per_child else [None]:
         existing = live.get(
-            _key(child.pk if child else None, teleservice.kind, teleservice.school_year_id, teleservice.pk)
+            _key(
+                child.pk if child else None,
+                teleservice.kind,
+                teleservice.school_year_id,
+                teleservice.pk,
+            )
         )
         refusal = "" if existing else services.age_refusal(teleservice=teleservice, child=child)
         rows.append(OfferRow(teleservice, child, existing, refusal))
@@ -87,17 +110,20 @@ def previous_answers(*, family, teleservice: Teleservice, child) -> dict:
     return {key: value for key, value in previous.answers.items() if key not in skipped}
 
 
-def request_detail_context(request: EnrolmentRequest) -> dict:
-    documents = list(request.documents.select_related("document_type").order_by("pk"))
+def enrolment_request_detail_context(enrolment_request: EnrolmentRequest) -> dict:
+    """What the family's request page shows: answers, child's file, documents, missing ones, timeline."""
+    documents = list(enrolment_request.documents.select_related("document_type").order_by("pk"))
     present = {document.document_type_id for document in documents if document.file}
     missing = [
-        rule.document_type for rule in services.required_rules(request) if rule.document_type_id not in present
+        rule.document_type
+        for rule in services.required_rules(enrolment_request)
+        if rule.document_type_id not in present
     ]
     return {
-        "enrolment_request": request,
-        "answer_rows": kinds.answer_rows(request),
-        "child_file": request.answers.get("child_file", []),
+        "enrolment_request": enrolment_request,
+        "answer_rows": kinds.answer_rows(enrolment_request),
+        "child_file": enrolment_request.answers.get("child_file", []),
         "documents": documents,
         "missing_documents": missing,
-        "events": list(request.events.order_by("at", "pk")),
+        "events": list(enrolment_request.events.order_by("at", "pk")),
     }

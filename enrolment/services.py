@@ -1,7 +1,9 @@
 """Workflows of requests: filing, submitting, reviewing documents, deciding, replacing, purging.
 
 Parent views and the admin call these same functions. Each is keyword-only and atomic, and raises
-ValidationError (in French) that the caller shows as a form error or a message.
+ValidationError (in French) that the caller shows as a form error or a message. They take
+cleaned values, never forms, and enqueue no task: the Celery tasks (enrolment.tasks) call these
+functions, and a caller that wants an e-mail sent after a workflow enqueues it on commit.
 """
 
 import calendar
@@ -9,6 +11,8 @@ import contextlib
 import datetime
 import logging
 import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
@@ -17,9 +21,10 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from common.emails import absolute_url
+from common.emails import absolute_url, send_templated_email
 from common.files import get_private_storage
 from exchanges.services import notify_family
+from families.models import ChildContact
 
 from . import kinds
 from .models import (
@@ -54,9 +59,13 @@ def _actor_label(user) -> str:
     return user.get_full_name() or user.email
 
 
-def _log(request: EnrolmentRequest, user, message: str, *, at=None) -> RequestEvent:
+def _log(enrolment_request: EnrolmentRequest, user, message: str, *, at=None) -> RequestEvent:
     return RequestEvent.objects.create(
-        request=request, actor=user, actor_label=_actor_label(user), message=message, at=at or timezone.now()
+        request=enrolment_request,
+        actor=user,
+        actor_label=_actor_label(user),
+        message=message,
+        at=at or timezone.now(),
     )
 
 
@@ -95,17 +104,18 @@ def _store_file(document: RequestDocument, uploaded, user, stored: list) -> None
     _delete_files_on_commit([old_name])
 
 
-def _lock(request: EnrolmentRequest) -> EnrolmentRequest:
+def _lock(enrolment_request: EnrolmentRequest) -> EnrolmentRequest:
     # No select_related: PostgreSQL cannot lock the nullable side of an outer join (the child).
-    return EnrolmentRequest.objects.select_for_update().get(pk=request.pk)
+    return EnrolmentRequest.objects.select_for_update().get(pk=enrolment_request.pk)
 
 
-def _refresh_needs_review(request: EnrolmentRequest) -> None:
-    request.needs_review = request.state == State.SUBMITTED and request.documents.filter(
-        state=DocState.PENDING
-    ).exists()
-    request.updated_at = timezone.now()
-    request.save(update_fields=["needs_review", "updated_at"])
+def _refresh_needs_review(enrolment_request: EnrolmentRequest) -> None:
+    enrolment_request.needs_review = (
+        enrolment_request.state == State.SUBMITTED
+        and enrolment_request.documents.filter(state=DocState.PENDING).exists()
+    )
+    enrolment_request.updated_at = timezone.now()
+    enrolment_request.save(update_fields=["needs_review", "updated_at"])
 
 
 def _months_before(moment: datetime.datetime, months: int) -> datetime.datetime:
@@ -120,19 +130,23 @@ def document_field_name(document_type: DocumentType) -> str:
     return f"document_{document_type.pk}"
 
 
-def condition_values(request: EnrolmentRequest) -> dict:
+def condition_values(enrolment_request: EnrolmentRequest) -> dict:
     """What conditional document rules may depend on: the request's answers and the child's file."""
-    values = dict(request.answers or {})
-    if request.child_id:
-        values.setdefault("has_pai", request.child.has_pai)
-        values.setdefault("canteen", request.child.canteen)
+    values = dict(enrolment_request.answers or {})
+    if enrolment_request.child_id:
+        values.setdefault("has_pai", enrolment_request.child.has_pai)
+        values.setdefault("canteen", enrolment_request.child.canteen)
     return values
 
 
-def required_rules(request: EnrolmentRequest) -> list[TeleserviceDocument]:
-    values = condition_values(request)
-    return [rule for rule in request.teleservice.document_rules.select_related("document_type")
-            if rule.is_required(values)]
+def required_rules(enrolment_request: EnrolmentRequest) -> list[TeleserviceDocument]:
+    """The téléservice's document rules that this request's answers make required."""
+    values = condition_values(enrolment_request)
+    return [
+        rule
+        for rule in enrolment_request.teleservice.document_rules.select_related("document_type")
+        if rule.is_required(values)
+    ]
 
 
 def child_file_rows(child) -> list[list[str]]:
@@ -176,6 +190,7 @@ def blocking_request(*, teleservice: Teleservice, family, child) -> EnrolmentReq
 
 
 def duplicate_message(existing: EnrolmentRequest) -> str:
+    """Why a family may not file a second request beside `existing`, pointing to it."""
     who = f" pour {existing.child.first_name}" if existing.child_id else ""
     return (
         f"Une demande « {existing.teleservice.label} »{who} existe déjà pour {existing.school_year} "
@@ -185,6 +200,7 @@ def duplicate_message(existing: EnrolmentRequest) -> str:
 
 
 def age_refusal(*, teleservice: Teleservice, child) -> str:
+    """Why `child` is too young or too old for the téléservice's service; empty when eligible."""
     if teleservice.service is None or child is None:
         return ""
     return teleservice.service.age_refusal(child, teleservice.school_year)
@@ -197,7 +213,7 @@ def check_can_file(*, teleservice: Teleservice, family, child, today: datetime.d
             f"Le téléservice « {teleservice.label} » n'est pas ouvert : il est ouvert du "
             f"{teleservice.opens_on:%d/%m/%Y} au {teleservice.closes_on:%d/%m/%Y}."
         )
-    if teleservice.per_child and child is None:
+    if kinds.get_kind(teleservice.kind).per_child and child is None:
         raise ValidationError("Choisissez l'enfant concerné par la demande.")
     if child is not None and child.family_id != family.pk:
         raise ValidationError("Cet enfant ne fait pas partie de votre foyer.")
@@ -212,118 +228,183 @@ def check_can_file(*, teleservice: Teleservice, family, child, today: datetime.d
 # --- filing and submitting (parents) -------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ContactChange:
+    """One changed row of the child's authorised and emergency contacts, as cleaned values: an
+    existing contact (`contact_id`) or a new one (None), its fields' new `values`, or `delete` it."""
+
+    contact_id: int | None
+    values: dict
+    delete: bool = False
+
+
+def _new_draft(
+    *, teleservice: Teleservice, family, child, user, today: datetime.date
+) -> EnrolmentRequest:
+    """An unsaved draft, once the family may file it."""
+    check_can_file(teleservice=teleservice, family=family, child=child, today=today)
+    return EnrolmentRequest(
+        family=family,
+        child=child,
+        teleservice=teleservice,
+        kind=teleservice.kind,
+        school_year=teleservice.school_year,
+        created_by=user,
+    )
+
+
+def _lock_draft(enrolment_request: EnrolmentRequest) -> EnrolmentRequest:
+    """The draft, locked for the update; a request already sent may not change."""
+    enrolment_request = _lock(enrolment_request)
+    if not enrolment_request.is_editable:
+        raise ValidationError(
+            "Cette demande a déjà été envoyée : elle ne peut plus être modifiée. Un justificatif "
+            "refusé se remplace depuis la page de la demande."
+        )
+    return enrolment_request
+
+
+def _child_file_save(child, *, values: dict, contacts: Iterable[ContactChange]) -> None:
+    """Apply the request form's answers to the child's file, so that next year's form is prefilled."""
+    if values:
+        for name, value in values.items():
+            setattr(child, name, value)
+        child.save(update_fields=list(values))
+    for change in contacts:
+        contact = (
+            child.contacts.get(pk=change.contact_id)
+            if change.contact_id
+            else ChildContact(child=child)
+        )
+        if change.delete:
+            if contact.pk:
+                contact.delete()
+            continue
+        for name, value in change.values.items():
+            setattr(contact, name, value)
+        contact.save()
+
+
+def _uploads_store(
+    enrolment_request: EnrolmentRequest, uploads: dict, *, user, stored: list
+) -> None:
+    """Attach each uploaded file to its document of the request (added, or replacing the previous one)."""
+    allowed = {rule.document_type_id for rule in enrolment_request.teleservice.document_rules.all()}
+    for document_type, uploaded in uploads.items():
+        if document_type.pk not in allowed:
+            raise ValidationError("Ce justificatif n'est pas demandé par ce téléservice.")
+        document = RequestDocument.objects.filter(
+            request=enrolment_request, document_type=document_type
+        ).first()
+        replaced = document is not None and bool(document.file)
+        document = document or RequestDocument(
+            request=enrolment_request, document_type=document_type
+        )
+        document.state, document.reason, document.replace_nonce = DocState.PENDING, "", ""
+        _store_file(document, uploaded, user, stored)
+        verb = "remplacé" if replaced else "ajouté"
+        _log(
+            enrolment_request,
+            user,
+            f"Justificatif « {document_type.name} » {verb} ({document.original_name}).",
+        )
+
+
 @transaction.atomic
-def request_save(
+def enrolment_request_save(
     *,
     teleservice: Teleservice,
     family,
     user,
     today: datetime.date,
     answers: dict,
-    request: EnrolmentRequest | None = None,
+    enrolment_request: EnrolmentRequest | None = None,
     child=None,
-    child_form=None,
-    contact_formset=None,
+    child_values: dict | None = None,
+    contacts: Iterable[ContactChange] = (),
     uploads: dict | None = None,
     submit: bool = False,
 ) -> EnrolmentRequest:
     """Create or update a draft (its answers, the child's file and its documents); with `submit`,
     also send it to the office. On any error nothing is saved, files included.
 
-    `uploads` maps a DocumentType to a file validated by common.files."""
+    `child_values` are the child's file fields to change ({field name: value}) and `contacts` the
+    changed rows of its contacts; `uploads` maps a DocumentType to a file validated by
+    common.files."""
     with _new_files_removed_on_error() as stored:
-        if request is None:
-            check_can_file(teleservice=teleservice, family=family, child=child, today=today)
-            request = EnrolmentRequest(
-                family=family,
-                child=child,
-                teleservice=teleservice,
-                kind=teleservice.kind,
-                school_year=teleservice.school_year,
-                created_by=user,
+        created = enrolment_request is None
+        if created:
+            enrolment_request = _new_draft(
+                teleservice=teleservice, family=family, child=child, user=user, today=today
             )
-            created = True
         else:
-            request = _lock(request)
-            if not request.is_editable:
-                raise ValidationError(
-                    "Cette demande a déjà été envoyée : elle ne peut plus être modifiée. Un justificatif "
-                    "refusé se remplace depuis la page de la demande."
-                )
-            created = False
-        if child_form is not None:
-            child_form.save()
-        if contact_formset is not None:
-            contact_formset.save()
-        if request.child_id:
-            request.child.refresh_from_db()
-            answers = {**answers, "child_file": child_file_rows(request.child)}
-        request.answers = answers
-        request.updated_at = timezone.now()
-        request._history_user = user
+            enrolment_request = _lock_draft(enrolment_request)
+        if enrolment_request.child_id:
+            _child_file_save(enrolment_request.child, values=child_values or {}, contacts=contacts)
+            enrolment_request.child.refresh_from_db()
+            answers = {**answers, "child_file": child_file_rows(enrolment_request.child)}
+        enrolment_request.answers = answers
+        enrolment_request.updated_at = timezone.now()
+        enrolment_request._history_user = user
         try:
             with transaction.atomic():
-                request.save()
+                enrolment_request.save()
         except IntegrityError as exc:  # a concurrent request for the same child won the race
             raise ValidationError("Une demande existe déjà pour cet enfant cette année.") from exc
         if created:
-            request.number = f"{today.year}-{request.pk:05d}"
-            request.save(update_fields=["number"])
-            _log(request, user, "Brouillon créé.")
-        allowed = {rule.document_type_id for rule in teleservice.document_rules.all()}
-        for document_type, uploaded in (uploads or {}).items():
-            if document_type.pk not in allowed:
-                raise ValidationError("Ce justificatif n'est pas demandé par ce téléservice.")
-            document = RequestDocument.objects.filter(request=request, document_type=document_type).first()
-            replaced = document is not None and bool(document.file)
-            document = document or RequestDocument(request=request, document_type=document_type)
-            document.state, document.reason, document.replace_nonce = DocState.PENDING, "", ""
-            _store_file(document, uploaded, user, stored)
-            verb = "remplacé" if replaced else "ajouté"
-            _log(request, user, f"Justificatif « {document_type.name} » {verb} ({document.original_name}).")
+            enrolment_request.number = f"{today.year}-{enrolment_request.pk:05d}"
+            enrolment_request.save(update_fields=["number"])
+            _log(enrolment_request, user, "Brouillon créé.")
+        _uploads_store(enrolment_request, uploads or {}, user=user, stored=stored)
         if submit:
-            request = request_submit(request=request, user=user, today=today)
+            enrolment_request = enrolment_request_submit(
+                enrolment_request=enrolment_request, user=user, today=today
+            )
         elif not created:
-            _log(request, user, "Brouillon enregistré.")
-    return request
+            _log(enrolment_request, user, "Brouillon enregistré.")
+    return enrolment_request
 
 
 @transaction.atomic
-def request_submit(*, request: EnrolmentRequest, user, today: datetime.date) -> EnrolmentRequest:
+def enrolment_request_submit(
+    *, enrolment_request: EnrolmentRequest, user, today: datetime.date
+) -> EnrolmentRequest:
     """Brouillon → en traitement, once the required answers and documents are there."""
-    request = _lock(request)
-    if not request.can_move_to(State.SUBMITTED):
-        request.move_to(State.SUBMITTED)  # raises with the reason
-    teleservice = request.teleservice
+    enrolment_request = _lock(enrolment_request)
+    if not enrolment_request.can_move_to(State.SUBMITTED):
+        enrolment_request.move_to(State.SUBMITTED)  # raises with the reason
+    teleservice = enrolment_request.teleservice
     if not teleservice.is_open(today):
         raise ValidationError(
             f"Le téléservice « {teleservice.label} » est fermé depuis le {teleservice.closes_on:%d/%m/%Y} : "
             "la demande ne peut plus être envoyée. Écrivez au pôle administratif depuis « Échanges »."
         )
     errors = {}
-    questions = kinds.get_kind(request.kind).questions_form
+    questions = kinds.get_kind(enrolment_request.kind).questions_form
     for name in questions.required_on_submit:
-        if not request.answers.get(name):
+        if not enrolment_request.answers.get(name):
             errors[name] = "Répondez à cette question pour valider la demande."
-    present = set(request.documents.exclude(file="").values_list("document_type_id", flat=True))
-    for rule in required_rules(request):
+    present = set(
+        enrolment_request.documents.exclude(file="").values_list("document_type_id", flat=True)
+    )
+    for rule in required_rules(enrolment_request):
         if rule.document_type_id not in present:
             errors[document_field_name(rule.document_type)] = (
                 f"« {rule.document_type.name} » est obligatoire pour valider la demande."
             )
     if errors:
         raise ValidationError(errors)
-    refusal = age_refusal(teleservice=teleservice, child=request.child)
+    refusal = age_refusal(teleservice=teleservice, child=enrolment_request.child)
     if refusal:
         raise ValidationError(refusal)
-    kinds.run_hooks(request.kind, "validate_submission", request)
-    request.move_to(State.SUBMITTED)
-    request.submitted_at = timezone.now()
-    request._history_user = user
-    request.save(update_fields=["state", "submitted_at"])
-    _refresh_needs_review(request)
-    _log(request, user, "Demande validée et envoyée au pôle administratif.")
-    return request
+    kinds.run_hooks(enrolment_request.kind, "validate_submission", enrolment_request)
+    enrolment_request.move_to(State.SUBMITTED)
+    enrolment_request.submitted_at = timezone.now()
+    enrolment_request._history_user = user
+    enrolment_request.save(update_fields=["state", "submitted_at"])
+    _refresh_needs_review(enrolment_request)
+    _log(enrolment_request, user, "Demande validée et envoyée au pôle administratif.")
+    return enrolment_request
 
 
 # --- document review (office) --------------------------------------------------------------
@@ -333,10 +414,10 @@ def _lock_document(document: RequestDocument) -> RequestDocument:
     return RequestDocument.objects.select_for_update().get(pk=document.pk)
 
 
-def _check_under_review(request: EnrolmentRequest) -> None:
-    if request.state != State.SUBMITTED:
+def _check_under_review(enrolment_request: EnrolmentRequest) -> None:
+    if enrolment_request.state != State.SUBMITTED:
         raise ValidationError(
-            f"La demande est « {request.get_state_display().lower()} » : ses justificatifs ne se vérifient "
+            f"La demande est « {enrolment_request.get_state_display().lower()} » : ses justificatifs ne se vérifient "
             "que pendant son traitement."
         )
 
@@ -359,13 +440,15 @@ def document_validate(*, document: RequestDocument, user) -> RequestDocument:
 
 @transaction.atomic
 def document_refuse(*, document: RequestDocument, user, reason: str) -> RequestDocument:
-    """The office refuses a document with a reason; the family is told and gets a link to replace it."""
+    """The office refuses a document with a reason, told to the family in « Échanges ». The caller
+    then e-mails the link to replace it (`tasks.send_replace_link`, on commit)."""
     return _send_back(document=document, user=user, reason=reason, state=DocState.REFUSED)
 
 
 @transaction.atomic
 def document_request_update(*, document: RequestDocument, user, reason: str) -> RequestDocument:
-    """The office asks for a newer version of a document (e.g. a CAF certificate over 3 months old)."""
+    """The office asks for a newer version of a document (e.g. a CAF certificate over 3 months
+    old). The caller then e-mails the link to replace it (`tasks.send_replace_link`, on commit)."""
     return _send_back(document=document, user=user, reason=reason, state=DocState.TO_UPDATE)
 
 
@@ -374,59 +457,75 @@ def _send_back(*, document, user, reason, state) -> RequestDocument:
     if not reason:
         raise ValidationError("Indiquez le motif : il est envoyé à la famille.")
     document = _lock_document(document)
-    request = document.request
-    _check_under_review(request)
+    enrolment_request = document.request
+    _check_under_review(enrolment_request)
     document.move_to(state)
     document.reason = reason
     document.reviewed_at, document.reviewed_by = timezone.now(), user
     document.replace_nonce = secrets.token_hex(16)
     document.save()
-    _refresh_needs_review(request)
+    _refresh_needs_review(enrolment_request)
     name = document.document_type.name
     if state == DocState.REFUSED:
-        _log(request, user, f"Justificatif « {name} » refusé : {reason}")
-        subject = f"Justificatif refusé : {request.teleservice.label} numéro {request.number}"
-        opening = f"Le justificatif « {name} » de votre demande n° {request.number} est refusé."
+        _log(enrolment_request, user, f"Justificatif « {name} » refusé : {reason}")
+        subject = f"Justificatif refusé : {enrolment_request.teleservice.label} numéro {enrolment_request.number}"
+        opening = (
+            f"Le justificatif « {name} » de votre demande n° {enrolment_request.number} est refusé."
+        )
     else:
-        _log(request, user, f"Mise à jour demandée pour le justificatif « {name} » : {reason}")
-        subject = f"Justificatif à mettre à jour : {request.teleservice.label} numéro {request.number}"
-        opening = f"Le justificatif « {name} » de votre demande n° {request.number} est à mettre à jour."
+        _log(
+            enrolment_request,
+            user,
+            f"Mise à jour demandée pour le justificatif « {name} » : {reason}",
+        )
+        subject = f"Justificatif à mettre à jour : {enrolment_request.teleservice.label} numéro {enrolment_request.number}"
+        opening = f"Le justificatif « {name} » de votre demande n° {enrolment_request.number} est à mettre à jour."
     notify_family(
-        family=request.family,
+        family=enrolment_request.family,
         subject=subject,
         body=(
             f"{opening}\n\nMotif : {reason}\n\n"
             "Ne refaites pas de demande : envoyez le nouveau document depuis le lien reçu par e-mail ou "
-            f"depuis la page de votre demande : {absolute_url(request.get_absolute_url())}"
+            f"depuis la page de votre demande : {absolute_url(enrolment_request.get_absolute_url())}"
         ),
-        related=request,
+        related=enrolment_request,
     )
-    from .tasks import send_replace_link
-
-    document_id = document.pk
-    transaction.on_commit(lambda: send_replace_link.delay(document_id))
     return document
 
 
 @transaction.atomic
-def document_attach_by_office(*, request: EnrolmentRequest, document_type: DocumentType, uploaded, user) -> RequestDocument:
+def document_attach_by_office(
+    *, enrolment_request: EnrolmentRequest, document_type: DocumentType, uploaded, user
+) -> RequestDocument:
     """Staff attach (or replace) a document on the family's behalf, e.g. one sent by e-mail."""
-    request = _lock(request)
-    if request.state not in (State.DRAFT, State.SUBMITTED):
-        raise ValidationError("Cette demande est close : on ne peut plus y joindre de justificatif.")
-    if not request.teleservice.document_rules.filter(document_type=document_type).exists():
+    enrolment_request = _lock(enrolment_request)
+    if enrolment_request.state not in (State.DRAFT, State.SUBMITTED):
+        raise ValidationError(
+            "Cette demande est close : on ne peut plus y joindre de justificatif."
+        )
+    if not enrolment_request.teleservice.document_rules.filter(
+        document_type=document_type
+    ).exists():
         raise ValidationError("Ce justificatif n'est pas demandé par ce téléservice.")
     with _new_files_removed_on_error() as stored:
-        document = RequestDocument.objects.filter(request=request, document_type=document_type).first()
+        document = RequestDocument.objects.filter(
+            request=enrolment_request, document_type=document_type
+        ).first()
         replaced = document is not None and bool(document.file)
-        document = document or RequestDocument(request=request, document_type=document_type)
+        document = document or RequestDocument(
+            request=enrolment_request, document_type=document_type
+        )
         document.state, document.reason, document.replace_nonce = DocState.PENDING, "", ""
         document.reviewed_at = document.reviewed_by = None
         _store_file(document, uploaded, user, stored)
         verb = "remplacé" if replaced else "joint"
-        _log(request, user, f"Justificatif « {document_type.name} » {verb} par le pôle administratif "
-                            f"pour le compte de la famille ({document.original_name}).")
-        _refresh_needs_review(request)
+        _log(
+            enrolment_request,
+            user,
+            f"Justificatif « {document_type.name} » {verb} par le pôle administratif "
+            f"pour le compte de la famille ({document.original_name}).",
+        )
+        _refresh_needs_review(enrolment_request)
     return document
 
 
@@ -439,7 +538,32 @@ def replace_token(document: RequestDocument) -> str:
 
 
 def replace_url(document: RequestDocument) -> str:
+    """The absolute URL of the e-mailed link that replaces exactly `document`, once."""
     return absolute_url(reverse("enrolment:document_replace_link", args=[replace_token(document)]))
+
+
+def replace_link_send(*, document_id: int) -> int:
+    """E-mail the guardians the single-use link to replace a refused or to-update document; the
+    number of e-mails sent (none when the document was replaced or decided meanwhile)."""
+    document = (
+        RequestDocument.objects.select_related(
+            "request__teleservice", "request__family", "request__child", "document_type"
+        )
+        .filter(pk=document_id)
+        .first()
+    )
+    if document is None or not document.replace_nonce or not document.needs_replacement:
+        return 0  # the link would not work
+    enrolment_request = document.request
+    context = {
+        "document": document,
+        "enrolment_request": enrolment_request,
+        "replace_url": replace_url(document),
+        "request_url": absolute_url(enrolment_request.get_absolute_url()),
+        "link_days": settings.ENROLMENT_REPLACE_LINK_DAYS,
+    }
+    recipients = list(enrolment_request.family.guardians.values_list("user__email", flat=True))
+    return send_templated_email("document_replace", context, recipients)
 
 
 def document_for_token(*, token: str, family) -> tuple[RequestDocument, str]:
@@ -459,8 +583,11 @@ def document_for_token(*, token: str, family) -> tuple[RequestDocument, str]:
         ) from exc
     except signing.BadSignature as exc:
         raise RequestDocument.DoesNotExist from exc
-    document = RequestDocument.objects.for_family(family).select_related(
-        "request__teleservice", "document_type").get(pk=payload["d"])
+    document = (
+        RequestDocument.objects.for_family(family)
+        .select_related("request__teleservice", "document_type")
+        .get(pk=payload["d"])
+    )
     nonce = payload.get("n") or ""
     if not nonce or nonce != document.replace_nonce or not document.needs_replacement:
         raise ValidationError(
@@ -471,14 +598,18 @@ def document_for_token(*, token: str, family) -> tuple[RequestDocument, str]:
 
 
 @transaction.atomic
-def document_replace(*, document: RequestDocument, uploaded, user, nonce: str | None = None) -> RequestDocument:
+def document_replace(
+    *, document: RequestDocument, uploaded, user, nonce: str | None = None
+) -> RequestDocument:
     """A family sends a new file for a refused or to-update document: it goes back to pending and
     the request is flagged for review. With `nonce` (the e-mailed link), the link must be unused."""
     document = _lock_document(document)
-    request = document.request
+    enrolment_request = document.request
     if nonce is not None and (not document.replace_nonce or nonce != document.replace_nonce):
-        raise ValidationError("Ce lien a déjà servi : un lien de remplacement ne s'utilise qu'une fois.")
-    if request.state != State.SUBMITTED or not document.needs_replacement:
+        raise ValidationError(
+            "Ce lien a déjà servi : un lien de remplacement ne s'utilise qu'une fois."
+        )
+    if enrolment_request.state != State.SUBMITTED or not document.needs_replacement:
         raise ValidationError("Ce justificatif n'attend pas de nouveau fichier.")
     with _new_files_removed_on_error() as stored:
         previous = document.get_state_display().lower()
@@ -486,123 +617,156 @@ def document_replace(*, document: RequestDocument, uploaded, user, nonce: str | 
         document.reason, document.replace_nonce = "", ""
         document.reviewed_at = document.reviewed_by = None
         _store_file(document, uploaded, user, stored)
-        _refresh_needs_review(request)
-        _log(request, user, f"Nouveau fichier envoyé pour le justificatif « {document.document_type.name} » "
-                            f"({previous}) : {document.original_name}.")
+        _refresh_needs_review(enrolment_request)
+        _log(
+            enrolment_request,
+            user,
+            f"Nouveau fichier envoyé pour le justificatif « {document.document_type.name} » "
+            f"({previous}) : {document.original_name}.",
+        )
     return document
 
 
 # --- decisions (office) --------------------------------------------------------------------
 
 
-def acceptance_problems(request: EnrolmentRequest) -> list[str]:
+def acceptance_problems(enrolment_request: EnrolmentRequest) -> list[str]:
     """Why the request cannot be accepted yet (empty when it can)."""
     problems = []
-    documents = {document.document_type_id: document for document in request.documents.all()}
-    for rule in required_rules(request):
+    documents = {
+        document.document_type_id: document for document in enrolment_request.documents.all()
+    }
+    for rule in required_rules(enrolment_request):
         document = documents.get(rule.document_type_id)
         if document is None or not document.file:
             problems.append(f"« {rule.document_type.name} » manque.")
         elif document.state != DocState.VALIDATED:
-            problems.append(f"« {rule.document_type.name} » est {document.get_state_display().lower()}.")
+            problems.append(
+                f"« {rule.document_type.name} » est {document.get_state_display().lower()}."
+            )
     for document in documents.values():
-        if document.state == DocState.PENDING and document.file and not any(
-            rule.document_type_id == document.document_type_id for rule in required_rules(request)
+        if (
+            document.state == DocState.PENDING
+            and document.file
+            and not any(
+                rule.document_type_id == document.document_type_id
+                for rule in required_rules(enrolment_request)
+            )
         ):
             problems.append(f"« {document.document_type.name} » attend sa vérification.")
     return problems
 
 
 @transaction.atomic
-def request_accept(*, request: EnrolmentRequest, user, today: datetime.date) -> Enrolment | None:
+def enrolment_request_accept(
+    *, enrolment_request: EnrolmentRequest, user, today: datetime.date
+) -> Enrolment | None:
     """En traitement → clos: the child's enrolment becomes effective from `today`."""
-    request = _lock(request)
-    if not request.can_move_to(State.CLOSED):
-        request.move_to(State.CLOSED)  # raises with the reason
-    problems = acceptance_problems(request)
+    enrolment_request = _lock(enrolment_request)
+    if not enrolment_request.can_move_to(State.CLOSED):
+        enrolment_request.move_to(State.CLOSED)  # raises with the reason
+    problems = acceptance_problems(enrolment_request)
     if problems:
         raise ValidationError(
             "La demande ne peut être acceptée que lorsque tous les justificatifs obligatoires sont validés : "
             + " ".join(problems)
         )
-    kinds.run_hooks(request.kind, "validate_submission", request)
+    kinds.run_hooks(enrolment_request.kind, "validate_submission", enrolment_request)
     enrolment = None
-    service = request.teleservice.service
-    if service is not None and request.child_id:
+    service = enrolment_request.teleservice.service
+    if service is not None and enrolment_request.child_id:
         enrolment, _ = Enrolment.objects.get_or_create(
-            child=request.child,
+            child=enrolment_request.child,
             service=service,
-            school_year=request.school_year,
-            defaults={"effective_on": today, "request": request},
+            school_year=enrolment_request.school_year,
+            defaults={"effective_on": today, "request": enrolment_request},
         )
-    kinds.run_hooks(request.kind, "on_accept", request, user=user, today=today)
-    request.move_to(State.CLOSED)
-    request.decided_at, request.decided_by = timezone.now(), user
-    request._history_user = user
-    request.needs_review = False
-    request.save(update_fields=["state", "decided_at", "decided_by", "needs_review"])
-    request.documents.exclude(replace_nonce="").update(replace_nonce="")
+    kinds.run_hooks(enrolment_request.kind, "on_accept", enrolment_request, user=user, today=today)
+    enrolment_request.move_to(State.CLOSED)
+    enrolment_request.decided_at, enrolment_request.decided_by = timezone.now(), user
+    enrolment_request._history_user = user
+    enrolment_request.needs_review = False
+    enrolment_request.save(update_fields=["state", "decided_at", "decided_by", "needs_review"])
+    enrolment_request.documents.exclude(replace_nonce="").update(replace_nonce="")
     if enrolment is not None:
-        _log(request, user, f"Demande acceptée : {request.child.first_name} est inscrit(e) à « {service.label} » "
-                            f"pour {request.school_year}, à partir du {enrolment.effective_on:%d/%m/%Y}.")
+        _log(
+            enrolment_request,
+            user,
+            f"Demande acceptée : {enrolment_request.child.first_name} est inscrit(e) à « {service.label} » "
+            f"pour {enrolment_request.school_year}, à partir du {enrolment.effective_on:%d/%m/%Y}.",
+        )
         body = (
-            f"Votre demande n° {request.number} est acceptée : {request.child.first_name} est inscrit(e) à "
-            f"« {service.label} » pour l'année {request.school_year}, à partir du "
+            f"Votre demande n° {enrolment_request.number} est acceptée : {enrolment_request.child.first_name} est inscrit(e) à "
+            f"« {service.label} » pour l'année {enrolment_request.school_year}, à partir du "
             f"{enrolment.effective_on:%d/%m/%Y}."
         )
     else:
-        _log(request, user, "Demande acceptée.")
-        body = f"Votre demande n° {request.number} est acceptée."
+        _log(enrolment_request, user, "Demande acceptée.")
+        body = f"Votre demande n° {enrolment_request.number} est acceptée."
     notify_family(
-        family=request.family,
-        subject=f"Acceptation de votre demande : {request.teleservice.label} numéro {request.number}",
+        family=enrolment_request.family,
+        subject=f"Acceptation de votre demande : {enrolment_request.teleservice.label} numéro {enrolment_request.number}",
         body=body,
-        related=request,
+        related=enrolment_request,
     )
     return enrolment
 
 
 @transaction.atomic
-def request_refuse(*, request: EnrolmentRequest, user, reason: str) -> EnrolmentRequest:
+def enrolment_request_refuse(
+    *, enrolment_request: EnrolmentRequest, user, reason: str
+) -> EnrolmentRequest:
     """En traitement → refusé, with a reason sent to the family."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("Indiquez le motif du refus : il est envoyé à la famille.")
-    request = _lock(request)
-    request.move_to(State.REFUSED)
-    request.refusal_reason = reason
-    request._history_user = user
-    request.decided_at, request.decided_by = timezone.now(), user
-    request.needs_review = False
+    enrolment_request = _lock(enrolment_request)
+    enrolment_request.move_to(State.REFUSED)
+    enrolment_request.refusal_reason = reason
+    enrolment_request._history_user = user
+    enrolment_request.decided_at, enrolment_request.decided_by = timezone.now(), user
+    enrolment_request.needs_review = False
     # Bank details are kept only as long as they may be used: a refused request keeps them masked.
-    request.answers = kinds.get_kind(request.kind).scrub_answers(request.answers)
-    request.save(
-        update_fields=["state", "refusal_reason", "decided_at", "decided_by", "needs_review", "answers"]
+    enrolment_request.answers = kinds.get_kind(enrolment_request.kind).scrub_answers(
+        enrolment_request.answers
     )
-    request.documents.exclude(replace_nonce="").update(replace_nonce="")
-    _log(request, user, f"Demande refusée : {reason}")
+    enrolment_request.save(
+        update_fields=[
+            "state",
+            "refusal_reason",
+            "decided_at",
+            "decided_by",
+            "needs_review",
+            "answers",
+        ]
+    )
+    enrolment_request.documents.exclude(replace_nonce="").update(replace_nonce="")
+    _log(enrolment_request, user, f"Demande refusée : {reason}")
     notify_family(
-        family=request.family,
-        subject=f"Refus de votre demande : {request.teleservice.label} numéro {request.number}",
-        body=f"Votre demande n° {request.number} est refusée.\n\nMotif : {reason}",
-        related=request,
+        family=enrolment_request.family,
+        subject=f"Refus de votre demande : {enrolment_request.teleservice.label} numéro {enrolment_request.number}",
+        body=f"Votre demande n° {enrolment_request.number} est refusée.\n\nMotif : {reason}",
+        related=enrolment_request,
     )
-    return request
+    return enrolment_request
 
 
-def qf_update_prompt(request: EnrolmentRequest) -> str:
+def qf_update_prompt(enrolment_request: EnrolmentRequest) -> str:
     """For an accepted périscolaire request with a validated CAF certificate: what the assistant
     should do next (update the family's QF); empty otherwise."""
-    if request.kind != Teleservice.Kind.PERISCOLAIRE or request.state != State.CLOSED:
+    if (
+        enrolment_request.kind != Teleservice.Kind.PERISCOLAIRE
+        or enrolment_request.state != State.CLOSED
+    ):
         return ""
-    has_caf = request.documents.filter(
+    has_caf = enrolment_request.documents.filter(
         document_type__slug=CAF_CERTIFICATE_SLUG, state=DocState.VALIDATED
     ).exists()
     if not has_caf:
         return ""
     return (
         "L'attestation CAF de cette demande est validée : mettez à jour le quotient familial du foyer "
-        f"{request.family.name} et sa date de validité."
+        f"{enrolment_request.family.name} et sa date de validité."
     )
 
 
@@ -612,40 +776,79 @@ def qf_update_prompt(request: EnrolmentRequest) -> str:
 def purge_enrolment_data(*, now: datetime.datetime) -> dict[str, int]:
     """Delete drafts untouched for ENROLMENT_DRAFT_RETENTION_MONTHS, and the documents (files too)
     of requests closed or refused more than ENROLMENT_DOCUMENT_RETENTION_MONTHS ago."""
-    draft_cutoff = _months_before(now, settings.ENROLMENT_DRAFT_RETENTION_MONTHS)
-    document_cutoff = _months_before(now, settings.ENROLMENT_DOCUMENT_RETENTION_MONTHS)
-    drafts = documents = 0
+    drafts = _purge_drafts(cutoff=_months_before(now, settings.ENROLMENT_DRAFT_RETENTION_MONTHS))
+    documents = _purge_documents(
+        cutoff=_months_before(now, settings.ENROLMENT_DOCUMENT_RETENTION_MONTHS), now=now
+    )
+    logger.info(
+        "Purge des demandes: %d brouillon(s), %d justificatif(s) supprimés", drafts, documents
+    )
+    return {"drafts": drafts, "documents": documents}
+
+
+def _purge_drafts(*, cutoff: datetime.datetime) -> int:
+    """Delete the drafts untouched since `cutoff`, one transaction each; how many went."""
+    drafts = 0
     draft_ids = list(
-        EnrolmentRequest.objects.filter(state=State.DRAFT, updated_at__lt=draft_cutoff).values_list("pk", flat=True)
+        EnrolmentRequest.objects.filter(state=State.DRAFT, updated_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
     )
     for pk in draft_ids:
         with transaction.atomic():
-            request = EnrolmentRequest.objects.select_for_update().filter(
-                pk=pk, state=State.DRAFT, updated_at__lt=draft_cutoff).first()
-            if request is None:  # submitted or edited meanwhile
+            enrolment_request = (
+                EnrolmentRequest.objects.select_for_update()
+                .filter(pk=pk, state=State.DRAFT, updated_at__lt=cutoff)
+                .first()
+            )
+            if enrolment_request is None:  # submitted or edited meanwhile
                 continue
-            names = list(request.documents.exclude(file="").values_list("file", flat=True))
-            logger.info("Purge: brouillon %s (foyer %s) supprimé, %d fichier(s)", request.number,
-                        request.family_id, len(names))
-            request.delete()
+            names = list(
+                enrolment_request.documents.exclude(file="").values_list("file", flat=True)
+            )
+            logger.info(
+                "Purge: brouillon %s (foyer %s) supprimé, %d fichier(s)",
+                enrolment_request.number,
+                enrolment_request.family_id,
+                len(names),
+            )
+            enrolment_request.delete()
             _delete_files_on_commit(names)
             drafts += 1
-    request_ids = list(
+    return drafts
+
+
+def _purge_documents(*, cutoff: datetime.datetime, now: datetime.datetime) -> int:
+    """Delete the documents of requests decided before `cutoff`, one transaction per request,
+    noted in its timeline at `now`; how many went."""
+    documents = 0
+    enrolment_request_ids = list(
         EnrolmentRequest.objects.filter(
-            state__in=[State.CLOSED, State.REFUSED], decided_at__lt=document_cutoff, documents__isnull=False
-        ).distinct().values_list("pk", flat=True)
+            state__in=[State.CLOSED, State.REFUSED],
+            decided_at__lt=cutoff,
+            documents__isnull=False,
+        )
+        .distinct()
+        .values_list("pk", flat=True)
     )
-    for pk in request_ids:
+    for pk in enrolment_request_ids:
         with transaction.atomic():
-            request = EnrolmentRequest.objects.select_for_update().get(pk=pk)
-            rows = list(request.documents.all())
+            enrolment_request = EnrolmentRequest.objects.select_for_update().get(pk=pk)
+            rows = list(enrolment_request.documents.all())
             if not rows:
                 continue
             _delete_files_on_commit([row.file.name for row in rows if row.file])
             RequestDocument.objects.filter(pk__in=[row.pk for row in rows]).delete()
-            _log(request, None, f"{len(rows)} justificatif(s) supprimé(s) : la durée de conservation est écoulée.",
-                 at=now)
-            logger.info("Purge: %d justificatif(s) de la demande %s supprimé(s)", len(rows), request.number)
+            _log(
+                enrolment_request,
+                None,
+                f"{len(rows)} justificatif(s) supprimé(s) : la durée de conservation est écoulée.",
+                at=now,
+            )
+            logger.info(
+                "Purge: %d justificatif(s) de la demande %s supprimé(s)",
+                len(rows),
+                enrolment_request.number,
+            )
             documents += len(rows)
-    logger.info("Purge des demandes: %d brouillon(s), %d justificatif(s) supprimés", drafts, documents)
-    return {"drafts": drafts, "documents": documents}
+    return documents

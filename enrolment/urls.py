@@ -11,6 +11,10 @@ urlpatterns = [
     path("<int:pk>/", views.request_detail, name="request_detail"),
     path("<int:pk>/modifier/", views.request_update, name="request_update"),
     path("<int:pk>/documents/<int:doc_pk>/", views.document_download, name="document_download"),
-    path("<int:pk>/documents/<int:doc_pk>/remplacer/", views.document_replace, name="document_replace"),
+    path(
+        "<int:pk>/documents/<int:doc_pk>/remplacer/",
+        views.document_replace,
+        name="document_replace",
+    ),
     path("remplacer/<str:token>/", views.document_replace_link, name="document_replace_link"),
 ]

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from common.files import PDF, sanitize_filename
-from enrolment import services
+from enrolment import kinds, services
 from enrolment.models import (
     DocumentType,
     EnrolmentRequest,
@@ -29,8 +29,15 @@ def upload(name="justificatif.pdf", content=None, *, validated=True):
     return uploaded
 
 
-def make_teleservice(kind=Teleservice.Kind.PERISCOLAIRE, *, slug=None, school_year=None, opens_on=None,
-                     closes_on=None, rules=None) -> Teleservice:
+def make_teleservice(
+    kind=Teleservice.Kind.PERISCOLAIRE,
+    *,
+    slug=None,
+    school_year=None,
+    opens_on=None,
+    closes_on=None,
+    rules=None,
+) -> Teleservice:
     """An open téléservice of 2026-2027 (around the pinned today, 26/11/2026)."""
     school_year = school_year or SchoolYearFactory()
     service_slug = {"periscolaire": "periscolaire", "alai": "alai"}.get(kind)
@@ -45,17 +52,22 @@ def make_teleservice(kind=Teleservice.Kind.PERISCOLAIRE, *, slug=None, school_ye
     )
     if rules is None:
         rules = {
-            Teleservice.Kind.PERISCOLAIRE: [("attestation-caf", Requirement.REQUIRED, ""),
-                                            ("justificatif-domicile", Requirement.REQUIRED, ""),
-                                            ("jugement-garde", Requirement.CONDITIONAL, "shared_custody"),
-                                            ("assurance", Requirement.OPTIONAL, "")],
+            Teleservice.Kind.PERISCOLAIRE: [
+                ("attestation-caf", Requirement.REQUIRED, ""),
+                ("justificatif-domicile", Requirement.REQUIRED, ""),
+                ("jugement-garde", Requirement.CONDITIONAL, "shared_custody"),
+                ("assurance", Requirement.OPTIONAL, ""),
+            ],
             Teleservice.Kind.ALAI: [("vaccinations", Requirement.REQUIRED, "")],
             Teleservice.Kind.PRELEVEMENT: [("rib", Requirement.REQUIRED, "")],
         }[kind]
     for position, (slug_, requirement, condition) in enumerate(rules):
         TeleserviceDocument.objects.create(
-            teleservice=teleservice, document_type=DocumentType.objects.get(slug=slug_),
-            requirement=requirement, condition=condition, position=position,
+            teleservice=teleservice,
+            document_type=DocumentType.objects.get(slug=slug_),
+            requirement=requirement,
+            condition=condition,
+            position=position,
         )
     return teleservice
 
@@ -66,29 +78,43 @@ def doc_type(slug) -> DocumentType:
 
 def draft_for(family, teleservice, *, child=None, documents=(), answers=None) -> EnrolmentRequest:
     """A draft filed through the service, with a PDF for each document type slug given."""
-    child = child if child is not None else (family.children.first() if teleservice.per_child else None)
-    return services.request_save(
-        teleservice=teleservice, family=family, user=family.guardians.first().user,
-        today=timezone.localdate(), answers=answers or {"shared_custody": False, "rules_accepted": True},
-        child=child, uploads={doc_type(slug): upload(f"{slug}.pdf") for slug in documents},
+    child = (
+        child
+        if child is not None
+        else (family.children.first() if kinds.get_kind(teleservice.kind).per_child else None)
+    )
+    return services.enrolment_request_save(
+        teleservice=teleservice,
+        family=family,
+        user=family.guardians.first().user,
+        today=timezone.localdate(),
+        answers=answers or {"shared_custody": False, "rules_accepted": True},
+        child=child,
+        uploads={doc_type(slug): upload(f"{slug}.pdf") for slug in documents},
     )
 
 
 def submitted_for(family, teleservice, *, child=None, documents=None) -> EnrolmentRequest:
     """A request sent to the office with all the required documents (pending review)."""
     if documents is None:
-        documents = [rule.document_type.slug for rule in teleservice.document_rules.all()
-                     if rule.requirement == Requirement.REQUIRED]
+        documents = [
+            rule.document_type.slug
+            for rule in teleservice.document_rules.all()
+            if rule.requirement == Requirement.REQUIRED
+        ]
     request = draft_for(family, teleservice, child=child, documents=documents)
-    return services.request_submit(request=request, user=family.guardians.first().user,
-                                   today=timezone.localdate())
+    return services.enrolment_request_submit(
+        enrolment_request=request, user=family.guardians.first().user, today=timezone.localdate()
+    )
 
 
 def document(request, slug) -> RequestDocument:
     return request.documents.get(document_type__slug=slug)
 
 
-def form_payload(child, *, action="submit", documents=(), with_child_field=True, **overrides) -> dict:
+def form_payload(
+    child, *, action="submit", documents=(), with_child_field=True, **overrides
+) -> dict:
     """What the browser posts from the request form for `child`, with a PDF for each document slug."""
     contacts = list(child.contacts.all())
     payload = {
@@ -109,15 +135,19 @@ def form_payload(child, *, action="submit", documents=(), with_child_field=True,
     if with_child_field:
         payload["child"] = child.pk
     for index, contact in enumerate(contacts):
-        payload.update({
-            f"contacts-{index}-id": contact.pk,
-            f"contacts-{index}-child": child.pk,
-            f"contacts-{index}-full_name": contact.full_name,
-            f"contacts-{index}-relationship": contact.relationship,
-            f"contacts-{index}-phone": contact.phone,
-            f"contacts-{index}-can_pick_up": "on",
-        })
+        payload.update(
+            {
+                f"contacts-{index}-id": contact.pk,
+                f"contacts-{index}-child": child.pk,
+                f"contacts-{index}-full_name": contact.full_name,
+                f"contacts-{index}-relationship": contact.relationship,
+                f"contacts-{index}-phone": contact.phone,
+                f"contacts-{index}-can_pick_up": "on",
+            }
+        )
     for slug in documents:
-        payload[services.document_field_name(doc_type(slug))] = upload(f"{slug}.pdf", validated=False)
+        payload[services.document_field_name(doc_type(slug))] = upload(
+            f"{slug}.pdf", validated=False
+        )
     payload.update(overrides)
     return {key: value for key, value in payload.items() if value is not None}

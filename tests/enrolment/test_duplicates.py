@@ -11,14 +11,20 @@ from tests.factories import SchoolYearFactory
 
 
 @pytest.mark.parametrize("state", ["brouillon", "en_traitement", "clos"])
-def test_second_request_is_refused_while_one_is_live(family_a, periscolaire, assistant, state, today):
+def test_second_request_is_refused_while_one_is_live(
+    family_a, periscolaire, assistant, state, today
+):
     """A second request for the same child, kind and year is refused while one is brouillon,
     en traitement or clos."""
-    first = draft_for(family_a, periscolaire) if state == "brouillon" else submitted_for(family_a, periscolaire)
+    first = (
+        draft_for(family_a, periscolaire)
+        if state == "brouillon"
+        else submitted_for(family_a, periscolaire)
+    )
     if state == "clos":
         for item in first.documents.all():
             services.document_validate(document=item, user=assistant)
-        services.request_accept(request=first, user=assistant, today=today)
+        services.enrolment_request_accept(enrolment_request=first, user=assistant, today=today)
     with pytest.raises(ValidationError, match=first.number):
         draft_for(family_a, periscolaire)
     assert EnrolmentRequest.objects.count() == 1
@@ -27,7 +33,9 @@ def test_second_request_is_refused_while_one_is_live(family_a, periscolaire, ass
 def test_second_request_is_allowed_after_a_refusal(family_a, periscolaire, assistant, today):
     """Once the request is refusé, the family may file a new one for the same child and year."""
     first = submitted_for(family_a, periscolaire)
-    services.request_refuse(request=first, user=assistant, reason="Dossier incomplet")
+    services.enrolment_request_refuse(
+        enrolment_request=first, user=assistant, reason="Dossier incomplet"
+    )
     second = draft_for(family_a, periscolaire)
     assert second.pk != first.pk
     assert EnrolmentRequest.objects.count() == 2
@@ -42,10 +50,12 @@ def test_periscolaire_and_alai_are_separate(family_a, periscolaire, alai, today)
 def test_another_school_year_is_a_new_request(family_a, periscolaire, today):
     """An enrolment is not carried over: next year's téléservice takes a new request."""
     draft_for(family_a, periscolaire)
-    next_year = SchoolYearFactory(label="2027-2028", start_date=datetime.date(2027, 9, 1),
-                                  end_date=datetime.date(2028, 7, 7))
-    later = make_teleservice(Teleservice.Kind.PERISCOLAIRE, school_year=next_year,
-                             opens_on=datetime.date(2026, 11, 1))
+    next_year = SchoolYearFactory(
+        label="2027-2028", start_date=datetime.date(2027, 9, 1), end_date=datetime.date(2028, 7, 7)
+    )
+    later = make_teleservice(
+        Teleservice.Kind.PERISCOLAIRE, school_year=next_year, opens_on=datetime.date(2026, 11, 1)
+    )
     assert draft_for(family_a, later).school_year == next_year
 
 
@@ -54,7 +64,9 @@ def test_the_form_links_to_the_existing_request(client, family_a, periscolaire, 
     existing = submitted_for(family_a, periscolaire)
     client.force_login(family_a.guardians.first().user)
     child = family_a.children.first()
-    response = client.get(reverse("enrolment:request_create", args=[periscolaire.slug]) + f"?enfant={child.pk}")
+    response = client.get(
+        reverse("enrolment:request_create", args=[periscolaire.slug]) + f"?enfant={child.pk}"
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert "existe déjà" in html

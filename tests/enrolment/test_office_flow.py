@@ -22,12 +22,15 @@ def admin_url(name, *args):
     return reverse(f"admin:enrolment_{name}", args=args)
 
 
-def test_full_office_flow(client, family_a, periscolaire, assistant, today, django_capture_on_commit_callbacks):
+def test_full_office_flow(
+    client, family_a, periscolaire, assistant, today, django_capture_on_commit_callbacks
+):
     """Refuse a document with a reason → the family reads it in Échanges and by e-mail → replaces it
     through the link → the office validates it and accepts → the enrolment exists, "Clos" is shown."""
     parent = family_a.guardians.first().user
-    request = submitted_for(family_a, periscolaire, documents=["attestation-caf", "justificatif-domicile",
-                                                               "assurance"])
+    request = submitted_for(
+        family_a, periscolaire, documents=["attestation-caf", "justificatif-domicile", "assurance"]
+    )
     domicile = document(request, "justificatif-domicile")
 
     client.force_login(assistant)
@@ -36,8 +39,10 @@ def test_full_office_flow(client, family_a, periscolaire, assistant, today, djan
     download = client.get(admin_url("requestdocument_download", request.pk, domicile.pk))
     assert download.status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(admin_url("requestdocument_decision", request.pk, domicile.pk),
-                               {"decision": "refuser", "reason": "Facture de plus de 3 mois."})
+        response = client.post(
+            admin_url("requestdocument_decision", request.pk, domicile.pk),
+            {"decision": "refuser", "reason": "Facture de plus de 3 mois."},
+        )
     assert response.status_code == 302
     domicile.refresh_from_db()
     assert (domicile.state, domicile.reason) == (DocState.REFUSED, "Facture de plus de 3 mois.")
@@ -45,13 +50,19 @@ def test_full_office_flow(client, family_a, periscolaire, assistant, today, djan
     thread = Thread.objects.for_family(family_a).get()
     assert thread.teleservice == periscolaire.label and thread.family_unread
     assert "Facture de plus de 3 mois." in thread.messages.get().body
-    [link_mail] = [message for message in mail.outbox if message.subject.startswith("[Portail famille] Justif")]
+    [link_mail] = [
+        message for message in mail.outbox if message.subject.startswith("[Portail famille] Justif")
+    ]
     assert link_mail.to == [parent.email]
     assert "Facture de plus de 3 mois." in link_mail.body
-    link = re.search(r"https://portail\.example\.org(/demandes/remplacer/\S+/)", link_mail.body).group(1)
+    link = re.search(
+        r"https://portail\.example\.org(/demandes/remplacer/\S+/)", link_mail.body
+    ).group(1)
 
     client.force_login(parent)
-    assert "Facture de plus de 3 mois." in text(client.get(reverse("exchanges:thread_detail", args=[thread.pk])))
+    assert "Facture de plus de 3 mois." in text(
+        client.get(reverse("exchanges:thread_detail", args=[thread.pk]))
+    )
     page = text(client.get(link))
     assert "Justificatif de domicile" in page and "Facture de plus de 3 mois." in page
     response = client.post(link, {"file": upload("nouvelle-facture.pdf", validated=False)})
@@ -63,8 +74,12 @@ def test_full_office_flow(client, family_a, periscolaire, assistant, today, djan
 
     client.force_login(assistant)
     for item in request.documents.all():
-        client.post(admin_url("requestdocument_decision", request.pk, item.pk), {"decision": "valider"})
-    assert ">Accepter la demande</button>" in text(client.get(admin_url("enrolmentrequest_change", request.pk)))
+        client.post(
+            admin_url("requestdocument_decision", request.pk, item.pk), {"decision": "valider"}
+        )
+    assert ">Accepter la demande</button>" in text(
+        client.get(admin_url("enrolmentrequest_change", request.pk))
+    )
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(admin_url("enrolmentrequest_accept", request.pk), follow=True)
     assert "mettez à jour le quotient familial" in text(response)
@@ -72,7 +87,11 @@ def test_full_office_flow(client, family_a, periscolaire, assistant, today, djan
 
     enrolment = Enrolment.objects.get()
     assert (enrolment.child, enrolment.service, enrolment.school_year, enrolment.effective_on) == (
-        request.child, periscolaire.service, periscolaire.school_year, today)
+        request.child,
+        periscolaire.service,
+        periscolaire.school_year,
+        today,
+    )
     assert f"Votre demande n° {request.number} est acceptée" in mail.outbox[-1].body
     client.force_login(parent)
     page = text(client.get(reverse("enrolment:request_list")))
@@ -84,23 +103,34 @@ def test_full_office_flow(client, family_a, periscolaire, assistant, today, djan
     assert timeline[-1].startswith("Demande acceptée")
 
 
-def test_office_attaches_a_document_for_the_family(client, family_a, periscolaire, assistant, today):
+def test_office_attaches_a_document_for_the_family(
+    client, family_a, periscolaire, assistant, today
+):
     """Staff attach a document sent by e-mail: it replaces the refused one, pending, logged in the timeline."""
     request = submitted_for(family_a, periscolaire)
-    services.document_refuse(document=document(request, "attestation-caf"), user=assistant, reason="Illisible")
+    services.document_refuse(
+        document=document(request, "attestation-caf"), user=assistant, reason="Illisible"
+    )
     client.force_login(assistant)
     caf = document(request, "attestation-caf")
-    response = client.post(admin_url("enrolmentrequest_attach", request.pk),
-                           {"document_type": caf.document_type_id, "file": upload("recu.pdf", validated=False)})
+    response = client.post(
+        admin_url("enrolmentrequest_attach", request.pk),
+        {"document_type": caf.document_type_id, "file": upload("recu.pdf", validated=False)},
+    )
     assert response.status_code == 302
     caf.refresh_from_db()
     assert (caf.state, caf.original_name, caf.uploaded_by, caf.replace_nonce) == (
-        DocState.PENDING, "recu.pdf", assistant, "")
+        DocState.PENDING,
+        "recu.pdf",
+        assistant,
+        "",
+    )
     assert "par le pôle administratif" in request.events.last().message
 
 
-def test_office_refuses_the_request_with_a_reason(client, family_a, periscolaire, assistant, today,
-                                                  django_capture_on_commit_callbacks):
+def test_office_refuses_the_request_with_a_reason(
+    client, family_a, periscolaire, assistant, today, django_capture_on_commit_callbacks
+):
     """« Refuser la demande » without a reason does nothing; with one, the family is told."""
     request = submitted_for(family_a, periscolaire)
     client.force_login(assistant)
@@ -128,14 +158,17 @@ def test_review_needs_the_change_permission(client, family_a, periscolaire, toda
     item = document(request, "attestation-caf")
     client.force_login(regisseur)
     assert client.get(admin_url("enrolmentrequest_change", request.pk)).status_code == 200
-    response = client.post(admin_url("requestdocument_decision", request.pk, item.pk), {"decision": "valider"})
+    response = client.post(
+        admin_url("requestdocument_decision", request.pk, item.pk), {"decision": "valider"}
+    )
     assert response.status_code == 403
     item.refresh_from_db()
     assert item.state == DocState.PENDING
 
 
-def test_admin_list_filters_documents_to_review_and_searches_children(client, family_a, family_b, periscolaire,
-                                                                      assistant, today):
+def test_admin_list_filters_documents_to_review_and_searches_children(
+    client, family_a, family_b, periscolaire, assistant, today
+):
     """The office filters requests with documents to review and finds one by the child's name."""
     waiting = submitted_for(family_a, periscolaire)
     draft = draft_for(family_b, periscolaire)
@@ -168,14 +201,24 @@ def test_kind_hooks_can_stop_a_submission_and_act_on_acceptance(family_a, assist
     kinds.register_hook("prelevement", "validate_submission", owes_money)
     kinds.register_hook("prelevement", "on_accept", create_mandate)
     try:
-        answers = {"account_holder": "Camille", "iban": "FR76", "bic": "AGRIFRPP", "mandate_accepted": True}
+        answers = {
+            "account_holder": "Camille",
+            "iban": "FR76",
+            "bic": "AGRIFRPP",
+            "mandate_accepted": True,
+        }
         request = draft_for(family_a, teleservice, documents=["rib"], answers=answers)
         with pytest.raises(ValidationError, match="impayées"):
-            services.request_submit(request=request, user=None, today=today)
+            services.enrolment_request_submit(enrolment_request=request, user=None, today=today)
         kinds.unregister_hook("prelevement", "validate_submission", owes_money)
-        services.request_submit(request=request, user=None, today=today)
+        services.enrolment_request_submit(enrolment_request=request, user=None, today=today)
         services.document_validate(document=request.documents.get(), user=assistant)
-        assert services.request_accept(request=request, user=assistant, today=today) is None
+        assert (
+            services.enrolment_request_accept(
+                enrolment_request=request, user=assistant, today=today
+            )
+            is None
+        )
         assert accepted == [request.pk]
     finally:
         for name, functions in registered.items():

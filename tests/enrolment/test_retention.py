@@ -22,8 +22,16 @@ def retention(settings):
     settings.ENROLMENT_DOCUMENT_RETENTION_MONTHS = 24
 
 
-def test_retention_job_deletes_exactly_what_it_should(family_a, family_b, periscolaire, alai, assistant,
-                                                      retention, today, django_capture_on_commit_callbacks):
+def test_retention_job_deletes_exactly_what_it_should(
+    family_a,
+    family_b,
+    periscolaire,
+    alai,
+    assistant,
+    retention,
+    today,
+    django_capture_on_commit_callbacks,
+):
     """Drafts untouched for 6 months and documents of requests decided over 24 months ago go, files
     included; newer drafts, live requests and recent decisions stay."""
     old_draft = draft_for(family_a, periscolaire, documents=["attestation-caf"])
@@ -31,22 +39,32 @@ def test_retention_job_deletes_exactly_what_it_should(family_a, family_b, perisc
     old_closed = submitted_for(family_b, periscolaire)
     for item in old_closed.documents.all():
         services.document_validate(document=item, user=assistant)
-    services.request_accept(request=old_closed, user=assistant, today=today)
+    services.enrolment_request_accept(enrolment_request=old_closed, user=assistant, today=today)
     old_refused = submitted_for(family_b, alai)
-    services.request_refuse(request=old_refused, user=assistant, reason="Complet")
+    services.enrolment_request_refuse(
+        enrolment_request=old_refused, user=assistant, reason="Complet"
+    )
     EnrolmentRequest.objects.filter(pk=old_draft.pk).update(updated_at=at(2026, 5, 25))
     EnrolmentRequest.objects.filter(pk=recent_draft.pk).update(updated_at=at(2026, 5, 27))
     EnrolmentRequest.objects.filter(pk=old_closed.pk).update(decided_at=at(2024, 11, 20))
     EnrolmentRequest.objects.filter(pk=old_refused.pk).update(decided_at=at(2024, 12, 1))
-    old_files = [item.file.path for item in RequestDocument.objects.filter(request__in=[old_draft, old_closed])]
-    kept_files = [item.file.path for item in RequestDocument.objects.exclude(request__in=[old_draft, old_closed])]
+    old_files = [
+        item.file.path
+        for item in RequestDocument.objects.filter(request__in=[old_draft, old_closed])
+    ]
+    kept_files = [
+        item.file.path
+        for item in RequestDocument.objects.exclude(request__in=[old_draft, old_closed])
+    ]
 
     with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
         result = services.purge_enrolment_data(now=NOW)
     assert result == {"drafts": 1, "documents": 2}  # the old draft's document goes with the draft
     assert not EnrolmentRequest.objects.filter(pk=old_draft.pk).exists()
     assert EnrolmentRequest.objects.filter(pk=recent_draft.pk).exists()
-    assert EnrolmentRequest.objects.get(pk=old_closed.pk).state == "clos"  # the request itself stays
+    assert (
+        EnrolmentRequest.objects.get(pk=old_closed.pk).state == "clos"
+    )  # the request itself stays
     assert not RequestDocument.objects.filter(request=old_closed).exists()
     assert RequestDocument.objects.filter(request=old_refused).exists()
     assert old_closed.enrolments.exists()
@@ -77,6 +95,9 @@ def test_purge_task_is_scheduled_every_night():
     """The beat schedule lists the purge task, which the Celery app knows."""
     from portail.celery import app
 
-    entry = next(item for item in app.conf.beat_schedule.values()
-                 if item["task"] == "enrolment.tasks.purge_enrolment_data")
+    entry = next(
+        item
+        for item in app.conf.beat_schedule.values()
+        if item["task"] == "enrolment.tasks.purge_enrolment_data"
+    )
     assert entry["schedule"].hour == {3}
