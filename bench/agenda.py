@@ -36,11 +36,13 @@ def save_day() -> datetime.date:
 
 
 def month_url():
+    """The month page of Léa's agenda, this month."""
     today = _today()
     return f"/agenda/{_lea().pk}/{today.year}/{today.month:02d}/"
 
 
 def day_url():
+    """The day panel of Léa on the day the save scenario books."""
     return f"/agenda/{_lea().pk}/{save_day().isoformat()}/"
 
 
@@ -51,13 +53,14 @@ def day_save_data():
 
 
 def day_save_reset():
+    """Delete the "soir 2" booking the save scenario made."""
     from reservations.models import Booking
 
     Booking.objects.filter(child=_lea(), slot=_slot("soir-2"), date=save_day()).delete()
 
 
 def _bulk_family():
-    from portail.bench_data import bulk_scenario_family
+    from bench.seeding import bulk_scenario_family
 
     family = bulk_scenario_family()
     if family is None:
@@ -66,6 +69,7 @@ def _bulk_family():
 
 
 def bulk_user():
+    """The e-mail of the first guardian of the bulk-entry scenario's family."""
     return _bulk_family().guardians.order_by("pk").first().user.email
 
 
@@ -91,13 +95,20 @@ def bulk_data(step):
 
 
 def bulk_reset():
+    """Delete the bookings the bulk-entry scenario made."""
     from reservations.models import Booking
 
     Booking.objects.filter(child__family=_bulk_family(), origin=Booking.Origin.BULK).delete()
 
 
 def attendance_url():
+    """The register of today's "soir 1" at the first school with a booking."""
     from reservations.models import Booking
 
-    booking = Booking.objects.active().filter(date=_today(), slot__code="soir-1").order_by("school").first()
+    booking = (
+        Booking.objects.active()
+        .filter(date=_today(), slot__code="soir-1")
+        .order_by("school")
+        .first()
+    )
     return f"/pointage/?ecole={booking.school_id}&creneau={booking.slot_id}&date={booking.date.isoformat()}"

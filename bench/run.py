@@ -110,7 +110,11 @@ SCENARIOS = [
         data=lambda: _agenda().bulk_data("confirmer"),
         reset=lambda: _agenda().bulk_reset(),
     ),
-    Scenario("pointage, one créneau (animateur)", lambda: _agenda().attendance_url(), user="animateur@example.org"),
+    Scenario(
+        "pointage, one créneau (animateur)",
+        lambda: _agenda().attendance_url(),
+        user="animateur@example.org",
+    ),
 ]
 
 
@@ -129,11 +133,16 @@ def _invoicing_job(today):
     """Last month's invoicing of every régie, notifications left out (timed apart below)."""
     from billing.invoicing import BATCH_SIZE, generate_invoices, previous_month
 
-    runs = generate_invoices(month=previous_month(today), today=today, notify=False, trigger="bench")
+    runs = generate_invoices(
+        month=previous_month(today), today=today, notify=False, trigger="bench"
+    )
     seen = sum(run.families_seen for run in runs)
     batches = sum(-(-run.families_seen // BATCH_SIZE) for run in runs)
-    return {"families_seen": seen, "invoices_issued": sum(run.invoices_issued for run in runs),
-            "batches": batches}
+    return {
+        "families_seen": seen,
+        "invoices_issued": sum(run.invoices_issued for run in runs),
+        "batches": batches,
+    }
 
 
 NOTIFIED_INVOICES = 500
@@ -145,7 +154,7 @@ def _notification_job(today):
 
     from billing.invoicing import previous_month
     from billing.models import Invoice
-    from billing.tasks import notify_invoice_issued
+    from billing.notices import notify_invoice_issued
 
     ids = list(
         Invoice.objects.filter(period_start=previous_month(today), run__trigger="bench")
@@ -176,7 +185,7 @@ def _reminder_job(today):
     from django.conf import settings
     from django.test.utils import override_settings
 
-    from billing.recovery import send_payment_reminders
+    from billing.recovery.services import send_payment_reminders
 
     due = _bench_invoices(today).order_by("due_date").values_list("due_date", flat=True).first()
     night = due - datetime.timedelta(days=settings.PAYMENT_REMINDER_DAYS)
@@ -191,8 +200,9 @@ DEBITED_FAMILIES = 1000
 def _sepa_prepare(today):
     """1,000 families of the périscolaire régie under a mandate, last month's invoice programmed."""
     _ensure_invoiced(today)
-    from billing import directdebit
-    from billing.models import Invoice, Mandate, Regie
+    from billing.directdebit import services as directdebit
+    from billing.directdebit.models import Mandate
+    from billing.models import Invoice, Regie
     from common.bulk import insert_rows
 
     regie = Regie.objects.get(slug="periscolaire")
@@ -201,34 +211,53 @@ def _sepa_prepare(today):
         regie.creditor_bic = "AGRIFRPP"
         regie.save()
     invoices = list(
-        _bench_invoices(today).filter(regie=regie, status=Invoice.Status.UNPAID)
+        _bench_invoices(today)
+        .filter(regie=regie, status=Invoice.Status.UNPAID)
         .order_by("pk")[:DEBITED_FAMILIES]
     )
-    insert_rows(Mandate, [
-        Mandate(family_id=invoice.family_id, regie=regie, rum=f"BENCH-{invoice.family_id}",
-                creditor_ics=regie.creditor_ics, account_holder=invoice.payer_name[:120],
-                iban="FR7630006000011234567890189", bic="AGRIFRPP",
-                signed_on=datetime.date(2026, 9, 1))
-        for invoice in invoices
-    ])
+    insert_rows(
+        Mandate,
+        [
+            Mandate(
+                family_id=invoice.family_id,
+                regie=regie,
+                rum=f"BENCH-{invoice.family_id}",
+                creditor_ics=regie.creditor_ics,
+                account_holder=invoice.payer_name[:120],
+                iban="FR7630006000011234567890189",
+                bic="AGRIFRPP",
+                signed_on=datetime.date(2026, 9, 1),
+            )
+            for invoice in invoices
+        ],
+    )
     mandates = dict(Mandate.objects.filter(regie=regie).values_list("family_id", "pk"))
     debit_date = directdebit.debit_date_for(invoices[0].issue_date)
     for invoice in invoices:
-        invoice.status, invoice.mandate_id = Invoice.Status.DIRECT_DEBIT, mandates[invoice.family_id]
+        invoice.status, invoice.mandate_id = (
+            Invoice.Status.DIRECT_DEBIT,
+            mandates[invoice.family_id],
+        )
         invoice.debit_date = invoice.due_date = debit_date
     Invoice.objects.bulk_update(invoices, ["status", "mandate", "debit_date", "due_date"])
 
 
 def _sepa_job(today):
     """export_sepa: one batch of the programmed invoices, pain.008 built and checked, paid."""
-    from billing import directdebit
+    from billing.directdebit import services as directdebit
+    from billing.directdebit.sepa import create_batch
     from billing.models import Invoice, Regie
-    from billing.sepa import create_batch
 
     regie = Regie.objects.get(slug="periscolaire")
-    latest = Invoice.objects.filter(regie=regie, status=Invoice.Status.DIRECT_DEBIT).order_by(
-        "-debit_date").values_list("debit_date", flat=True).first()
-    collection = directdebit.next_target_business_day(max(latest, today + datetime.timedelta(days=1)))
+    latest = (
+        Invoice.objects.filter(regie=regie, status=Invoice.Status.DIRECT_DEBIT)
+        .order_by("-debit_date")
+        .values_list("debit_date", flat=True)
+        .first()
+    )
+    collection = directdebit.next_target_business_day(
+        max(latest, today + datetime.timedelta(days=1))
+    )
     batch = create_batch(regie=regie, collection_date=collection, today=today)
     return {"debits": batch.invoice_count, "file_kb": round(len(batch.xml) / 1024)}
 
@@ -236,7 +265,7 @@ def _sepa_job(today):
 def _recovery_job(today):
     """switch_to_recovery the night after last month's due date (every bench invoice still
     impayée), messages left out (each is the invoice notice's cost, timed above)."""
-    from billing.recovery import switch_to_recovery
+    from billing.recovery.services import switch_to_recovery
 
     due = _bench_invoices(today).order_by("-due_date").values_list("due_date", flat=True).first()
     result = switch_to_recovery(today=due + datetime.timedelta(days=1), notify=False)
@@ -246,12 +275,24 @@ def _recovery_job(today):
 JOBS = [
     Job("generate_invoices, last month, 5000 families", _invoicing_job, families=5000),
     Job(f"invoice notifications ({NOTIFIED_INVOICES})", _notification_job, families=5000),
-    Job("send_payment_reminders, last month's invoices", _reminder_job, families=5000,
-        prepare=_ensure_invoiced),
-    Job(f"export_sepa, {DEBITED_FAMILIES} programmed invoices", _sepa_job, families=5000,
-        prepare=_sepa_prepare),
-    Job("switch_to_recovery, last month's unpaid invoices", _recovery_job, families=5000,
-        prepare=_ensure_invoiced),
+    Job(
+        "send_payment_reminders, last month's invoices",
+        _reminder_job,
+        families=5000,
+        prepare=_ensure_invoiced,
+    ),
+    Job(
+        f"export_sepa, {DEBITED_FAMILIES} programmed invoices",
+        _sepa_job,
+        families=5000,
+        prepare=_sepa_prepare,
+    ),
+    Job(
+        "switch_to_recovery, last month's unpaid invoices",
+        _recovery_job,
+        families=5000,
+        prepare=_ensure_invoiced,
+    ),
 ]
 
 
@@ -294,6 +335,7 @@ class BenchFailure(Exception):
 
 
 def parse_args(argv):
+    """The command line's options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--families", type=int, default=300, help="bench families (default 300)")
     parser.add_argument(
@@ -324,6 +366,7 @@ def configure_environment():
 
 
 def main(argv=None):
+    """Run the bench, print its tables and write bench/results.json; the exit status."""
     args = parse_args(argv)
     configure_environment()
 
@@ -370,34 +413,44 @@ def run_in_test_database(scenarios, args, jobs=(), job_results=None) -> list[dic
     appending their results to `job_results`), then drop it."""
     import time_machine
     from django.conf import settings
-    from django.db import connection
-    from django.template import Template
-    from django.test.utils import (
-        override_settings,
-        setup_test_environment,
-        teardown_test_environment,
-    )
-    from django.urls import clear_url_caches
-
-    from portail.bench_data import seed_bench
+    from django.test.utils import teardown_test_environment
 
     now = datetime.datetime.combine(
         args.today, datetime.time(10, 0), tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE)
     )
+    setup_untraced_test_environment()
+    scratch = tempfile.TemporaryDirectory(prefix="portail-bench-")
+    try:
+        with time_machine.travel(now, tick=True):
+            return measure_in_scratch_database(scenarios, args, jobs, job_results, scratch.name)
+    finally:
+        teardown_test_environment()
+        scratch.cleanup()
+
+
+def setup_untraced_test_environment():
+    """Django's test environment (the Client needs it), with templates rendered as in
+    production."""
+    from django.template import Template
+    from django.test.utils import setup_test_environment
+
     render = Template._render
     setup_test_environment()
     # The test environment instruments template rendering so that the Client can copy every
     # context into response.context; production renders without it, so the bench does too.
     Template._render = render
-    old_name = connection.settings_dict["NAME"]
-    scratch = tempfile.TemporaryDirectory(prefix="portail-bench-")
-    if connection.vendor == "sqlite":
-        # A file, like the developer's database, rather than the test runner's in-memory one.
-        connection.settings_dict["TEST"]["NAME"] = str(Path(scratch.name) / "bench.sqlite3")
-    overrides = override_settings(
+
+
+def bench_settings(scratch_dir: str):
+    """The settings the measured requests run under: the bench URLconf (with the floor), no
+    HTTPS redirect, static files served without a collectstatic run."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    return override_settings(
         ROOT_URLCONF="bench.urls",
         SECURE_SSL_REDIRECT=False,
-        STATIC_ROOT=scratch.name,  # WhiteNoise warns when the directory is missing
+        STATIC_ROOT=scratch_dir,  # WhiteNoise warns when the directory is missing
         # The manifest storage would need a collectstatic run first; the plain one builds the
         # same kind of URL.
         STORAGES={
@@ -405,30 +458,37 @@ def run_in_test_database(scenarios, args, jobs=(), job_results=None) -> list[dic
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         },
     )
+
+
+def measure_in_scratch_database(scenarios, args, jobs, job_results, scratch_dir) -> list[dict]:
+    """Create and migrate the test database, seed it, measure `scenarios` and time `jobs`, then
+    destroy it, whatever happened."""
+    from django.db import connection
+    from django.urls import clear_url_caches
+
+    from bench.seeding import seed_bench
+
+    old_name = connection.settings_dict["NAME"]
+    if connection.vendor == "sqlite":
+        # A file, like the developer's database, rather than the test runner's in-memory one.
+        connection.settings_dict["TEST"]["NAME"] = str(Path(scratch_dir) / "bench.sqlite3")
+    step = time.perf_counter()
+    test_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    log(f"test database {test_name} ({connection.vendor}) migrated", step)
     try:
-        with time_machine.travel(now, tick=True):
-            step = time.perf_counter()
-            test_name = connection.creation.create_test_db(
-                verbosity=0, autoclobber=True, serialize=False
-            )
-            log(f"test database {test_name} ({connection.vendor}) migrated", step)
-            try:
-                step = time.perf_counter()
-                seed_bench(families=args.families, today=args.today)
-                analyze()
-                log(f"{args.families} bench families seeded for {args.today}", step)
-                with overrides:
-                    clear_url_caches()
-                    results = measure(scenarios, runs=args.runs, warmup=args.warmup)
-                if jobs:
-                    job_results.extend(measure_jobs(jobs, args))
-                return results
-            finally:
-                clear_url_caches()
-                connection.creation.destroy_test_db(old_name, verbosity=0)
+        step = time.perf_counter()
+        seed_bench(families=args.families, today=args.today)
+        analyze()
+        log(f"{args.families} bench families seeded for {args.today}", step)
+        with bench_settings(scratch_dir):
+            clear_url_caches()
+            results = measure(scenarios, runs=args.runs, warmup=args.warmup)
+        if jobs:
+            job_results.extend(measure_jobs(jobs, args))
+        return results
     finally:
-        teardown_test_environment()
-        scratch.cleanup()
+        clear_url_caches()
+        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def analyze():
@@ -447,7 +507,7 @@ def measure_jobs(jobs: list[Job], args) -> list[dict]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from portail.bench_data import seed_bench
+    from bench.seeding import seed_bench
 
     families = max(job.families for job in jobs)
     if families > args.families:
@@ -465,8 +525,15 @@ def measure_jobs(jobs: list[Job], args) -> list[dict]:
             start = time.perf_counter()
             figures = job.run(args.today)
             seconds = time.perf_counter() - start
-        results.append({"name": job.name, "families": max(families, args.families),
-                        "seconds": round(seconds, 2), "queries": _query_count(queries), **figures})
+        results.append(
+            {
+                "name": job.name,
+                "families": max(families, args.families),
+                "seconds": round(seconds, 2),
+                "queries": _query_count(queries),
+                **figures,
+            }
+        )
     return results
 
 
@@ -477,9 +544,12 @@ def _query_count(queries):
 
 
 def print_jobs(results):
+    """One line per night job: its time, queries and figures."""
     print()
     for r in results:
-        figures = ", ".join(f"{k} {v}" for k, v in r.items() if k not in {"name", "seconds", "queries"})
+        figures = ", ".join(
+            f"{k} {v}" for k, v in r.items() if k not in {"name", "seconds", "queries"}
+        )
         print(f"{r['name']}: {r['seconds']:.1f} s, {r['queries']} queries ({figures})")
 
 
@@ -551,6 +621,7 @@ def _prepare(scenario: Scenario, *, warmup: int):
 
 
 def print_table(results):
+    """The scenarios' table: median and p90 times, queries, ratio to the floor."""
     headers = ("scenario", "median ms", "p90 ms", "queries", "× floor")
     rows = [
         (
@@ -578,6 +649,7 @@ def print_table(results):
 
 
 def log(message, since):
+    """Print `message` with the seconds elapsed since `since` on stderr."""
     print(f"{message} in {time.perf_counter() - since:.1f} s", file=sys.stderr)
 
 

@@ -31,6 +31,7 @@ class State:
 
 
 def month_label(year: int, month: int) -> str:
+    """The month as the agenda titles it, e.g. "Novembre 2026"."""
     return f"{MONTH_NAMES[month - 1]} {year}"
 
 
@@ -58,6 +59,7 @@ class DayCell:
 
 
 def active_slots():
+    """The créneaux on offer, with their activity and service."""
     return list(Slot.objects.active().select_related("activity__service"))
 
 

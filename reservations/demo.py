@@ -155,4 +155,5 @@ def _bench_pattern(seed: int) -> dict:
 
 
 def children_of(families):
+    """The children of `families`, with their school."""
     return Child.objects.filter(family__in=families).select_related("school")

@@ -143,11 +143,16 @@ def test_parent_cannot_set_the_quotient_familial(client, family_a, today):
     family_a.quotient_valid_until = datetime.date(2026, 12, 31)
     family_a.save()
     client.force_login(family_a.guardians.first().user)
-    payload = family_payload(**{"family-quotient_familial": "10", "family-quotient_valid_until": "2030-01-01"})
+    payload = family_payload(
+        **{"family-quotient_familial": "10", "family-quotient_valid_until": "2030-01-01"}
+    )
     response = client.post(reverse("families:family_update"), payload)
     assert response.url == reverse("families:family_detail")
     family_a.refresh_from_db()
-    assert (family_a.quotient_familial, family_a.quotient_valid_until) == (900, datetime.date(2026, 12, 31))
+    assert (family_a.quotient_familial, family_a.quotient_valid_until) == (
+        900,
+        datetime.date(2026, 12, 31),
+    )
     assert "900 €" in client.get(reverse("families:family_detail")).content.decode()
 
 

@@ -28,5 +28,8 @@ def test_known_zone_a_dates():
     """The shipped years carry the official rentrée and last day of class."""
     ensure_school_years(datetime.date(2026, 11, 26))
     year = SchoolYear.objects.get(label="2026-2027")
-    assert (year.start_date, year.end_date) == (datetime.date(2026, 9, 1), datetime.date(2027, 7, 2))
+    assert (year.start_date, year.end_date) == (
+        datetime.date(2026, 9, 1),
+        datetime.date(2027, 7, 2),
+    )
     assert SchoolYear.objects.get(label="2025-2026").start_date == datetime.date(2025, 9, 1)

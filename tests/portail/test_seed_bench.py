@@ -4,8 +4,8 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from bench.seeding import BENCH_EMAIL_DOMAIN, bench_families, seed_bench
 from families.models import Child, ChildContact, Family, Guardian
-from portail.bench_data import BENCH_EMAIL_DOMAIN, bench_families, seed_bench
 
 COUNTED_MODELS = ["accounts.User", "account.EmailAddress", "families.Family", "families.Guardian"]
 COUNTED_MODELS += ["families.Child", "families.ChildContact"]

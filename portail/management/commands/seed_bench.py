@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from bench.seeding import seed_bench
 from common.commands import day_option
-from portail.bench_data import seed_bench
 
 
 class Command(BaseCommand):
