@@ -17,13 +17,17 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
+from common.admin import ReadOnlyAdmin, ReadOnlyMixin, ReadOnlyTabularInline, change_link, csv_safe
 from common.money import format_cents
 
-from . import admin_directdebit, pdfs, selectors, services
-from .admin_common import ReadOnlyAdmin, csv_safe, family_link, invoice_link
-from .admin_recovery import RecoveryListMixin, recovery_list_url
+from . import pdfs, selectors, services
+
+# The sub-domains' admin pages register with the same site: card payment (sessions, Stripe
+# events, payment issues), direct debit (mandates, SEPA batches, rejections) and recovery.
+from .card import admin as card_admin  # noqa: F401
+from .directdebit import admin as directdebit_admin
+from .directdebit.forms import RegieForm
 from .forms import CancelForm, PaymentForm, PeriodForm, RunForm
-from .forms_directdebit import RegieForm
 from .invoicing import add_months
 from .models import (
     CreditNote,
@@ -37,7 +41,9 @@ from .models import (
     TariffBracket,
     month_start,
 )
+from .recovery.admin import RecoveryListMixin, recovery_list_url
 from .tariffs import grid_errors
+from .tasks import generate_month_invoices
 
 
 def _euros(cents):
@@ -121,8 +127,6 @@ class RegieAdmin(admin.ModelAdmin):
             request.POST or None, initial={"month": add_months(today, -1).strftime("%Y-%m")}
         )
         if request.method == "POST" and form.is_valid():
-            from .tasks import generate_month_invoices
-
             month = form.cleaned_data["month"]
             if month >= month_start(today):
                 form.add_error("month", "Ce mois n'est pas terminé.")
@@ -294,19 +298,11 @@ class PeriodFilter(admin.SimpleListFilter):
             return queryset.none()
 
 
-class InvoiceLineInline(admin.TabularInline):
+class InvoiceLineInline(ReadOnlyTabularInline):
     model = InvoiceLine
-    extra = 0
-    can_delete = False
     fields = ["position", "label", "quantity", "unit_price", "amount", "kind"]
     readonly_fields = fields
     verbose_name_plural = "lignes"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="prix unitaire")
     def unit_price(self, obj):
@@ -317,19 +313,11 @@ class InvoiceLineInline(admin.TabularInline):
         return _euros(obj.amount_cents)
 
 
-class PaymentInline(admin.TabularInline):
+class PaymentInline(ReadOnlyTabularInline):
     model = Payment
-    extra = 0
-    can_delete = False
     fields = ["paid_on", "amount", "means", "reference", "recorded_by", "recorded_at"]
     readonly_fields = fields
     verbose_name_plural = "paiements"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="montant")
     def amount(self, obj):
@@ -337,7 +325,7 @@ class PaymentInline(admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(RecoveryListMixin, SimpleHistoryAdmin):
+class InvoiceAdmin(ReadOnlyMixin, RecoveryListMixin, SimpleHistoryAdmin):
     list_display = [
         "number",
         "family_link",
@@ -384,21 +372,12 @@ class InvoiceAdmin(RecoveryListMixin, SimpleHistoryAdmin):
     ]
     readonly_fields = fields
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def get_queryset(self, request):
         return super().get_queryset(request).with_paid()
 
     @admin.display(description="foyer", ordering="family__name")
     def family_link(self, obj):
-        return family_link(obj.family_id, obj.family_label)
+        return change_link("families.family", obj.family_id, obj.family_label)
 
     @admin.display(description="période", ordering="period_start")
     def period(self, obj):
@@ -442,7 +421,7 @@ class InvoiceAdmin(RecoveryListMixin, SimpleHistoryAdmin):
                 can_cancel=invoice.is_open
                 and user.has_perm("billing.cancel_invoice")
                 and not invoice.payments.exists(),
-                can_record_rejection=admin_directdebit.can_record_rejection(invoice, user),
+                can_record_rejection=directdebit_admin.can_record_rejection(invoice, user),
                 can_reissue=invoice.is_cancelled
                 and user.has_perm("billing.cancel_invoice")
                 and not Invoice.objects.filter(replaces=invoice).exists(),
@@ -608,7 +587,7 @@ class PaymentAdmin(ReadOnlyAdmin):
 
     @admin.display(description="facture", ordering="invoice__number")
     def invoice_link(self, obj):
-        return invoice_link(obj.invoice_id, obj.invoice.number)
+        return change_link("billing.invoice", obj.invoice_id, obj.invoice.number)
 
     @admin.display(description="régie")
     def regie(self, obj):
@@ -640,8 +619,5 @@ class CreditNoteAdmin(ReadOnlyAdmin):
 
     @admin.display(description="facture annulée")
     def invoice_link(self, obj):
-        return invoice_link(obj.invoice_id, obj.invoice.number)
+        return change_link("billing.invoice", obj.invoice_id, obj.invoice.number)
 
-
-# Card payments, Stripe events and payment issues live in their own module.
-from . import admin_card  # noqa: E402, F401

@@ -7,7 +7,7 @@ class BillingConfig(AppConfig):
     verbose_name = "Facturation"
 
     def ready(self):
-        from . import directdebit
+        from .directdebit import services
 
         # The "Prélèvement automatique" requests of enrolment create mandates here.
-        directdebit.register_hooks()
+        services.register_hooks()

@@ -17,7 +17,7 @@ from families.models import SchoolYear
 from reservations.calendar import ServiceCalendar, days_between
 from reservations.models import Booking, Slot
 
-from .demo_directdebit import collect_due_debits, ensure_direct_debit, seed_mandates
+from .directdebit.demo import collect_due_debits, ensure_direct_debit, seed_mandates
 from .invoicing import Biller, add_months, issue_invoices
 from .models import Invoice, Payment, Regie, month_end
 from .reference import ensure_billing_reference
@@ -180,7 +180,7 @@ def seed_recovery(families, today: datetime.date) -> int:
     the night job finds nothing more to do afterwards."""
     from exchanges.models import Message, Thread
 
-    from .recovery import switch_to_recovery
+    from .recovery.services import switch_to_recovery
 
     demo_invoices = Invoice.objects.filter(family__in=families)
     overdue = demo_invoices.filter(status=Invoice.Status.UNPAID, due_date__lt=today)

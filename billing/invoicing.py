@@ -34,7 +34,7 @@ from common.dates import month_name
 from families.models import Child, Family, Guardian
 from reservations.models import Booking, Slot
 
-from .directdebit import active_mandates, debit_date_for
+from .directdebit.services import active_mandates, debit_date_for
 from .models import (
     BookingCharge,
     Invoice,
@@ -45,6 +45,7 @@ from .models import (
     month_end,
     month_start,
 )
+from .notices import notify_invoice_issued
 from .tariffs import PriceBook
 
 logger = logging.getLogger(__name__)
@@ -264,20 +265,31 @@ class Biller:
             concerned = {row.family_id for row in to_bill} | {
                 row.family_id for row, _, _ in to_give_back
             }
-            families = {
-                family.pk: family
-                for family in Family.objects.filter(pk__in=concerned).prefetch_related(
-                    Prefetch(
-                        "guardians",
-                        queryset=Guardian.objects.select_related("user").order_by(
-                            "created_at", "pk"
-                        ),
-                    )
-                )
-            }
+            families = _families_to_bill(concerned)
         child_order = {pk: index for index, pk in enumerate(children)}
-        month_groups = defaultdict(list)  # (family, child, slot, kind, price) → booking ids
-        regularisations = defaultdict(list)  # family → DraftLine
+        month_groups, regularisations = self._group(to_bill, to_give_back, month, families, children)
+        lines_by_family = self._month_lines(month_groups, children, child_order)
+        for family_id, lines in regularisations.items():
+            lines.sort(
+                key=lambda line: (
+                    line.service_date,
+                    child_order[line.child.pk],
+                    line.slot.position,
+                    line.is_surcharge,
+                )
+            )
+            lines_by_family[family_id].extend(line for line in lines if line.amount_cents)
+        return {
+            family_id: Draft(families[family_id], month, lines)
+            for family_id, lines in lines_by_family.items()
+            if lines
+        }
+
+    def _group(self, to_bill, to_give_back, month, families, children):
+        """The bookings of `month` grouped into lines ((family, child, slot, kind, unit price) →
+        booking ids), and the regularisation lines of earlier months, by family."""
+        month_groups = defaultdict(list)
+        regularisations = defaultdict(list)
         for row in to_bill:
             family, child, slot = (
                 families[row.family_id],
@@ -308,7 +320,11 @@ class Biller:
                     child, slot, row, -net, _removal_reason(row), surcharge=is_surcharge
                 )
             )
+        return month_groups, regularisations
 
+    def _month_lines(self, month_groups, children, child_order):
+        """The month's lines of each family, in the invoice's order: child, créneau, then
+        bookings, walk-ins and surcharges, the dearer first."""
         kind_order = {Kind.BOOKING: 0, Kind.WALK_IN: 1, Kind.SURCHARGE: 2}
         lines_by_family = defaultdict(list)
         for key in sorted(
@@ -336,21 +352,7 @@ class Biller:
                     charges=[(pk, price) for pk in bookings],
                 )
             )
-        for family_id, lines in regularisations.items():
-            lines.sort(
-                key=lambda line: (
-                    line.service_date,
-                    child_order[line.child.pk],
-                    line.slot.position,
-                    line.is_surcharge,
-                )
-            )
-            lines_by_family[family_id].extend(line for line in lines if line.amount_cents)
-        return {
-            family_id: Draft(families[family_id], month, lines)
-            for family_id, lines in lines_by_family.items()
-            if lines
-        }
+        return lines_by_family
 
     def open_month(self, today: datetime.date) -> datetime.date:
         """The first month whose invoices are not out yet on `today`: last month until the
@@ -375,6 +377,17 @@ class Biller:
         current month (bookings and walk-ins, and pending regularisations), in cents."""
         draft = self.not_invoiced(family, today=today, children=children)
         return draft.total_cents if draft else 0
+
+
+def _families_to_bill(family_ids) -> dict:
+    """The families by id, with their guardians (the payer) in order."""
+    guardians = Guardian.objects.select_related("user").order_by("created_at", "pk")
+    return {
+        family.pk: family
+        for family in Family.objects.filter(pk__in=family_ids).prefetch_related(
+            Prefetch("guardians", queryset=guardians)
+        )
+    }
 
 
 def _month_label(kind, child, slot) -> str:
@@ -465,6 +478,23 @@ def issue_drafts(
     if not drafts:
         return []
     now = timezone.now()
+    invoices = _new_invoices(
+        drafts, regie=regie, month=month, issue_date=issue_date, sequence=sequence, now=now
+    )
+    for invoice in invoices:
+        invoice.run, invoice.replaces = run, replaces
+    Invoice.objects.bulk_create(invoices)
+    Invoice.history.bulk_history_create(
+        invoices, default_date=now, default_change_reason="Émission"
+    )
+    _insert_lines_and_charges(invoices, drafts)
+    sequence.save(update_fields=["last_number"])
+    return invoices
+
+
+def _new_invoices(drafts, *, regie, month, issue_date, sequence, now) -> list[Invoice]:
+    """The invoices of `drafts` (not saved), numbered from `sequence`: a family with an active
+    mandate for the régie gets a programmed debit, due on its debit date."""
     mandates = active_mandates(regie, [draft.family.pk for draft in drafts])
     debit_date = debit_date_for(issue_date) if mandates else None
     invoices = []
@@ -491,15 +521,14 @@ def issue_drafts(
                 payer_address=payer_address,
                 family_label=f"Foyer {draft.family.name}"[:200],
                 quotient_label=_quotient_label(draft.family, month),
-                run=run,
-                replaces=replaces,
                 created_at=now,
             )
         )
-    Invoice.objects.bulk_create(invoices)
-    Invoice.history.bulk_history_create(
-        invoices, default_date=now, default_change_reason="Émission"
-    )
+    return invoices
+
+
+def _insert_lines_and_charges(invoices, drafts) -> None:
+    """Insert the lines of the saved `invoices` and the booking each line charges."""
     lines = []
     for invoice, draft in zip(invoices, drafts, strict=True):
         for position, line in enumerate(draft.lines, start=1):
@@ -527,13 +556,9 @@ def issue_drafts(
     ]
     for chunk in chunks(charges, CHARGE_CHUNK):
         insert_rows(BookingCharge, chunk)
-    sequence.save(update_fields=["last_number"])
-    return invoices
 
 
 def _enqueue_notifications(invoice_ids):
-    from .tasks import notify_invoice_issued
-
     for invoice_id in invoice_ids:
         notify_invoice_issued.delay(invoice_id)
 

@@ -20,9 +20,36 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from common.bank import clean_bic, clean_iban, mask_iban
+from billing.card.models import CheckoutSession, PaymentIssue, StripeEvent
+from billing.directdebit.models import DebitRejection, DirectDebitTeleservice, Mandate, SepaBatch
+from common.bank import clean_bic, clean_iban
+from common.states import StateMachine
 from families.models import Child, Family, SchoolYear
 from reservations.models import Activity, Booking, Slot
+
+# The sub-domains' models (card payment, direct debit) belong to this app: imported here, they are
+# registered with it like the core's.
+__all__ = [
+    "BookingCharge",
+    "CheckoutSession",
+    "CreditNote",
+    "DebitRejection",
+    "DirectDebitTeleservice",
+    "Invoice",
+    "InvoiceLine",
+    "InvoicingRun",
+    "Mandate",
+    "NumberSequence",
+    "Payment",
+    "PaymentAllocation",
+    "PaymentIssue",
+    "Regie",
+    "RegieActivity",
+    "SepaBatch",
+    "StripeEvent",
+    "Tariff",
+    "TariffBracket",
+]
 
 prefix_validator = RegexValidator(
     r"^[A-Z]{2,8}$", "De 2 à 8 lettres majuscules sans accent, par exemple ALAI."
@@ -342,16 +369,21 @@ class InvoiceQuerySet(models.QuerySet):
         return self.annotate(paid_total=Coalesce(models.Subquery(paid), 0))
 
 
-class Invoice(models.Model):
+class InvoiceStatus(models.TextChoices):
+    """The states of an invoice (Invoice.Status); at module level so that Meta can name them."""
+
+    UNPAID = "impayee", "Impayée"
+    DIRECT_DEBIT = "prelevement", "Prélèvement programmé"
+    PAID = "payee", "Payée"
+    RECOVERY = "recouvrement", "Mise en recouvrement"
+    CANCELLED = "annulee", "Annulée"
+
+
+class Invoice(StateMachine, models.Model):
     """A family's invoice of one régie for one month. Once issued it never changes, but for
     its state (see TRANSITIONS) and the payments and credit note that refer to it."""
 
-    class Status(models.TextChoices):
-        UNPAID = "impayee", "Impayée"
-        DIRECT_DEBIT = "prelevement", "Prélèvement programmé"
-        PAID = "payee", "Payée"
-        RECOVERY = "recouvrement", "Mise en recouvrement"
-        CANCELLED = "annulee", "Annulée"
+    Status = InvoiceStatus
 
     # Allowed moves. A programmed debit goes back to impayée when its mandate is revoked before
     # the collection; a paid invoice goes back to impayée only when its direct debit is
@@ -443,7 +475,7 @@ class Invoice(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["family", "regie", "period_start"],
-                condition=~Q(status="annulee"),
+                condition=~Q(status=InvoiceStatus.CANCELLED),
                 name="invoice_once_per_family_regie_month",
                 violation_error_message="Ce foyer a déjà une facture de cette régie pour ce mois.",
             ),
@@ -516,14 +548,16 @@ class Invoice(models.Model):
             return 0
         return max(self.total_cents - self.paid_cents(), 0)
 
+    def move_refused_message(self, state) -> str:
+        return (
+            f"La facture {self.number} est « {self.state_label(self.status)} » : elle ne "
+            f"peut pas devenir « {self.state_label(state)} »."
+        )
+
     def set_status(self, status, *, now=None):
-        """Move to `status` if TRANSITIONS allow it (ValidationError otherwise); not saved."""
-        if status not in self.TRANSITIONS[self.Status(self.status)]:
-            raise ValidationError(
-                f"La facture {self.number} est « {self.get_status_display().lower()} » : elle ne "
-                f"peut pas devenir « {self.Status(status).label.lower()} »."
-            )
-        self.status = status
+        """Move to `status` if TRANSITIONS allow it (ValidationError otherwise); not saved.
+        Becoming paid records when."""
+        self.move_to(status)
         if status == self.Status.PAID:
             self.paid_at = now or timezone.now()
 
@@ -615,6 +649,13 @@ class BookingCharge(models.Model):
 class PaymentQuerySet(models.QuerySet):
     def for_family(self, family):
         return self.filter(invoice__family=family) if family else self.none()
+
+    def unreversed_debits(self):
+        """Direct debits the bank has not returned (no reversing payment), latest first: what
+        a rejection may reverse."""
+        return self.filter(
+            means=Payment.Means.DIRECT_DEBIT, amount_cents__gt=0, reversed_by__isnull=True
+        ).order_by("-paid_on", "-pk")
 
 
 class Payment(models.Model):
@@ -731,302 +772,3 @@ class CreditNote(models.Model):
 
     def __str__(self):
         return f"Avoir {self.number}"
-
-
-# Card payment (Stripe Checkout) ----------------------------------------------------------------
-
-
-class CheckoutSession(models.Model):
-    """A Stripe Checkout Session opened for an invoice. Its state follows Stripe's (through the
-    webhook and the nightly reconciliation); the invoice becomes paid only from a confirmed
-    event."""
-
-    class Status(models.TextChoices):
-        OPEN = "open", "Ouverte"
-        COMPLETE = "complete", "Terminée"
-        EXPIRED = "expired", "Expirée"
-
-    invoice = models.ForeignKey(
-        Invoice, on_delete=models.PROTECT, related_name="checkout_sessions", verbose_name="facture"
-    )
-    session_id = models.CharField("session Stripe", max_length=255, unique=True)
-    amount_cents = models.PositiveIntegerField("montant demandé (centimes)")
-    currency = models.CharField("devise", max_length=3, default="eur")
-    status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.OPEN)
-    payment_status = models.CharField("état du paiement", max_length=30, blank=True)
-    url = models.URLField("adresse de paiement", max_length=2000, blank=True)
-    expires_at = models.DateTimeField("expire le")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="ouverte par",
-    )
-    created_at = models.DateTimeField("ouverte le", default=timezone.now)
-    updated_at = models.DateTimeField("mise à jour le", auto_now=True)
-    payment = models.OneToOneField(
-        "Payment",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="checkout_session",
-        verbose_name="paiement enregistré",
-    )
-
-    class Meta:
-        verbose_name = "paiement en ligne (session)"
-        verbose_name_plural = "paiements en ligne (sessions)"
-        ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["status", "expires_at"], name="checkout_status")]
-
-    def __str__(self):
-        return f"{self.session_id} — {self.invoice.number}"
-
-
-class StripeEvent(models.Model):
-    """A webhook event, stored once (its id is unique) in the same transaction as its effect:
-    a replayed event finds its row and does nothing."""
-
-    event_id = models.CharField("événement Stripe", max_length=255, unique=True)
-    type = models.CharField("type", max_length=100)
-    object_id = models.CharField("objet", max_length=255, blank=True)
-    received_at = models.DateTimeField("reçu le", default=timezone.now)
-    outcome = models.CharField("suite donnée", max_length=255, blank=True)
-
-    class Meta:
-        verbose_name = "événement Stripe"
-        verbose_name_plural = "événements Stripe"
-        ordering = ["-received_at", "-pk"]
-
-    def __str__(self):
-        return f"{self.type} {self.event_id}"
-
-
-class PaymentIssue(models.Model):
-    """Something about money the régisseur must look at: a card payment whose amount or
-    currency differs from what was due, money received for an invoice already paid or in
-    recovery (to refund or to transmit to the Trésor Public), a rejected direct debit."""
-
-    class Kind(models.TextChoices):
-        AMOUNT_MISMATCH = "amount_mismatch", "Montant ou devise différents du dû"
-        ALREADY_PAID = "already_paid", "Paiement reçu pour une facture déjà payée"
-        IN_RECOVERY = "in_recovery", "Paiement reçu pour une facture en recouvrement"
-        NOT_PAYABLE = (
-            "not_payable",
-            "Paiement reçu pour une facture qui n'attendait plus de paiement",
-        )
-        DEBIT_REJECTED = "debit_rejected", "Prélèvement rejeté"
-
-    invoice = models.ForeignKey(
-        Invoice, on_delete=models.PROTECT, related_name="payment_issues", verbose_name="facture"
-    )
-    kind = models.CharField("nature", max_length=20, choices=Kind.choices)
-    amount_cents = models.BigIntegerField("montant reçu (centimes)", default=0)
-    currency = models.CharField("devise", max_length=3, blank=True)
-    payment = models.ForeignKey(
-        "Payment",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="issues",
-        verbose_name="paiement",
-    )
-    reference = models.CharField("référence", max_length=255, blank=True)
-    detail = models.TextField("détail", blank=True)
-    created_at = models.DateTimeField("signalé le", default=timezone.now)
-    resolved_at = models.DateTimeField("traité le", null=True, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="traité par",
-    )
-    resolution = models.TextField("suite donnée", blank=True)
-
-    class Meta:
-        verbose_name = "anomalie de paiement"
-        verbose_name_plural = "anomalies de paiement"
-        ordering = ["resolved_at", "-created_at", "-pk"]
-
-    def __str__(self):
-        return f"{self.get_kind_display()} — {self.invoice.number}"
-
-
-# Direct debit (SEPA) ---------------------------------------------------------------------------
-
-
-class DirectDebitTeleservice(models.Model):
-    """The régie a "Prélèvement automatique" téléservice files mandates for."""
-
-    teleservice = models.OneToOneField(
-        "enrolment.Teleservice",
-        on_delete=models.CASCADE,
-        related_name="direct_debit_regie",
-        verbose_name="téléservice",
-        limit_choices_to={"kind": "prelevement"},
-    )
-    regie = models.ForeignKey(
-        Regie,
-        on_delete=models.PROTECT,
-        related_name="direct_debit_teleservices",
-        verbose_name="régie",
-    )
-
-    class Meta:
-        verbose_name = "téléservice de prélèvement"
-        verbose_name_plural = "téléservices de prélèvement"
-
-    def __str__(self):
-        return f"{self.teleservice} — {self.regie}"
-
-
-class Mandate(models.Model):
-    """A SEPA direct-debit mandate of a family for a régie (at most one active per pair)."""
-
-    class Status(models.TextChoices):
-        ACTIVE = "active", "Actif"
-        REVOKED = "revoked", "Révoqué"
-
-    class Sequence(models.TextChoices):
-        FIRST = "FRST", "Premier prélèvement"
-        RECURRENT = "RCUR", "Prélèvements suivants"
-
-    family = models.ForeignKey(
-        Family, on_delete=models.PROTECT, related_name="mandates", verbose_name="foyer"
-    )
-    regie = models.ForeignKey(
-        Regie, on_delete=models.PROTECT, related_name="mandates", verbose_name="régie"
-    )
-    rum = models.CharField("référence unique du mandat (RUM)", max_length=35, unique=True)
-    creditor_ics = models.CharField("ICS du créancier", max_length=35)
-    account_holder = models.CharField("titulaire du compte", max_length=120)
-    iban = models.CharField("IBAN", max_length=34)
-    bic = models.CharField("BIC", max_length=11)
-    signed_on = models.DateField("signé le")
-    sequence = models.CharField(
-        "séquence", max_length=4, choices=Sequence.choices, default=Sequence.FIRST
-    )
-    status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    request = models.OneToOneField(
-        "enrolment.EnrolmentRequest",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="mandate",
-        verbose_name="demande",
-    )
-    created_at = models.DateTimeField("créé le", default=timezone.now)
-    revoked_at = models.DateTimeField("révoqué le", null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="révoqué par",
-    )
-
-    history = HistoricalRecords(excluded_fields=["iban"])
-
-    class Meta:
-        verbose_name = "mandat de prélèvement"
-        verbose_name_plural = "mandats de prélèvement"
-        ordering = ["-created_at", "-pk"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["family", "regie"],
-                condition=Q(status="active"),
-                name="mandate_one_active_per_family_regie",
-                violation_error_message="Ce foyer a déjà un mandat actif pour cette régie.",
-            )
-        ]
-        permissions = [("export_sepa", "Peut exporter les lots de prélèvement SEPA")]
-
-    def __str__(self):
-        return f"Mandat {self.rum}"
-
-    @property
-    def masked_iban(self) -> str:
-        """FR76 •••• •••• 1234: the only form in which an IBAN is shown or logged."""
-        return mask_iban(self.iban)
-
-    @property
-    def is_active(self) -> bool:
-        return self.status == self.Status.ACTIVE
-
-
-class SepaBatch(models.Model):
-    """One collection of a régie: a numbered pain.008 file for a collection date. It claims its
-    invoices in the transaction that creates it; asked again for the same date, the same file
-    is returned."""
-
-    regie = models.ForeignKey(
-        Regie, on_delete=models.PROTECT, related_name="sepa_batches", verbose_name="régie"
-    )
-    number = models.CharField("numéro du lot", max_length=35, unique=True)
-    collection_date = models.DateField("date d'échéance")
-    message_id = models.CharField("identifiant du message", max_length=35, unique=True)
-    invoice_count = models.PositiveIntegerField("nombre de prélèvements", default=0)
-    total_cents = models.BigIntegerField("montant total (centimes)", default=0)
-    xml = models.TextField("fichier pain.008")
-    created_at = models.DateTimeField("créé le", default=timezone.now)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="créé par",
-    )
-
-    class Meta:
-        verbose_name = "lot de prélèvement SEPA"
-        verbose_name_plural = "lots de prélèvement SEPA"
-        ordering = ["-collection_date", "-pk"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["regie", "collection_date"], name="sepa_batch_once_per_regie_date"
-            )
-        ]
-
-    def __str__(self):
-        return f"Lot {self.number} du {self.collection_date:%d/%m/%Y}"
-
-
-class DebitRejection(models.Model):
-    """A direct debit the bank returned: the reversing payment and the reason."""
-
-    invoice = models.ForeignKey(
-        Invoice, on_delete=models.PROTECT, related_name="debit_rejections", verbose_name="facture"
-    )
-    reversal = models.OneToOneField(
-        Payment,
-        on_delete=models.PROTECT,
-        related_name="rejection",
-        verbose_name="paiement d'annulation",
-    )
-    reason_code = models.CharField("code motif", max_length=4, blank=True)
-    reason = models.CharField("motif", max_length=250)
-    rejected_on = models.DateField("rejeté le")
-    new_due_date = models.DateField("nouvelle date limite")
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="enregistré par",
-    )
-    recorded_at = models.DateTimeField("enregistré le", default=timezone.now)
-
-    class Meta:
-        verbose_name = "rejet de prélèvement"
-        verbose_name_plural = "rejets de prélèvement"
-        ordering = ["-rejected_on", "-pk"]
-
-    def __str__(self):
-        return f"Rejet — {self.invoice.number}"

@@ -126,6 +126,12 @@ def _movements(family, regie: Regie, *, until: datetime.date):
     """(date, recorded at, order, pk, row) of every invoice, credit note and payment up to
     `until`: on one day, movements follow the order in which they were recorded (a credit note
     comes before the invoice that replaces the one it cancels)."""
+    yield from _invoice_movements(family, regie, until=until)
+    yield from _credit_note_movements(family, regie, until=until)
+    yield from _payment_movements(family, regie, until=until)
+
+
+def _invoice_movements(family, regie: Regie, *, until: datetime.date):
     invoices = Invoice.objects.for_family(family).filter(regie=regie, issue_date__lte=until)
     for invoice in invoices.only(
         "pk",
@@ -165,6 +171,9 @@ def _movements(family, regie: Regie, *, until: datetime.date):
                     url=invoice.get_absolute_url(),
                 ),
             )
+
+
+def _credit_note_movements(family, regie: Regie, *, until: datetime.date):
     notes = CreditNote.objects.filter(
         invoice__family=family, invoice__regie=regie, issue_date__lte=until
     ).select_related("invoice")
@@ -181,6 +190,9 @@ def _movements(family, regie: Regie, *, until: datetime.date):
                 url=note.invoice.get_absolute_url(),
             ),
         )
+
+
+def _payment_movements(family, regie: Regie, *, until: datetime.date):
     payments = (
         Payment.objects.for_family(family)
         .filter(invoice__regie=regie, paid_on__lte=until)
@@ -195,7 +207,8 @@ def _movements(family, regie: Regie, *, until: datetime.date):
             payment.pk,
             StatementRow(
                 payment.paid_on,
-                f"Paiement ({payment.get_means_display().lower()}{reference}) — facture {payment.invoice.number}",
+                f"Paiement ({payment.get_means_display().lower()}{reference}) — facture "
+                f"{payment.invoice.number}",
                 credit_cents=payment.amount_cents,
                 url=payment.invoice.get_absolute_url(),
             ),

@@ -15,8 +15,10 @@ from common.emails import absolute_url
 from common.money import format_cents
 from exchanges.services import notify_family
 
+from .card.sessions import expire_open_sessions
 from .invoicing import Biller, format_number, issue_drafts, lock_sequence
 from .models import CreditNote, Invoice, NumberSequence, Payment, PaymentAllocation
+from .notices import notify_invoice_issued
 
 
 def _locked(invoice: Invoice) -> Invoice:
@@ -59,12 +61,6 @@ def allocation_parts(payment: Payment, lines) -> list[PaymentAllocation]:
     return parts
 
 
-def _close_card_payments(invoice_id: int) -> None:
-    from .card import expire_open_sessions
-
-    expire_open_sessions([invoice_id])
-
-
 @transaction.atomic
 def payment_record(
     *,
@@ -105,7 +101,7 @@ def payment_record(
     if means != Payment.Means.CARD:
         # What is left to pay changed: a card payment page opened earlier must not take the old
         # amount (or money no longer due).
-        transaction.on_commit(lambda: _close_card_payments(invoice.pk))
+        transaction.on_commit(lambda: expire_open_sessions([invoice.pk]))
     if amount_cents == due:
         invoice.set_status(Invoice.Status.PAID, now=timezone.now())
         invoice._change_reason = (
@@ -141,7 +137,7 @@ def invoice_cancel(*, invoice: Invoice, reason: str, by, today: datetime.date) -
     sequence.save(update_fields=["last_number"])
     invoice._change_reason = f"Annulation par l'avoir {note.number} : {reason}"[:100]
     invoice.save(update_fields=["status"])
-    transaction.on_commit(lambda: _close_card_payments(invoice.pk))
+    transaction.on_commit(lambda: expire_open_sessions([invoice.pk]))
     notify_family(
         family=invoice.family,
         subject=f"Votre facture {invoice.number} est annulée",
@@ -194,7 +190,5 @@ def invoice_reissue(*, invoice: Invoice, by, today: datetime.date) -> Invoice:
         sequence=sequence,
         replaces=invoice,
     )
-    from .tasks import notify_invoice_issued
-
     transaction.on_commit(lambda: notify_invoice_issued.delay(new.pk))
     return new

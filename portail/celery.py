@@ -9,7 +9,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portail.settings")
 
 app = Celery("portail")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+app.autodiscover_tasks()  # each app's tasks.py
+# Billing's sub-domains have night jobs of their own; the one-item tasks that send a notice sit
+# beside the notice (billing.notices, billing.recovery.reminders).
+app.autodiscover_tasks(["billing.card", "billing.recovery"])
+app.autodiscover_tasks(["billing"], related_name="notices")
+app.autodiscover_tasks(["billing.recovery"], related_name="reminders")
 
 # Every nightly job, in one place. Each is also a management command.
 app.conf.beat_schedule = {
@@ -34,18 +39,18 @@ app.conf.beat_schedule = {
     # Card payments whose webhook never came are settled from Stripe's record, before the switch
     # to recovery looks at what is still impayée. A second run finds nothing to do.
     "reconcile-payments": {
-        "task": "billing.tasks.reconcile_payments",
+        "task": "billing.card.tasks.reconcile_payments",
         "schedule": crontab(hour=0, minute=40),
     },
     # Every night, just after midnight in Paris (the date has turned): invoices still impayée
     # after their due date go to "mise en recouvrement"; then the reminders of invoices due
     # within PAYMENT_REMINDER_DAYS. Each claims its invoices: a second run sends nothing.
     "switch-to-recovery": {
-        "task": "billing.tasks.switch_overdue_to_recovery",
+        "task": "billing.recovery.tasks.switch_overdue_to_recovery",
         "schedule": crontab(hour=1, minute=15),
     },
     "send-payment-reminders": {
-        "task": "billing.tasks.send_due_payment_reminders",
+        "task": "billing.recovery.tasks.send_due_payment_reminders",
         "schedule": crontab(hour=1, minute=30),
     },
 }

@@ -2,12 +2,9 @@
 
 from django import template
 
-from billing import stripe_gateway
+from billing.card.sessions import card_payment_enabled
 
 register = template.Library()
 
-
-@register.simple_tag
-def card_payment_enabled() -> bool:
-    """True when Stripe's keys are set; otherwise pages say "Paiement en ligne indisponible"."""
-    return stripe_gateway.is_configured()
+# True when Stripe's keys are set; otherwise pages say "Paiement en ligne indisponible".
+register.simple_tag(card_payment_enabled, name="card_payment_enabled")

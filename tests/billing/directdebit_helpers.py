@@ -4,8 +4,9 @@ import datetime
 
 from django.contrib.auth.models import Permission
 
+from billing.directdebit.models import DirectDebitTeleservice, Mandate
 from billing.invoicing import issue_invoices
-from billing.models import DirectDebitTeleservice, Invoice, Mandate, Regie
+from billing.models import Invoice, Regie
 from billing.reference import DEMO_CREDITORS
 from enrolment import services as enrolment_services
 from enrolment.models import DocumentType, Teleservice, TeleserviceDocument

@@ -2,7 +2,8 @@
 
 import datetime
 
-from billing.models import Invoice, InvoiceLine, Mandate, Regie
+from billing.directdebit.models import Mandate
+from billing.models import Invoice, InvoiceLine, Regie
 
 
 def invoice(family) -> Invoice:

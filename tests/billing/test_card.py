@@ -10,7 +10,8 @@ import time_machine
 from django.core.management import call_command
 from django.urls import reverse
 
-from billing.models import CheckoutSession, Invoice, Payment, PaymentIssue
+from billing.card.models import CheckoutSession, PaymentIssue
+from billing.models import Invoice, Payment
 from billing.services import payment_record
 from exchanges.models import Message
 from tests.billing import fixtures as billing_fixtures
@@ -467,7 +468,7 @@ def test_expire_open_sessions_closes_them_here_and_at_stripe(client, invoice, fa
     was completed at Stripe meanwhile (Stripe refuses to expire it, the error is swallowed) is
     recorded as complete, not expired — its money is settled by the webhook or the night's
     reconciliation, never taken for lost. A second call finds nothing to do."""
-    from billing.card import expire_open_sessions
+    from billing.card.sessions import expire_open_sessions
 
     client = client_for(client, invoice.family)
     pay(client, invoice)

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
-from billing.models import CheckoutSession, PaymentIssue, StripeEvent
+from billing.card.models import CheckoutSession, PaymentIssue, StripeEvent
 from tests.billing import fixtures as billing_fixtures
 from tests.factories import UserFactory
 

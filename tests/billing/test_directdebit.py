@@ -10,17 +10,13 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from billing import directdebit, selectors
-from billing.models import (
-    DebitRejection,
-    Invoice,
-    Mandate,
-    Payment,
-    PaymentAllocation,
-    PaymentIssue,
-)
+from billing import selectors
+from billing.card.models import PaymentIssue
+from billing.directdebit import services as directdebit
+from billing.directdebit.models import DebitRejection, Mandate
+from billing.models import Invoice, Payment, PaymentAllocation
+from billing.notices import notify_invoice_issued
 from billing.services import payment_record
-from billing.tasks import notify_invoice_issued
 from enrolment import services as enrolment_services
 from enrolment.kinds import DirectDebitQuestionsForm
 from enrolment.models import EnrolmentRequest
@@ -442,7 +438,7 @@ def test_revoking_after_the_debit_date_leaves_time_to_pay(slots, periscolaire, t
 
 def test_revoking_keeps_invoices_already_in_a_batch(slots, periscolaire, today):
     """An invoice claimed by a batch is collected: revoking afterwards leaves it paid."""
-    from billing import sepa
+    from billing.directdebit import sepa
 
     family = make_family()
     mandate = make_mandate(family, periscolaire)
@@ -462,7 +458,7 @@ def test_revoking_keeps_invoices_already_in_a_batch(slots, periscolaire, today):
 @pytest.fixture
 def collected(slots, periscolaire, today):
     """A programmed October invoice (6,00 €) collected in the batch of 01/12/2026."""
-    from billing import sepa
+    from billing.directdebit import sepa
 
     family = make_family()
     make_mandate(family, periscolaire)

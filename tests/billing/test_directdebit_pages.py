@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from billing.models import Mandate
+from billing.directdebit.models import Mandate
 from exchanges.models import Message
 from tests.conftest import client_for
 
@@ -146,7 +146,7 @@ def test_after_a_revocation_a_new_request_makes_a_new_mandate(client, periscolai
     its own RUM; the revoked one stays listed."""
     from django.contrib.auth.models import Group
 
-    from billing import directdebit
+    from billing.directdebit import services as directdebit
     from enrolment import services as enrolment_services
     from tests.factories import UserFactory
 

@@ -230,7 +230,7 @@ def test_each_invoice_is_announced_once_by_message_and_email(
     assert thread.teleservice == "Régie de recette périscolaire municipale"
     assert "2,00 €" in thread.messages.get().body
     assert [message.to for message in mail.outbox] == [[family.guardians.get().user.email]]
-    from billing.tasks import notify_invoice_issued
+    from billing.notices import notify_invoice_issued
 
     assert notify_invoice_issued(invoice.pk) is False  # a task run again sends nothing
     assert thread.messages.count() == 1

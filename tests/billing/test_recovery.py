@@ -12,8 +12,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from billing.models import CheckoutSession, Invoice, InvoiceLine, Mandate, Payment, Regie
-from billing.recovery import switch_to_recovery
+from billing.card.models import CheckoutSession
+from billing.directdebit.models import Mandate
+from billing.models import Invoice, InvoiceLine, Payment, Regie
+from billing.recovery.services import switch_to_recovery
 from billing.services import invoice_cancel, payment_record
 from exchanges.models import Message, Thread
 from tests.conftest import TODAY, client_for
@@ -182,7 +184,7 @@ def test_the_switch_starts_the_day_after_the_due_date(regies, slots, today):
 
 def test_the_nightly_task_takes_the_paris_date(regies, slots):
     """At 00:30 in Paris (still the day before in UTC) the night job counts the new day."""
-    from billing.tasks import switch_overdue_to_recovery
+    from billing.recovery.tasks import switch_overdue_to_recovery
 
     family = make_family()
     invoice = make_invoice(family, number="PERI2026000103", due_date=datetime.date(2026, 11, 25))
@@ -413,18 +415,18 @@ def test_after_seed_demo_the_night_job_has_nothing_to_do(today, django_capture_o
 def test_both_night_jobs_are_in_the_beat_schedule():
     """The switch (01:15) and the reminders (01:30) are scheduled every night, as tasks the
     Celery app knows."""
-    import billing.tasks  # noqa: F401 - registers the tasks, as the worker's autodiscovery does
+    import billing.recovery.tasks  # noqa: F401 - registers the tasks, as the worker's autodiscovery does
     from portail.celery import app
 
     entries = {entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()}
-    switch = entries["billing.tasks.switch_overdue_to_recovery"]
-    reminders = entries["billing.tasks.send_due_payment_reminders"]
+    switch = entries["billing.recovery.tasks.switch_overdue_to_recovery"]
+    reminders = entries["billing.recovery.tasks.send_due_payment_reminders"]
     assert (switch.hour, switch.minute) == ({1}, {15})
     assert (reminders.hour, reminders.minute) == ({1}, {30})
     assert {
-        "billing.tasks.switch_overdue_to_recovery",
-        "billing.tasks.send_due_payment_reminders",
-        "billing.tasks.send_payment_reminder",
+        "billing.recovery.tasks.switch_overdue_to_recovery",
+        "billing.recovery.tasks.send_due_payment_reminders",
+        "billing.recovery.reminders.send_payment_reminder",
     } <= set(app.tasks)
 
 
@@ -449,7 +451,7 @@ def test_an_invoice_with_card_money_under_review_waits_for_the_regisseur(overdue
     issue is handled, the next night switches it."""
     from django.utils import timezone
 
-    from billing.models import PaymentIssue
+    from billing.card.models import PaymentIssue
 
     issue = PaymentIssue.objects.create(
         invoice=overdue,

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from billing.recovery import switch_to_recovery
+from billing.recovery.services import switch_to_recovery
 from billing.selectors import regie_balances
 from billing.services import payment_record
 from tests.conftest import TODAY, client_for

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 
 from billing.models import Invoice
-from billing.recovery import send_payment_reminders, switch_to_recovery
+from billing.recovery.services import send_payment_reminders, switch_to_recovery
 from exchanges.models import Message
 from tests.concurrency import at_once
 from tests.conftest import TODAY

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from billing.recovery import switch_to_recovery
+from billing.recovery.services import switch_to_recovery
 from billing.services import payment_record
 from tests.conftest import TODAY
 from tests.factories import UserFactory

@@ -9,7 +9,7 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 
 from billing.models import Invoice
-from billing.recovery import send_payment_reminders
+from billing.recovery.services import send_payment_reminders
 from billing.services import payment_record
 from tests.conftest import TODAY
 
@@ -150,7 +150,7 @@ def test_an_invoice_paid_before_the_email_leaves_gets_none(
     family, django_capture_on_commit_callbacks
 ):
     """The e-mail task checks the invoice again: paid in the meantime, nothing is sent."""
-    from billing.tasks import send_payment_reminder
+    from billing.recovery.reminders import send_payment_reminder
 
     invoice = make_invoice(family, number="PERI2026000221", due_date=days(3))
     send_payment_reminders(today=TODAY)  # claimed; its e-mail would leave on commit
@@ -163,7 +163,7 @@ def test_an_invoice_paid_before_the_email_leaves_gets_none(
 def test_command_and_nightly_task(family, django_capture_on_commit_callbacks):
     """send_payment_reminders --today says what it sent, then that nothing is left; the night
     task takes the Paris date; a bad date is refused in French."""
-    from billing.tasks import send_due_payment_reminders
+    from billing.recovery.tasks import send_due_payment_reminders
 
     make_invoice(family, number="PERI2026000222", due_date=IN_FIVE_DAYS)
     out = StringIO()

@@ -15,8 +15,9 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from billing import sepa
-from billing.models import Invoice, Mandate, Payment, SepaBatch
+from billing.directdebit import sepa
+from billing.directdebit.models import Mandate, SepaBatch
+from billing.models import Invoice, Payment
 from tests.factories import UserFactory
 
 from .conftest import make_family
@@ -213,7 +214,7 @@ def test_a_file_that_does_not_validate_is_not_exported(slots, periscolaire, toda
 
 def test_a_revoked_mandate_is_not_collected(programmed, periscolaire, today):
     """An invoice of a mandate revoked in between is no longer in the next batch."""
-    from billing import directdebit
+    from billing.directdebit import services as directdebit
 
     directdebit.mandate_revoke(mandate=programmed["petit"].mandate, by=None, today=today)
     batch = export(periscolaire)
@@ -381,7 +382,7 @@ def test_a_programmed_invoice_partly_paid_at_the_counter_is_debited_the_rest(
 
 def test_direct_debit_admin_pages_open_for_the_regisseur(client, programmed, periscolaire, office):
     """Téléservices de prélèvement (list, add), mandates, batches, rejections: each page opens."""
-    from billing.models import DirectDebitTeleservice
+    from billing.directdebit.models import DirectDebitTeleservice
 
     from .directdebit_helpers import dd_teleservice
 

@@ -6,8 +6,9 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from billing import sepa
-from billing.models import Invoice, Payment, SepaBatch
+from billing.directdebit import sepa
+from billing.directdebit.models import SepaBatch
+from billing.models import Invoice, Payment
 from tests.concurrency import at_once
 
 from .conftest import make_family

@@ -9,14 +9,8 @@ import time
 import pytest
 from django.urls import reverse
 
-from billing.models import (
-    CheckoutSession,
-    Invoice,
-    Payment,
-    PaymentAllocation,
-    PaymentIssue,
-    StripeEvent,
-)
+from billing.card.models import CheckoutSession, PaymentIssue, StripeEvent
+from billing.models import Invoice, Payment, PaymentAllocation
 from billing.services import payment_record
 from exchanges.models import Message
 from tests.billing import fixtures as billing_fixtures

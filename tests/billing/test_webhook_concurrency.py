@@ -6,7 +6,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from billing.models import CheckoutSession, Invoice, Payment, StripeEvent
+from billing.card.models import CheckoutSession, StripeEvent
+from billing.models import Invoice, Payment
 from exchanges.models import Message
 from tests.billing import fixtures as billing_fixtures
 from tests.billing.fake_stripe import post_event

@@ -28,7 +28,9 @@ from django.utils.datastructures import MultiValueDict
 from django.views.defaults import server_error
 from playwright.sync_api import sync_playwright
 
-from billing.models import CheckoutSession, Invoice, Mandate, Regie
+from billing.card.models import CheckoutSession
+from billing.directdebit.models import Mandate
+from billing.models import Invoice, Regie
 from enrolment import services as enrolment_services
 from enrolment.models import EnrolmentRequest, RequestDocument, Teleservice
 from exchanges import services as exchange_services

@@ -10,7 +10,8 @@ import pytest
 import time_machine
 from playwright.sync_api import expect, sync_playwright
 
-from billing.models import CheckoutSession, Invoice, Payment, Regie, StripeEvent
+from billing.card.models import CheckoutSession, StripeEvent
+from billing.models import Invoice, Payment, Regie
 from portail.demo import seed_demo
 from tests.e2e.checks import BrowserWatch, axe_violations, find_overflow
 from tests.e2e.conftest import ARTIFACTS, launch, log_in

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from billing import sepa
+from billing.directdebit import sepa
 from billing.models import Regie
 from common.commands import day_option
 from common.money import format_cents

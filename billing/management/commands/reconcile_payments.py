@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from billing import stripe_gateway
-from billing.card import reconcile_sessions
+from billing.card.services import reconcile_sessions
 
 
 class Command(BaseCommand):

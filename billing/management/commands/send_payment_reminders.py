@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from billing.recovery import reminder_window, send_payment_reminders
+from billing.recovery.services import reminder_window, send_payment_reminders
 from common.commands import day_option
 
 

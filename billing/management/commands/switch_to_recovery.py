@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from billing.recovery import switch_to_recovery
+from billing.recovery.services import switch_to_recovery
 from common.commands import day_option
 from common.money import format_cents
 

@@ -13,10 +13,12 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from billing import stripe_gateway
+from billing.models import Invoice
 from families.decorators import family_required
 
-from . import card, stripe_gateway
-from .models import CheckoutSession, Invoice
+from . import services, sessions
+from .models import CheckoutSession
 
 logger = logging.getLogger(__name__)
 
@@ -37,14 +39,14 @@ def invoice_pay(request, pk):
         return redirect(invoice)
     detail_url = request.build_absolute_uri(invoice.get_absolute_url())
     try:
-        session = card.payment_start(
+        session = sessions.payment_start(
             invoice=invoice,
             user=request.user,
             return_url=request.build_absolute_uri(reverse("billing:payment_return", args=[pk])),
             cancel_url=detail_url,
             now=timezone.now(),
         )
-    except card.PaymentRefused as refusal:
+    except sessions.PaymentRefused as refusal:
         messages.error(request, str(refusal))
         return redirect(invoice)
     return HttpResponseSeeOther(session.url)
@@ -69,7 +71,7 @@ def payment_return(request, pk):
             raise Http404("Session de paiement inconnue pour cette facture.")
     else:
         session = sessions.order_by("-created_at", "-pk").first()
-    state = card.return_state(invoice, session)
+    state = services.return_state(invoice, session)
     context = {"invoice": invoice, "session": session, "state": state, "poll": POLL_SECONDS}
     if request.htmx:
         return render(request, "billing/_payment_status.html", context)
@@ -89,6 +91,6 @@ def stripe_webhook(request):
             return HttpResponse("Paiement en ligne non configuré.", status=503)
         logger.warning("Stripe webhook refused: %s", error)
         return HttpResponse("Signature invalide.", status=400)
-    new, outcome = card.event_handle(event)
+    new, outcome = services.event_handle(event)
     logger.info("Stripe event %s %s: %s", event.type, event.id, outcome if new else "replay")
     return HttpResponse("ok", content_type="text/plain")

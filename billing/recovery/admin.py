@@ -16,10 +16,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from .admin_common import csv_safe
-from .forms import DATE_FORMATS, DateInput, PeriodForm
-from .models import Regie
-from .recovery import recovery_csv_rows, recovery_list
+from billing.forms import DATE_FORMATS, DateInput, PeriodForm
+from billing.models import Regie
+from common.admin import csv_safe
+
+from .selectors import recovery_csv_rows, recovery_list
 
 
 class RecoveryListForm(PeriodForm):

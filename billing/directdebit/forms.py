@@ -6,11 +6,11 @@ import datetime
 from django import forms
 from django.core.exceptions import ValidationError
 
+from billing.forms import DATE_FORMATS, DateInput
+from billing.models import Regie
 from common.bank import clean_bic, clean_iban, ics_is_valid
 
-from .directdebit import REJECTION_REASONS
-from .forms import DATE_FORMATS, DateInput
-from .models import Regie
+from .services import REJECTION_REASONS
 
 
 class ExportForm(forms.Form):

@@ -9,11 +9,11 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from common.admin import ReadOnlyAdmin, change_link
 from common.money import format_cents
 
-from .admin_common import ReadOnlyAdmin, invoice_link
-from .card import issue_resolve
 from .models import CheckoutSession, PaymentIssue, StripeEvent
+from .services import issue_resolve
 
 
 @admin.register(CheckoutSession)
@@ -48,7 +48,7 @@ class CheckoutSessionAdmin(ReadOnlyAdmin):
 
     @admin.display(description="facture", ordering="invoice__number")
     def invoice_link(self, obj):
-        return invoice_link(obj.invoice_id, obj.invoice.number)
+        return change_link("billing.invoice", obj.invoice_id, obj.invoice.number)
 
     @admin.display(description="foyer", ordering="invoice__family__name")
     def family(self, obj):
@@ -138,7 +138,7 @@ class PaymentIssueAdmin(admin.ModelAdmin):
 
     @admin.display(description="facture", ordering="invoice__number")
     def invoice_link(self, obj):
-        return invoice_link(obj.invoice_id, obj.invoice.number)
+        return change_link("billing.invoice", obj.invoice_id, obj.invoice.number)
 
     @admin.display(description="régie", ordering="invoice__regie")
     def regie(self, obj):

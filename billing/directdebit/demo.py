@@ -8,13 +8,14 @@ import datetime
 from django.db.models import Min
 from django.utils import timezone
 
+from billing.models import Invoice, Regie
+from billing.reference import ensure_demo_creditors
 from enrolment.models import EnrolmentRequest, RequestEvent, Teleservice
 from exchanges.models import Message, Thread
 
 from . import sepa
-from .directdebit import mandate_create, teleservice_regie
-from .models import DirectDebitTeleservice, Invoice, Mandate, Regie
-from .reference import ensure_demo_creditors
+from .models import DirectDebitTeleservice, Mandate
+from .services import mandate_create, teleservice_regie
 
 DEMO_TELESERVICE_PREFIX = "prelevement-automatique-"
 DEMO_REGIE = "periscolaire"  # "Périscolaire : Prélèvement automatique Léo Lagrange"
@@ -44,22 +45,22 @@ def seed_mandates(families) -> list[Mandate]:
         state=EnrolmentRequest.State.CLOSED,
         mandate__isnull=True,
     ).select_related("teleservice", "family")
-    for request in requests:
-        regie = teleservice_regie(request.teleservice)
+    for enrolment_request in requests:
+        regie = teleservice_regie(enrolment_request.teleservice)
         if regie is None:
             continue
-        decided = request.decided_at or timezone.now()
+        decided = enrolment_request.decided_at or timezone.now()
         mandate = mandate_create(
-            request=request, regie=regie, user=None, today=timezone.localdate(decided)
+            enrolment_request=enrolment_request, regie=regie, user=None, today=timezone.localdate(decided)
         )
         Mandate.objects.filter(pk=mandate.pk).update(created_at=decided)
         RequestEvent.objects.create(
-            request=request,
+            request=enrolment_request,
             at=decided,
             actor_label="Pôle administratif",
             message=f"Demande acceptée : prélèvement automatique actif (mandat {mandate.rum}).",
         )
-        threads = Thread.objects.filter(family=request.family, subject__contains=mandate.rum)
+        threads = Thread.objects.filter(family=enrolment_request.family, subject__contains=mandate.rum)
         Message.objects.filter(thread__in=threads).update(created_at=decided)
         threads.update(created_at=decided, last_message_at=decided, family_unread=False)
         made.append(mandate)

@@ -25,7 +25,9 @@ from django.utils import timezone
 from schwifty import BIC, IBAN
 from schwifty import exceptions as iban_errors
 
-from common.bank import clean_bic, clean_iban, ics_is_valid
+from billing.card.models import PaymentIssue
+from billing.models import Invoice, Payment, PaymentAllocation, Regie
+from common.bank import clean_bic, clean_iban, ics_is_valid, mask_iban
 from common.emails import absolute_url
 from common.money import format_cents
 from enrolment import kinds
@@ -33,17 +35,7 @@ from enrolment.models import EnrolmentRequest, Teleservice
 from exchanges.models import Message
 from exchanges.services import notify_family, thread_start
 
-from .models import (
-    DebitRejection,
-    DirectDebitTeleservice,
-    Invoice,
-    Mandate,
-    Payment,
-    PaymentAllocation,
-    PaymentIssue,
-    Regie,
-    mask_iban,
-)
+from .models import DebitRejection, DirectDebitTeleservice, Mandate
 
 logger = logging.getLogger(__name__)
 
@@ -208,13 +200,13 @@ def check_can_activate(*, family, regie: Regie) -> None:
 # Hooks of the "prelevement" request kind -----------------------------------------------------
 
 
-def validate_submission(request: EnrolmentRequest) -> None:
+def validate_submission(enrolment_request: EnrolmentRequest) -> None:
     """Before a direct-debit request is sent (and again when the office accepts it): the family
     may start direct debit with the téléservice's régie, and the bank details are valid."""
-    regie = teleservice_regie(request.teleservice)
+    regie = teleservice_regie(enrolment_request.teleservice)
     if regie is None:
         return  # nothing to check against yet: the office maps it before accepting (on_accept)
-    answers = request.answers or {}
+    answers = enrolment_request.answers or {}
     errors = {}
     iban = ""
     if answers.get("iban"):
@@ -229,21 +221,21 @@ def validate_submission(request: EnrolmentRequest) -> None:
             errors["bic"] = exc.messages
     if errors:
         raise ValidationError(errors)
-    check_can_activate(family=request.family, regie=regie)
+    check_can_activate(family=enrolment_request.family, regie=regie)
 
 
-def on_accept(request: EnrolmentRequest, *, user, today: datetime.date) -> Mandate:
+def on_accept(enrolment_request: EnrolmentRequest, *, user, today: datetime.date) -> Mandate:
     """The office accepts a direct-debit request: the mandate is created in the same
     transaction (a ValidationError cancels the acceptance)."""
-    regie = teleservice_regie(request.teleservice)
+    regie = teleservice_regie(enrolment_request.teleservice)
     if regie is None:
         raise ValidationError(
-            f"Le téléservice « {request.teleservice.label} » n'est rattaché à aucune régie : "
+            f"Le téléservice « {enrolment_request.teleservice.label} » n'est rattaché à aucune régie : "
             "rattachez-le dans « Facturation › Téléservices de prélèvement » avant d'accepter "
             "la demande.",
             code="unmapped",
         )
-    return mandate_create(request=request, regie=regie, user=user, today=today)
+    return mandate_create(enrolment_request=enrolment_request, regie=regie, user=user, today=today)
 
 
 def register_hooks() -> None:
@@ -264,7 +256,7 @@ def next_rum(regie: Regie, family) -> str:
 
 @transaction.atomic
 def mandate_create(
-    *, request: EnrolmentRequest, regie: Regie, user=None, today: datetime.date
+    *, enrolment_request: EnrolmentRequest, regie: Regie, user=None, today: datetime.date
 ) -> Mandate:
     """The mandate of an accepted direct-debit request: a new RUM, the régie's ICS, signed on
     the day the request was sent (or today), first sequence FRST; the full IBAN then leaves
@@ -274,43 +266,34 @@ def mandate_create(
     error = creditor_error(regie)
     if error is not None:
         raise error
-    check_can_activate(family=request.family, regie=regie)
-    answers = dict(request.answers or {})
-    holder = " ".join(str(answers.get("account_holder") or "").split())
-    if not holder:
-        raise ValidationError("La demande n'indique pas le titulaire du compte.")
-    try:
-        iban = clean_iban(answers.get("iban", ""))
-        bic = clean_bic(answers.get("bic", ""), iban=iban)
-    except ValidationError as exc:
-        raise ValidationError(
-            f"Les coordonnées bancaires de la demande ne sont pas valides : {' '.join(exc.messages)}"
-        ) from None
-    submitted = request.submitted_at
+    check_can_activate(family=enrolment_request.family, regie=regie)
+    answers = dict(enrolment_request.answers or {})
+    holder, iban, bic = _bank_details(answers)
+    submitted = enrolment_request.submitted_at
     signed_on = timezone.localdate(submitted) if submitted else today
     try:
         with transaction.atomic():
             mandate = Mandate.objects.create(
-                family=request.family,
+                family=enrolment_request.family,
                 regie=regie,
-                rum=next_rum(regie, request.family),
+                rum=next_rum(regie, enrolment_request.family),
                 creditor_ics=regie.creditor_ics.replace(" ", "").upper(),
                 account_holder=holder[:120],
                 iban=iban,
                 bic=bic,
                 signed_on=signed_on,
                 sequence=Mandate.Sequence.FIRST,
-                request=request,
+                request=enrolment_request,
             )
     except IntegrityError:  # a concurrent acceptance for the same family and régie won
         raise ValidationError(
             f"Ce foyer a déjà un mandat de prélèvement actif pour la {regie.name}."
         ) from None
     answers["iban"] = mask_iban(iban)
-    EnrolmentRequest.objects.filter(pk=request.pk).update(answers=answers)
-    request.answers = answers
+    EnrolmentRequest.objects.filter(pk=enrolment_request.pk).update(answers=answers)
+    enrolment_request.answers = answers
     notify_family(
-        family=request.family,
+        family=enrolment_request.family,
         subject=f"Votre prélèvement automatique est actif : mandat {mandate.rum}",
         body=render_to_string(
             "billing/messages/mandate_created.txt",
@@ -321,10 +304,26 @@ def mandate_create(
                 "url": absolute_url(mandate_page_path(regie)),
             },
         ).strip(),
-        related=request,
+        related=enrolment_request,
     )
-    logger.info("Mandat %s créé (foyer %s, régie %s)", mandate.rum, request.family_id, regie.slug)
+    logger.info("Mandat %s créé (foyer %s, régie %s)", mandate.rum, enrolment_request.family_id, regie.slug)
     return mandate
+
+
+def _bank_details(answers: dict) -> tuple[str, str, str]:
+    """The account holder, IBAN and BIC of a request's answers, checked and normalised;
+    ValidationError in French otherwise."""
+    holder = " ".join(str(answers.get("account_holder") or "").split())
+    if not holder:
+        raise ValidationError("La demande n'indique pas le titulaire du compte.")
+    try:
+        iban = clean_iban(answers.get("iban", ""))
+        bic = clean_bic(answers.get("bic", ""), iban=iban)
+    except ValidationError as exc:
+        raise ValidationError(
+            f"Les coordonnées bancaires de la demande ne sont pas valides : {' '.join(exc.messages)}"
+        ) from None
+    return holder, iban, bic
 
 
 def mandate_page_path(regie: Regie) -> str:
@@ -372,7 +371,7 @@ def mandate_revoke(*, mandate: Mandate, by, today: datetime.date) -> list[Invoic
             )
         )
     now = timezone.now()
-    mandate.status = Mandate.Status.REVOKED
+    mandate.move_to(Mandate.Status.REVOKED)
     mandate.revoked_at, mandate.revoked_by = now, by
     mandate._change_reason = "Révoqué par la famille"
     mandate.save(update_fields=["status", "revoked_at", "revoked_by"])
@@ -438,13 +437,7 @@ def _tell_office(mandate: Mandate, *, subject: str, body: str, by) -> Message:
 def rejectable_payment(invoice: Invoice) -> Payment | None:
     """The direct-debit payment of `invoice` a bank rejection would reverse: the latest one
     not reversed yet."""
-    return (
-        invoice.payments.filter(
-            means=Payment.Means.DIRECT_DEBIT, amount_cents__gt=0, reversed_by__isnull=True
-        )
-        .order_by("-paid_on", "-pk")
-        .first()
-    )
+    return invoice.payments.unreversed_debits().first()
 
 
 @transaction.atomic
@@ -472,47 +465,8 @@ def rejection_record(
         raise ValidationError("Indiquez le motif du rejet donné par la banque.")
     if rejected_on > today:
         raise ValidationError("Le rejet ne peut pas être daté dans le futur.")
-    payment = (
-        Payment.objects.select_for_update(of=("self",))
-        .filter(
-            invoice=invoice,
-            means=Payment.Means.DIRECT_DEBIT,
-            amount_cents__gt=0,
-            reversed_by__isnull=True,
-        )
-        .order_by("-paid_on", "-pk")
-        .first()
-    )
-    if payment is None:
-        done = DebitRejection.objects.filter(invoice=invoice).order_by("-pk").first()
-        if done is not None:
-            raise ValidationError(
-                f"Le prélèvement de la facture {invoice.number} a déjà été rejeté "
-                f"(rejet du {done.rejected_on:%d/%m/%Y} enregistré)."
-            )
-        raise ValidationError(
-            f"La facture {invoice.number} n'a pas été payée par prélèvement : il n'y a pas de "
-            "prélèvement à rejeter."
-        )
-    if rejected_on < payment.paid_on:
-        raise ValidationError(
-            f"Le rejet ne peut pas précéder le prélèvement (du {payment.paid_on:%d/%m/%Y})."
-        )
-    reversal = Payment.objects.create(
-        invoice=invoice,
-        amount_cents=-payment.amount_cents,
-        reverses=payment,
-        paid_on=rejected_on,
-        means=Payment.Means.DIRECT_DEBIT,
-        reference=f"Rejet {reason_code or ''} du prélèvement {payment.reference}".replace(
-            "  ", " "
-        )[:100],
-        recorded_by=by,
-    )
-    PaymentAllocation.objects.bulk_create(
-        PaymentAllocation(payment=reversal, line_id=part.line_id, amount_cents=-part.amount_cents)
-        for part in payment.allocations.all()
-    )
+    payment = _debit_to_reject(invoice, rejected_on)
+    reversal = _reverse_debit(payment, reason_code=reason_code, rejected_on=rejected_on, by=by)
     new_due = today + datetime.timedelta(days=settings.DIRECT_DEBIT_REJECTION_DUE_DAYS)
     if invoice.status == Invoice.Status.PAID:
         invoice.set_status(Invoice.Status.UNPAID)
@@ -529,36 +483,87 @@ def rejection_record(
         new_due_date=new_due,
         recorded_by=by,
     )
-    PaymentIssue.objects.create(
-        invoice=invoice,
+    _flag_rejection(rejection, payment)
+    _first_debit_again(invoice, payment)
+    _tell_family_rejected(rejection, payment)
+    return rejection
+
+
+def _debit_to_reject(invoice: Invoice, rejected_on: datetime.date) -> Payment:
+    """The debit a rejection of `invoice` reverses, locked; ValidationError, in French, when
+    there is none (never paid by direct debit, or already rejected) or it is later."""
+    payment = invoice.payments.unreversed_debits().select_for_update(of=("self",)).first()
+    if payment is None:
+        done = DebitRejection.objects.filter(invoice=invoice).order_by("-pk").first()
+        if done is not None:
+            raise ValidationError(
+                f"Le prélèvement de la facture {invoice.number} a déjà été rejeté "
+                f"(rejet du {done.rejected_on:%d/%m/%Y} enregistré)."
+            )
+        raise ValidationError(
+            f"La facture {invoice.number} n'a pas été payée par prélèvement : il n'y a pas de "
+            "prélèvement à rejeter."
+        )
+    if rejected_on < payment.paid_on:
+        raise ValidationError(
+            f"Le rejet ne peut pas précéder le prélèvement (du {payment.paid_on:%d/%m/%Y})."
+        )
+    return payment
+
+
+def _reverse_debit(payment: Payment, *, reason_code: str, rejected_on: datetime.date, by):
+    """The negative payment that reverses `payment`, its allocations mirroring the debit's."""
+    reversal = Payment.objects.create(
+        invoice_id=payment.invoice_id,
+        amount_cents=-payment.amount_cents,
+        reverses=payment,
+        paid_on=rejected_on,
+        means=Payment.Means.DIRECT_DEBIT,
+        reference=f"Rejet {reason_code or ''} du prélèvement {payment.reference}".replace(
+            "  ", " "
+        )[:100],
+        recorded_by=by,
+    )
+    PaymentAllocation.objects.bulk_create(
+        PaymentAllocation(payment=reversal, line_id=part.line_id, amount_cents=-part.amount_cents)
+        for part in payment.allocations.all()
+    )
+    return reversal
+
+
+def _flag_rejection(rejection: DebitRejection, payment: Payment) -> PaymentIssue:
+    """The issue the régisseur follows up for a rejected debit."""
+    return PaymentIssue.objects.create(
+        invoice=rejection.invoice,
         kind=PaymentIssue.Kind.DEBIT_REJECTED,
         amount_cents=payment.amount_cents,
         currency="eur",
-        payment=reversal,
-        reference=reason_code,
+        payment=rejection.reversal,
+        reference=rejection.reason_code,
         detail=(
             f"Prélèvement du {payment.paid_on:%d/%m/%Y} ({format_cents(payment.amount_cents)}) "
-            f"rejeté le {rejected_on:%d/%m/%Y} : {reason}. La facture redevient impayée, à "
-            f"régler avant le {new_due:%d/%m/%Y}."
+            f"rejeté le {rejection.rejected_on:%d/%m/%Y} : {rejection.reason}. La facture "
+            f"redevient impayée, à régler avant le {rejection.new_due_date:%d/%m/%Y}."
         ),
     )
+
+
+def _first_debit_again(invoice: Invoice, payment: Payment) -> None:
+    """When the mandate's only debit that went through is the one rejected, the next debit is a
+    first one again (SEPA's FRST sequence)."""
     mandate = invoice.mandate
-    if (
-        mandate is not None
-        and mandate.sequence == Mandate.Sequence.RECURRENT
-        and not Payment.objects.filter(
-            invoice__mandate=mandate,
-            means=Payment.Means.DIRECT_DEBIT,
-            amount_cents__gt=0,
-            reversed_by__isnull=True,
-        )
-        .exclude(pk=payment.pk)
-        .exists()
-    ):
-        # The first debit never went through: the next one is a first debit again.
-        mandate.sequence = Mandate.Sequence.FIRST
-        mandate._change_reason = f"Premier prélèvement rejeté ({invoice.number})"
-        mandate.save(update_fields=["sequence"])
+    if mandate is None or mandate.sequence != Mandate.Sequence.RECURRENT:
+        return
+    others = Payment.objects.filter(invoice__mandate=mandate).unreversed_debits()
+    if others.exclude(pk=payment.pk).exists():
+        return
+    mandate.sequence = Mandate.Sequence.FIRST
+    mandate._change_reason = f"Premier prélèvement rejeté ({invoice.number})"
+    mandate.save(update_fields=["sequence"])
+
+
+def _tell_family_rejected(rejection: DebitRejection, payment: Payment) -> None:
+    invoice = rejection.invoice
     notify_family(
         family=invoice.family,
         subject=f"Prélèvement rejeté : facture {invoice.number}",
@@ -574,4 +579,3 @@ def rejection_record(
         related=invoice,
         new_thread=True,
     )
-    return rejection

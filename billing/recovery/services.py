@@ -1,6 +1,6 @@
-"""Unpaid invoices after the fact: the reminder e-mail some days before the due date, the switch
-to "mise en recouvrement" once the due date has passed, and the régisseur's list of invoices in
-recovery (CSV) to transmit to the Trésor Public.
+"""Unpaid invoices after the fact: the reminders some days before the due date (each e-mail
+leaves through `billing.recovery.reminders`) and the switch to "mise en recouvrement" once the
+due date has passed. The hand-over lists are `billing.recovery.selectors`.
 
 Both night jobs claim their invoices (`UPDATE … WHERE status = 'impayee'` on rows locked in
 primary-key order), batch by batch, and write the history rows themselves (a bulk update
@@ -16,15 +16,16 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
-from common.emails import absolute_url, send_templated_email
+from billing.card.models import PaymentIssue
+from billing.card.sessions import expire_open_sessions
+from billing.models import Invoice
+from common.emails import absolute_url
 from exchanges.models import Message
 from exchanges.services import thread_start
 
-from .models import Invoice, PaymentIssue, Regie
-from .selectors import csv_amount
+from .reminders import send_payment_reminder
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +127,9 @@ def _switch_batch(ids: list[int], today: datetime.date, *, notify: bool) -> list
         for invoice in claimed:
             recovery_notify(invoice)
     transaction.on_commit(
-        functools.partial(_expire_checkout_sessions, [invoice.pk for invoice in claimed]),
+        # The card-payment pages still open for invoices now in recovery close (a payment that
+        # still arrives is recorded and flagged by the webhook).
+        functools.partial(expire_open_sessions, [invoice.pk for invoice in claimed]),
         robust=True,
     )
     return claimed
@@ -151,14 +154,6 @@ def recovery_notify(invoice: Invoice) -> Message:
         related=invoice,
     )
     return thread.messages.get()
-
-
-def _expire_checkout_sessions(invoice_ids: list[int]) -> None:
-    """Close the card-payment sessions still open for invoices now in recovery (a payment that
-    still arrives is recorded and flagged by the webhook)."""
-    from .card import expire_open_sessions
-
-    expire_open_sessions(invoice_ids)
 
 
 # Reminder before the due date -----------------------------------------------------------------
@@ -205,105 +200,6 @@ def _remind_batch(ids: list[int], start: datetime.date, end: datetime.date) -> l
         {"reminder_sent_at": timezone.now()},
         lambda invoice: f"Rappel de paiement envoyé (date limite du {invoice.due_date:%d/%m/%Y})",
     )
-    from .tasks import send_payment_reminder
-
     for invoice in claimed:
         transaction.on_commit(functools.partial(send_payment_reminder.delay, invoice.pk))
     return [invoice.pk for invoice in claimed]
-
-
-def reminder_email_send(invoice: Invoice) -> int:
-    """E-mail the guardians of the invoice's family the reminder: the amount left to pay, the
-    due date, the links to the invoice (to pay it by card) and the recovery warning. Nothing if
-    the invoice is no longer payable online (paid meanwhile, cancelled)."""
-    from .card import card_payment_enabled
-
-    if not invoice.is_payable_online:
-        return 0
-    due = invoice.due_cents()
-    if due <= 0:
-        return 0
-    recipients = list(invoice.family.guardians.values_list("user__email", flat=True))
-    context = {
-        "invoice": invoice,
-        "regie": invoice.regie,
-        "due_cents": due,
-        "invoice_url": absolute_url(invoice.get_absolute_url()),
-        "list_url": absolute_url(reverse("billing:invoice_list", args=[invoice.regie.slug])),
-        "card_payment": card_payment_enabled(),
-    }
-    return send_templated_email("payment_reminder", context, recipients)
-
-
-# The régisseur's recovery list ----------------------------------------------------------------
-
-
-@dataclass
-class RecoveryList:
-    regie: Regie
-    start: datetime.date
-    end: datetime.date
-    invoices: list
-
-    @property
-    def count(self) -> int:
-        return len(self.invoices)
-
-    @property
-    def total_cents(self) -> int:
-        return sum(invoice.total_cents for invoice in self.invoices)
-
-    @property
-    def paid_cents(self) -> int:
-        return sum(invoice.paid_cents() for invoice in self.invoices)
-
-    @property
-    def due_cents(self) -> int:
-        return sum(invoice.due_cents() for invoice in self.invoices)
-
-
-def recovery_list(regie: Regie, start: datetime.date, end: datetime.date) -> RecoveryList:
-    """The invoices of `regie` put in recovery from `start` to `end` (by recovery date), with
-    what was already paid on each."""
-    invoices = list(
-        Invoice.objects.in_recovery()
-        .filter(regie=regie, recovery_date__range=(start, end))
-        .with_paid()
-        .order_by("recovery_date", "number")
-    )
-    return RecoveryList(regie, start, end, invoices)
-
-
-RECOVERY_CSV_HEADER = [
-    "Numéro",
-    "Période",
-    "Date d'émission",
-    "Date limite de paiement",
-    "Date de mise en recouvrement",
-    "Montant facturé (€)",
-    "Déjà payé (€)",
-    "Reste dû (€)",
-    "Payeur",
-    "Adresse",
-    "Foyer",
-]
-
-
-def recovery_csv_rows(data: RecoveryList):
-    """The list as CSV rows, header first (the admin escapes cells a spreadsheet would run as
-    formulas). Amounts in euros with a comma; the address on one line."""
-    yield RECOVERY_CSV_HEADER
-    for invoice in data.invoices:
-        yield [
-            invoice.number,
-            invoice.period_label,
-            f"{invoice.issue_date:%d/%m/%Y}",
-            f"{invoice.due_date:%d/%m/%Y}",
-            f"{invoice.recovery_date:%d/%m/%Y}",
-            csv_amount(invoice.total_cents),
-            csv_amount(invoice.paid_cents()),
-            csv_amount(invoice.due_cents()),
-            invoice.payer_name,
-            ", ".join(line.strip() for line in invoice.payer_address.splitlines() if line.strip()),
-            invoice.family_label,
-        ]

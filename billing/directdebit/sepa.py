@@ -22,12 +22,13 @@ from django.utils import timezone
 from sepaxml import SepaDD
 from sepaxml.validation import ValidationError as SchemaError
 
+from billing.models import Invoice, InvoiceLine, Payment, PaymentAllocation, Regie
+from billing.services import allocation_parts
 from common.dates import month_name
 from common.money import format_cents
 
-from . import directdebit
-from .models import Invoice, InvoiceLine, Mandate, Payment, PaymentAllocation, Regie, SepaBatch
-from .services import allocation_parts
+from . import services
+from .models import Mandate, SepaBatch
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +74,8 @@ def check_collection_date(collection_date: datetime.date, today: datetime.date) 
             f"La date d'échéance ({collection_date:%d/%m/%Y}) doit suivre la date du jour : la "
             "banque a besoin du fichier avant le jour du prélèvement."
         )
-    if not directdebit.is_target_business_day(collection_date):
-        suggestion = directdebit.next_target_business_day(collection_date)
+    if not services.is_target_business_day(collection_date):
+        suggestion = services.next_target_business_day(collection_date)
         raise ValidationError(
             f"Le {collection_date:%d/%m/%Y} n'est pas un jour ouvré des banques (TARGET) : "
             f"choisissez par exemple le {suggestion:%d/%m/%Y}."
@@ -153,6 +154,53 @@ def build_pain008(
         ) from exc
 
 
+def _claim_due_invoices(regie, collection_date, *, by, now) -> SepaBatch:
+    """A new numbered batch of `regie` for `collection_date`, with the programmed invoices due
+    then claimed for it (the caller holds the régie's lock). ValidationError when none is due."""
+    ids = list(
+        due_invoices(regie, collection_date).order_by("number").values_list("pk", flat=True)
+    )
+    if not ids:
+        raise ValidationError(
+            f"Aucune facture à prélever au {collection_date:%d/%m/%Y} pour la {regie.name} : "
+            "aucun lot n'est créé.",
+            code="empty",
+        )
+    number = batch_number(regie, collection_date.year, _next_rank(regie, collection_date.year))
+    batch = SepaBatch.objects.create(
+        regie=regie,
+        number=number,
+        collection_date=collection_date,
+        message_id=number,
+        xml="",
+        created_at=now,
+        created_by=by,
+    )
+    claimed = Invoice.objects.filter(
+        pk__in=ids, sepa_batch__isnull=True, status=Invoice.Status.DIRECT_DEBIT
+    ).update(sepa_batch=batch)
+    if claimed != len(ids):  # only if the régie's lock did not hold: start again later
+        raise ValidationError("Un autre export de prélèvements est en cours : réessayez.")
+    return batch
+
+
+def _mandates_now_recurrent(batch: SepaBatch, mandates, *, now) -> None:
+    """The mandates whose first debit is in `batch` go on with recurrent debits (RCUR)."""
+    first_time = {
+        mandate.pk: mandate for mandate in mandates if mandate.sequence == Mandate.Sequence.FIRST
+    }
+    if not first_time:
+        return
+    for mandate in first_time.values():
+        mandate.sequence = Mandate.Sequence.RECURRENT
+    Mandate.objects.filter(pk__in=list(first_time)).update(sequence=Mandate.Sequence.RECURRENT)
+    Mandate.history.bulk_history_create(
+        list(first_time.values()),
+        default_date=now,
+        default_change_reason=f"Premier prélèvement remis dans le lot {batch.number}",
+    )
+
+
 def _record_debits(batch: SepaBatch, debits, *, by, now) -> None:
     """A direct-debit payment of each claimed invoice (paid on the collection date, allocated
     to its lines as a counter payment would be), and the invoices paid: a few statements for
@@ -228,34 +276,11 @@ def _create_batch(*, regie, collection_date, by, today) -> SepaBatch:
             existing.was_created = False
             return existing
         check_collection_date(collection_date, today)
-        error = directdebit.creditor_error(regie)
+        error = services.creditor_error(regie)
         if error is not None:
             raise error
-        ids = list(
-            due_invoices(regie, collection_date).order_by("number").values_list("pk", flat=True)
-        )
-        if not ids:
-            raise ValidationError(
-                f"Aucune facture à prélever au {collection_date:%d/%m/%Y} pour la {regie.name} : "
-                "aucun lot n'est créé.",
-                code="empty",
-            )
         now = timezone.now()
-        number = batch_number(regie, collection_date.year, _next_rank(regie, collection_date.year))
-        batch = SepaBatch.objects.create(
-            regie=regie,
-            number=number,
-            collection_date=collection_date,
-            message_id=number,
-            xml="",
-            created_at=now,
-            created_by=by,
-        )
-        claimed = Invoice.objects.filter(
-            pk__in=ids, sepa_batch__isnull=True, status=Invoice.Status.DIRECT_DEBIT
-        ).update(sepa_batch=batch)
-        if claimed != len(ids):  # only if the régie's lock did not hold: start again later
-            raise ValidationError("Un autre export de prélèvements est en cours : réessayez.")
+        batch = _claim_due_invoices(regie, collection_date, by=by, now=now)
         invoices = list(
             Invoice.objects.filter(sepa_batch=batch)
             .select_related("mandate")
@@ -271,22 +296,7 @@ def _create_batch(*, regie, collection_date, by, today) -> SepaBatch:
             debits=debits,
         )
         _record_debits(batch, debits, by=by, now=now)
-        first_time = {
-            mandate.pk: mandate
-            for _, mandate, _ in debits
-            if mandate.sequence == Mandate.Sequence.FIRST
-        }
-        if first_time:
-            for mandate in first_time.values():
-                mandate.sequence = Mandate.Sequence.RECURRENT
-            Mandate.objects.filter(pk__in=list(first_time)).update(
-                sequence=Mandate.Sequence.RECURRENT
-            )
-            Mandate.history.bulk_history_create(
-                list(first_time.values()),
-                default_date=now,
-                default_change_reason=f"Premier prélèvement remis dans le lot {batch.number}",
-            )
+        _mandates_now_recurrent(batch, [mandate for _, mandate, _ in debits], now=now)
         batch.xml = xml.decode("utf-8")
         batch.invoice_count = len(debits)
         batch.total_cents = sum(cents for _, _, cents in debits)

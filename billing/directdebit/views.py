@@ -8,11 +8,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from billing.models import Invoice, Payment, Regie
 from enrolment.models import EnrolmentRequest
 from families.decorators import family_required
 
-from . import directdebit
-from .models import Invoice, Mandate, Payment, Regie
+from . import services
+from .models import Mandate
 
 
 @require_GET
@@ -45,9 +46,9 @@ def direct_debit(request, regie):
             .order_by("-paid_on", "-pk")[:12]
         )
     else:
-        teleservice = directdebit.open_teleservice(regie, today)
+        teleservice = services.open_teleservice(regie, today)
         requests = EnrolmentRequest.objects.for_family(family).filter(
-            kind=directdebit.KIND, teleservice__direct_debit_regie__regie=regie
+            kind=services.KIND, teleservice__direct_debit_regie__regie=regie
         )
         pending = (
             requests.filter(
@@ -60,7 +61,7 @@ def direct_debit(request, regie):
             # After a revocation a new request can be filed (a new mandate, another account).
             teleservice=teleservice,
             pending_request=pending,
-            unsettled=directdebit.unsettled_invoices(family, regie),
+            unsettled=services.unsettled_invoices(family, regie),
         )
     return render(request, "billing/mandate_detail.html", context)
 
@@ -78,7 +79,7 @@ def mandate_revoke(request, pk):
     mandate = _family_mandate(request, pk)
     if request.method == "POST":
         try:
-            released = directdebit.mandate_revoke(
+            released = services.mandate_revoke(
                 mandate=mandate, by=request.user, today=timezone.localdate()
             )
         except ValidationError as exc:
@@ -103,7 +104,7 @@ def mandate_revoke(request, pk):
         .order_by("debit_date", "number")
     )
     for invoice in programmed:
-        invoice.due_if_revoked = directdebit.released_due_date(invoice, today)
+        invoice.due_if_revoked = services.released_due_date(invoice, today)
     return render(
         request,
         "billing/mandate_revoke.html",

@@ -14,12 +14,14 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from billing.models import Invoice
+from common.admin import ReadOnlyAdmin, change_link
 from common.money import format_cents
+from enrolment.admin import request_link as enrolment_request_link
 
-from . import directdebit, sepa
-from .admin_common import ReadOnlyAdmin, family_link, invoice_link
-from .forms_directdebit import ExportForm, RejectionForm
-from .models import DebitRejection, DirectDebitTeleservice, Invoice, Mandate, SepaBatch
+from . import sepa, services
+from .forms import ExportForm, RejectionForm
+from .models import DebitRejection, DirectDebitTeleservice, Mandate, SepaBatch
 
 EXPORT_PERMISSION = "billing.export_sepa"
 REJECTION_PERMISSION = "billing.add_debitrejection"
@@ -31,7 +33,7 @@ def can_record_rejection(invoice: Invoice, user) -> bool:
     return (
         user.has_perm(REJECTION_PERMISSION)
         and invoice.status == Invoice.Status.PAID
-        and directdebit.rejectable_payment(invoice) is not None
+        and services.rejectable_payment(invoice) is not None
     )
 
 
@@ -80,25 +82,20 @@ class MandateAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
 
     @admin.display(description="foyer", ordering="family__name")
     def family_link(self, obj):
-        return family_link(obj.family_id, obj.family)
+        return change_link("families.family", obj.family_id, obj.family)
 
     @admin.display(description="compte (IBAN)")
     def account(self, obj):
         return obj.masked_iban
 
-    @admin.display(description="demande")
-    def request_link(self, obj):
-        if obj.request_id is None:
-            return "—"
-        url = reverse("admin:enrolment_enrolmentrequest_change", args=[obj.request_id])
-        return format_html('<a href="{}">{}</a>', url, obj.request.number)
+    request_link = staticmethod(enrolment_request_link)
 
     @admin.display(description="factures prélevées ou programmées")
     def invoices_table(self, obj):
         invoices = obj.invoices.order_by("-period_start")[:24]
         rows = (
             (
-                invoice_link(invoice.pk, invoice.number),
+                change_link("billing.invoice", invoice.pk, invoice.number),
                 invoice.get_status_display(),
                 format_cents(invoice.total_cents),
                 f"{invoice.debit_date:%d/%m/%Y}" if invoice.debit_date else "—",
@@ -114,7 +111,7 @@ class MandateAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
             raise PermissionDenied
         done = 0
         for mandate in queryset.filter(status=Mandate.Status.ACTIVE):
-            directdebit.mandate_revoke(mandate=mandate, by=request.user, today=timezone.localdate())
+            services.mandate_revoke(mandate=mandate, by=request.user, today=timezone.localdate())
             done += 1
         messages.success(
             request,
@@ -168,7 +165,7 @@ class SepaBatchAdmin(ReadOnlyAdmin):
         invoices = obj.invoices.select_related("mandate").order_by("number")
         rows = (
             (
-                invoice_link(invoice.pk, invoice.number),
+                change_link("billing.invoice", invoice.pk, invoice.number),
                 invoice.family_label,
                 format_cents(invoice.total_cents),
                 invoice.mandate.rum if invoice.mandate else "—",
@@ -208,7 +205,7 @@ class SepaBatchAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         today = timezone.localdate()
         initial = {
-            "collection_date": directdebit.next_target_business_day(
+            "collection_date": services.next_target_business_day(
                 today + datetime.timedelta(days=5)
             )
         }
@@ -277,7 +274,7 @@ class DebitRejectionAdmin(ReadOnlyAdmin):
 
     @admin.display(description="facture", ordering="invoice__number")
     def invoice_link(self, obj):
-        return invoice_link(obj.invoice_id, obj.invoice.number)
+        return change_link("billing.invoice", obj.invoice_id, obj.invoice.number)
 
     @admin.display(description="foyer")
     def family(self, obj):
@@ -303,11 +300,11 @@ class DebitRejectionAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         invoice = get_object_or_404(Invoice.objects.select_related("regie"), pk=invoice_pk)
         today = timezone.localdate()
-        payment = directdebit.rejectable_payment(invoice)
+        payment = services.rejectable_payment(invoice)
         form = RejectionForm(request.POST or None, initial={"rejected_on": today}, today=today)
         if request.method == "POST" and form.is_valid():
             try:
-                rejection = directdebit.rejection_record(
+                rejection = services.rejection_record(
                     invoice=invoice,
                     rejected_on=form.cleaned_data["rejected_on"],
                     reason_code=form.cleaned_data["reason_code"],
