@@ -62,7 +62,7 @@ def dd_teleservice(regie: Regie, *, slug=None) -> Teleservice:
 def dd_submitted(family, teleservice, *, answers=None):
     """A direct-debit request sent to the office with its RIB and signed mandate."""
     user = family.guardians.first().user
-    request = enrolment_services.request_save(
+    request = enrolment_services.enrolment_request_save(
         teleservice=teleservice,
         family=family,
         user=user,
@@ -73,8 +73,8 @@ def dd_submitted(family, teleservice, *, answers=None):
             sepa_mandate_type(): upload("mandat.pdf"),
         },
     )
-    return enrolment_services.request_submit(
-        request=request, user=user, today=datetime.date(2026, 11, 20)
+    return enrolment_services.enrolment_request_submit(
+        enrolment_request=request, user=user, today=datetime.date(2026, 11, 20)
     )
 
 

@@ -216,7 +216,9 @@ def test_acceptance_is_refused_while_an_invoice_became_unpaid_meanwhile(
     invoice = october_invoice(family, teleservice.direct_debit_regie.regie, slots)
 
     with pytest.raises(ValidationError, match=f"facture n° {invoice.number}"):
-        enrolment_services.request_accept(request=request, user=assistant, today=today)
+        enrolment_services.enrolment_request_accept(
+            enrolment_request=request, user=assistant, today=today
+        )
 
     request.refresh_from_db()
     assert request.state == EnrolmentRequest.State.SUBMITTED
@@ -235,7 +237,9 @@ def test_acceptance_creates_the_mandate_and_scrubs_the_iban(
         request = dd_submitted(family, teleservice)
         validate_documents(request, assistant)
         with django_capture_on_commit_callbacks(execute=True):
-            enrolment_services.request_accept(request=request, user=assistant, today=today)
+            enrolment_services.enrolment_request_accept(
+                enrolment_request=request, user=assistant, today=today
+            )
         mandates.append(Mandate.objects.get(family=family))
 
     first = mandates[0]
@@ -265,7 +269,9 @@ def test_acceptance_needs_the_regie_creditor_details(regies, assistant, today):
     validate_documents(request, assistant)
 
     with pytest.raises(ValidationError, match="identifiant créancier SEPA"):
-        enrolment_services.request_accept(request=request, user=assistant, today=today)
+        enrolment_services.enrolment_request_accept(
+            enrolment_request=request, user=assistant, today=today
+        )
     assert not Mandate.objects.exists()
 
 
@@ -285,7 +291,7 @@ def test_an_unmapped_teleservice_cannot_be_accepted(regies, assistant, today):
 
     teleservice = make_teleservice(Teleservice.Kind.PRELEVEMENT, slug="sans-regie")
     family = make_family()
-    request = enrolment_services.request_save(
+    request = enrolment_services.enrolment_request_save(
         teleservice=teleservice,
         family=family,
         user=family.guardians.first().user,
@@ -295,20 +301,22 @@ def test_an_unmapped_teleservice_cannot_be_accepted(regies, assistant, today):
     )
     from tests.enrolment.helpers import doc_type, upload
 
-    enrolment_services.request_save(
+    enrolment_services.enrolment_request_save(
         teleservice=teleservice,
         family=family,
         user=family.guardians.first().user,
         today=today,
         answers=dict(ANSWERS),
-        request=request,
+        enrolment_request=request,
         uploads={doc_type("rib"): upload()},
         submit=True,
     )
     validate_documents(request, assistant)
 
     with pytest.raises(ValidationError, match="rattaché à aucune régie"):
-        enrolment_services.request_accept(request=request, user=assistant, today=today)
+        enrolment_services.enrolment_request_accept(
+            enrolment_request=request, user=assistant, today=today
+        )
 
 
 # Programmed invoices ---------------------------------------------------------------------------
@@ -605,7 +613,9 @@ def test_a_refused_request_keeps_only_the_masked_iban(teleservice, assistant, to
     request = dd_submitted(family, teleservice)
     assert request.answers["iban"] == IBAN  # needed in clear until the office decides
 
-    enrolment_services.request_refuse(request=request, user=assistant, reason="RIB illisible")
+    enrolment_services.enrolment_request_refuse(
+        enrolment_request=request, user=assistant, reason="RIB illisible"
+    )
 
     request.refresh_from_db()
     assert request.answers["iban"] == "FR76 •••• •••• 0189"

@@ -158,7 +158,9 @@ def test_after_a_revocation_a_new_request_makes_a_new_mandate(client, periscolai
     assistant.groups.add(Group.objects.get(name="Assistant administratif"))
     request = dd_submitted(family, teleservice)
     validate_documents(request, assistant)
-    enrolment_services.request_accept(request=request, user=assistant, today=today)
+    enrolment_services.enrolment_request_accept(
+        enrolment_request=request, user=assistant, today=today
+    )
     directdebit.mandate_revoke(
         mandate=Mandate.objects.get(family=family), by=family.guardians.first().user, today=today
     )
@@ -169,7 +171,9 @@ def test_after_a_revocation_a_new_request_makes_a_new_mandate(client, periscolai
 
     second = dd_submitted(family, teleservice)
     validate_documents(second, assistant)
-    enrolment_services.request_accept(request=second, user=assistant, today=today)
+    enrolment_services.enrolment_request_accept(
+        enrolment_request=second, user=assistant, today=today
+    )
 
     old, new = Mandate.objects.filter(family=family).order_by("pk")
     assert (old.status, new.status) == (Mandate.Status.REVOKED, Mandate.Status.ACTIVE)
