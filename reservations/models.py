@@ -526,17 +526,16 @@ class Booking(StateMachine, models.Model):
     def is_active(self) -> bool:
         return self.status == self.Status.VALIDATED
 
-    def cancel(self, *, by, now, status=Status.CANCELLED, reason="", **fields) -> None:
-        """Move to a cancelled `status` (checked against TRANSITIONS) and record who cancelled,
-        when and why; `fields` sets more fields. In memory: the caller saves."""
-        self.move_to(status)
-        self.cancelled_at, self.cancelled_by, self.cancel_reason = now, by, reason
-        for name, value in fields.items():
-            setattr(self, name, value)
-
     @property
     def is_walk_in(self) -> bool:
         return self.origin == self.Origin.WALK_IN
+
+    def cancel(self, *, by, now, reason="", past_deadline=False) -> None:
+        """Move to « annulée » (checked against TRANSITIONS), recording who cancelled, when,
+        why, and whether it was past the deadline. In memory: the caller saves."""
+        self.move_to(self.Status.CANCELLED)
+        self.cancelled_at, self.cancelled_by, self.cancel_reason = now, by, reason
+        self.past_deadline = self.past_deadline or past_deadline
 
 
 class AbsenceQuerySet(models.QuerySet):

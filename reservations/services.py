@@ -185,9 +185,10 @@ def booking_cancel(*, booking: Booking, by, today, staff=False) -> Booking:
         raise ValidationError(
             "Le délai est dépassé : une réservation se supprime au plus tard 3 jours ouvrés avant."
         )
-    extra = {"past_deadline": True} if past_deadline else {}
-    booking.cancel(by=by, now=timezone.now(), **extra)
-    booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", *extra])
+    booking.cancel(by=by, now=timezone.now(), past_deadline=past_deadline)
+    booking.save(
+        update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "past_deadline"]
+    )
     return booking
 
 
