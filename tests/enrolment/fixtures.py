@@ -28,7 +28,11 @@ def _teleservice(kind) -> Teleservice:
     year = SchoolYear.objects.current(today)
     slug = f"matrice-{kind}-{year.label}"
     return Teleservice.objects.filter(slug=slug).first() or make_teleservice(
-        kind, slug=slug, school_year=year, opens_on=datetime.date(2000, 1, 1), closes_on=datetime.date(2100, 1, 1)
+        kind,
+        slug=slug,
+        school_year=year,
+        opens_on=datetime.date(2000, 1, 1),
+        closes_on=datetime.date(2100, 1, 1),
     )
 
 
@@ -38,7 +42,9 @@ def enrolment_objects(family):
     child = family.children.order_by("pk").first()
     request = submitted_for(family, _teleservice(Teleservice.Kind.PERISCOLAIRE), child=child)
     RequestDocument.objects.filter(request=request, document_type__slug="attestation-caf").update(
-        state=RequestDocument.State.REFUSED, reason="Illisible", replace_nonce=f"nonce{family.pk:027d}"
+        state=RequestDocument.State.REFUSED,
+        reason="Illisible",
+        replace_nonce=f"nonce{family.pk:027d}",
     )
     draft_for(family, _teleservice(Teleservice.Kind.ALAI), child=child)
 

@@ -30,7 +30,11 @@ def test_replace_link_works_once(client, family_a, periscolaire, assistant, toda
     client.force_login(family_a.guardians.first().user)
     assert client.post(url, {"file": upload("nouvelle.pdf", validated=False)}).status_code == 302
     item.refresh_from_db()
-    assert (item.state, item.original_name, item.replace_nonce) == (DocState.PENDING, "nouvelle.pdf", "")
+    assert (item.state, item.original_name, item.replace_nonce) == (
+        DocState.PENDING,
+        "nouvelle.pdf",
+        "",
+    )
 
     response = client.post(url, {"file": upload("encore.pdf", validated=False)})
     assert response.status_code == 400
@@ -39,7 +43,9 @@ def test_replace_link_works_once(client, family_a, periscolaire, assistant, toda
     assert item.original_name == "nouvelle.pdf"
 
 
-def test_old_link_does_not_work_after_a_second_refusal(client, family_a, periscolaire, assistant, today):
+def test_old_link_does_not_work_after_a_second_refusal(
+    client, family_a, periscolaire, assistant, today
+):
     """A link of an earlier refusal stays dead even when the document is refused again."""
     item = refused(family_a, periscolaire, assistant)
     first_link = link(item)
@@ -66,7 +72,9 @@ def test_expired_link_is_refused(client, family_a, periscolaire, assistant, sett
     assert item.state == DocState.REFUSED
 
 
-def test_link_of_another_family_is_a_404(client, family_a, family_b, periscolaire, assistant, today):
+def test_link_of_another_family_is_a_404(
+    client, family_a, family_b, periscolaire, assistant, today
+):
     """Another family opening or posting to the link gets 404 and the document stays as it is."""
     item = refused(family_a, periscolaire, assistant)
     url = link(item)
@@ -87,7 +95,10 @@ def test_link_needs_login(client, family_a, periscolaire, assistant, today):
 def test_forged_token_is_a_404(client, family_a, today):
     """A token that was not signed by the portal is unknown."""
     client.force_login(family_a.guardians.first().user)
-    assert client.get(reverse("enrolment:document_replace_link", args=["abc:def:ghi"])).status_code == 404
+    assert (
+        client.get(reverse("enrolment:document_replace_link", args=["abc:def:ghi"])).status_code
+        == 404
+    )
 
 
 def test_replace_form_on_the_request_page(client, family_a, periscolaire, assistant, today):

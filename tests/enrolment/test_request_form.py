@@ -29,8 +29,12 @@ def create_url(teleservice, child=None):
 
 def test_education_enfance_lists_open_teleservices_per_child(parent, family_a, periscolaire, today):
     """The "Éducation - Enfance" page offers each open téléservice for each child; a closed one is absent."""
-    make_teleservice(Teleservice.Kind.PRELEVEMENT, slug="prelevement-ferme", closes_on=today.replace(day=1),
-                     opens_on=today.replace(month=9, day=1))
+    make_teleservice(
+        Teleservice.Kind.PRELEVEMENT,
+        slug="prelevement-ferme",
+        closes_on=today.replace(day=1),
+        opens_on=today.replace(month=9, day=1),
+    )
     page = text(parent.get(reverse("enrolment:teleservice_list")))
     assert periscolaire.label in page
     assert create_url(periscolaire, family_a.children.first()) in page
@@ -40,8 +44,10 @@ def test_education_enfance_lists_open_teleservices_per_child(parent, family_a, p
 def test_parent_saves_a_draft_then_submits_it(parent, family_a, periscolaire, today):
     """« Enregistrer le brouillon » keeps an editable draft; « Valider ma demande » sends it."""
     child = family_a.children.first()
-    response = parent.post(create_url(periscolaire, child),
-                           form_payload(child, action="draft", documents=["attestation-caf"]))
+    response = parent.post(
+        create_url(periscolaire, child),
+        form_payload(child, action="draft", documents=["attestation-caf"]),
+    )
     request = EnrolmentRequest.objects.get()
     assert response.status_code == 302 and response.url == request.get_absolute_url()
     assert request.state == EnrolmentRequest.State.DRAFT and request.number
@@ -60,10 +66,14 @@ def test_parent_saves_a_draft_then_submits_it(parent, family_a, periscolaire, to
     assert parent.get(update_url).status_code == 302  # no longer editable
 
 
-def test_submitting_without_required_documents_saves_nothing(parent, family_a, periscolaire, today, settings):
+def test_submitting_without_required_documents_saves_nothing(
+    parent, family_a, periscolaire, today, settings
+):
     """« Valider ma demande » without a required document shows the error and saves nothing."""
     child = family_a.children.first()
-    response = parent.post(create_url(periscolaire, child), form_payload(child, documents=["attestation-caf"]))
+    response = parent.post(
+        create_url(periscolaire, child), form_payload(child, documents=["attestation-caf"])
+    )
     page = text(response)
     assert response.status_code == 200
     assert "« Justificatif de domicile » est obligatoire" in page
@@ -86,7 +96,9 @@ def test_submitting_needs_the_rules_accepted(parent, family_a, periscolaire, tod
 def test_child_file_is_saved_on_the_child_and_prefilled(parent, family_a, periscolaire, today):
     """Answers about the child are saved on the child, so the next form starts from them."""
     child = family_a.children.first()
-    payload = form_payload(child, action="draft", **{"child-school_class": "CM1", "child-health_notes": "Asthme"})
+    payload = form_payload(
+        child, action="draft", **{"child-school_class": "CM1", "child-health_notes": "Asthme"}
+    )
     parent.post(create_url(periscolaire, child), payload)
     child.refresh_from_db()
     assert (child.school_class, child.health_notes) == ("CM1", "Asthme")
@@ -97,7 +109,9 @@ def test_child_file_is_saved_on_the_child_and_prefilled(parent, family_a, perisc
 
 def test_alai_form_refuses_a_child_over_12(parent, family_a, alai, today):
     """The Alaï form explains the age limit and files nothing for a 13-year-old."""
-    child = ChildFactory(family=family_a, first_name="Zoé", birth_date=today.replace(year=2013, month=1))
+    child = ChildFactory(
+        family=family_a, first_name="Zoé", birth_date=today.replace(year=2013, month=1)
+    )
     response = parent.post(create_url(alai, child), form_payload(child, documents=["vaccinations"]))
     assert "de 3 à 12 ans" in text(response)
     assert not EnrolmentRequest.objects.exists()
@@ -105,8 +119,11 @@ def test_alai_form_refuses_a_child_over_12(parent, family_a, alai, today):
 
 def test_closed_teleservice_takes_no_request(parent, family_a, today):
     """A téléservice outside its dates says so and files nothing."""
-    closed = make_teleservice(Teleservice.Kind.ALAI, opens_on=today.replace(month=6, day=1),
-                              closes_on=today.replace(month=10, day=1))
+    closed = make_teleservice(
+        Teleservice.Kind.ALAI,
+        opens_on=today.replace(month=6, day=1),
+        closes_on=today.replace(month=10, day=1),
+    )
     child = family_a.children.first()
     response = parent.post(create_url(closed, child), form_payload(child, action="draft"))
     assert "n'est pas ouvert" in text(response)
@@ -117,9 +134,12 @@ def test_uploaded_names_are_neutralised(parent, family_a, periscolaire, today):
     """A file named ../../etc/passwd or with a newline is stored under a random name and shown sanitised."""
     child = family_a.children.first()
     payload = form_payload(child, action="draft")
-    payload[services.document_field_name(doc_type("attestation-caf"))] = upload("../../etc/passwd", validated=False)
+    payload[services.document_field_name(doc_type("attestation-caf"))] = upload(
+        "../../etc/passwd", validated=False
+    )
     payload[services.document_field_name(doc_type("justificatif-domicile"))] = upload(
-        "facture\nSet-Cookie: x.pdf", validated=False)
+        "facture\nSet-Cookie: x.pdf", validated=False
+    )
     assert parent.post(create_url(periscolaire, child), payload).status_code == 302
     names = {item.original_name: item.file.name for item in RequestDocument.objects.all()}
     assert set(names) == {"passwd", "factureSet-Cookie_ x.pdf"}
@@ -136,16 +156,18 @@ def test_executable_renamed_pdf_is_refused(parent, family_a, periscolaire, today
     child = family_a.children.first()
     payload = form_payload(child, action="draft")
     payload[services.document_field_name(doc_type("attestation-caf"))] = upload(
-        "attestation.pdf", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200, validated=False)
+        "attestation.pdf", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200, validated=False
+    )
     response = parent.post(create_url(periscolaire, child), payload)
     assert response.status_code == 200
     assert "type de fichier n'est pas accepté" in text(response)
     assert not EnrolmentRequest.objects.exists()
 
 
-def test_mes_demandes_lists_number_teleservice_child_date_and_state(parent, family_a, family_b, periscolaire,
-                                                                    today):
-    """"Mes demandes" shows the family's requests with their French state, never another family's."""
+def test_mes_demandes_lists_number_teleservice_child_date_and_state(
+    parent, family_a, family_b, periscolaire, today
+):
+    """ "Mes demandes" shows the family's requests with their French state, never another family's."""
     from tests.enrolment.helpers import draft_for, submitted_for
 
     own = submitted_for(family_a, periscolaire)
