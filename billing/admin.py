@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
+from billing import columns
 from common.admin import ReadOnlyAdmin, ReadOnlyMixin, ReadOnlyTabularInline, change_link, csv_safe
 from common.money import format_cents
 
@@ -585,9 +586,7 @@ class PaymentAdmin(ReadOnlyAdmin):
     def amount(self, obj):
         return _euros(obj.amount_cents)
 
-    @admin.display(description="facture", ordering="invoice__number")
-    def invoice_link(self, obj):
-        return change_link("billing.invoice", obj.invoice_id, obj.invoice.number)
+    invoice_link = columns.invoice_link
 
     @admin.display(description="régie")
     def regie(self, obj):
@@ -617,7 +616,5 @@ class CreditNoteAdmin(ReadOnlyAdmin):
     def amount(self, obj):
         return _euros(obj.amount_cents)
 
-    @admin.display(description="facture annulée")
-    def invoice_link(self, obj):
-        return change_link("billing.invoice", obj.invoice_id, obj.invoice.number)
+    invoice_link = columns.cancelled_invoice_link
 

@@ -39,6 +39,23 @@ class ReadOnlyTabularInline(ReadOnlyMixin, admin.TabularInline):
     can_delete = False
 
 
+def related_link(field: str, *, description: str, label=str, ordering: str | None = None):
+    """An admin column (for `list_display`, `fields` and `readonly_fields` by its attribute
+    name): a link to the admin page of the object in `field`, shown as `label(object)`; "—"
+    when empty. Assign it to a ModelAdmin attribute: `invoice_link = related_link("invoice", …)`.
+    """
+
+    @admin.display(description=description, ordering=ordering)
+    def column(obj):
+        related = getattr(obj, field)
+        if related is None:
+            return "—"
+        meta = related._meta
+        return change_link(f"{meta.app_label}.{meta.model_name}", related.pk, label(related))
+
+    return staticmethod(column)
+
+
 def change_link(model: str, pk: int | None, label) -> str:
     """A link to the admin page of the `model` ("app_label.modelname") row `pk`, or "—"."""
     if pk is None:

@@ -9,7 +9,8 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from common.admin import ReadOnlyAdmin, change_link
+from billing import columns
+from common.admin import ReadOnlyAdmin
 from common.money import format_cents
 
 from .models import CheckoutSession, PaymentIssue, StripeEvent
@@ -46,9 +47,7 @@ class CheckoutSessionAdmin(ReadOnlyAdmin):
         "payment",
     ]
 
-    @admin.display(description="facture", ordering="invoice__number")
-    def invoice_link(self, obj):
-        return change_link("billing.invoice", obj.invoice_id, obj.invoice.number)
+    invoice_link = columns.invoice_link
 
     @admin.display(description="foyer", ordering="invoice__family__name")
     def family(self, obj):
@@ -136,9 +135,7 @@ class PaymentIssueAdmin(admin.ModelAdmin):
             return [*self.readonly_fields, "resolution"]
         return self.readonly_fields
 
-    @admin.display(description="facture", ordering="invoice__number")
-    def invoice_link(self, obj):
-        return change_link("billing.invoice", obj.invoice_id, obj.invoice.number)
+    invoice_link = columns.invoice_link
 
     @admin.display(description="régie", ordering="invoice__regie")
     def regie(self, obj):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from billing import columns
 from billing.models import Invoice
 from common.admin import ReadOnlyAdmin, change_link
 from common.money import format_cents
@@ -80,9 +81,7 @@ class MandateAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     readonly_fields = fields
     actions = ["revoke"]
 
-    @admin.display(description="foyer", ordering="family__name")
-    def family_link(self, obj):
-        return change_link("families.family", obj.family_id, obj.family)
+    family_link = columns.family_link
 
     @admin.display(description="compte (IBAN)")
     def account(self, obj):
@@ -272,9 +271,7 @@ class DebitRejectionAdmin(ReadOnlyAdmin):
     fields = list_display + ["recorded_at"]
     readonly_fields = fields
 
-    @admin.display(description="facture", ordering="invoice__number")
-    def invoice_link(self, obj):
-        return change_link("billing.invoice", obj.invoice_id, obj.invoice.number)
+    invoice_link = columns.invoice_link
 
     @admin.display(description="foyer")
     def family(self, obj):
