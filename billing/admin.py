@@ -617,4 +617,3 @@ class CreditNoteAdmin(ReadOnlyAdmin):
         return _euros(obj.amount_cents)
 
     invoice_link = columns.cancelled_invoice_link
-

@@ -267,7 +267,9 @@ class Biller:
             }
             families = _families_to_bill(concerned)
         child_order = {pk: index for index, pk in enumerate(children)}
-        month_groups, regularisations = self._group(to_bill, to_give_back, month, families, children)
+        month_groups, regularisations = self._group(
+            to_bill, to_give_back, month, families, children
+        )
         lines_by_family = self._month_lines(month_groups, children, child_order)
         for family_id, lines in regularisations.items():
             lines.sort(

@@ -28,7 +28,9 @@ class ReadStateFilter(admin.SimpleListFilter):
 
 class ThreadAdminForm(forms.ModelForm):
     reply = forms.CharField(
-        label="Répondre à la famille", required=False, widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
+        label="Répondre à la famille",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
         help_text="Le message est publié dans l'échange et envoyé par e-mail aux responsables du foyer.",
     )
     reply_attachments = MultipleDocumentField(label="Pièces jointes", required=False)
@@ -62,25 +64,42 @@ class MessageInline(admin.TabularInline):
 
     @admin.display(description="pièces jointes")
     def files(self, obj):
-        return format_html_join(
-            ", ",
-            '<a href="{}">{}</a>',
-            (
-                (reverse("admin:exchanges_attachment_download", args=[a.pk]), a.original_name)
-                for a in obj.attachments.all()
-            ),
-        ) or "—"
+        return (
+            format_html_join(
+                ", ",
+                '<a href="{}">{}</a>',
+                (
+                    (reverse("admin:exchanges_attachment_download", args=[a.pk]), a.original_name)
+                    for a in obj.attachments.all()
+                ),
+            )
+            or "—"
+        )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author").prefetch_related("attachments")
+        return (
+            super().get_queryset(request).select_related("author").prefetch_related("attachments")
+        )
 
 
 @admin.register(Thread)
 class ThreadAdmin(admin.ModelAdmin):
     form = ThreadAdminForm
-    list_display = ["subject", "family", "teleservice", "last_message_at", "unread_by_office", "family_unread"]
+    list_display = [
+        "subject",
+        "family",
+        "teleservice",
+        "last_message_at",
+        "unread_by_office",
+        "family_unread",
+    ]
     list_filter = [ReadStateFilter, "last_message_at"]
-    search_fields = ["subject", "family__name", "family__guardians__user__email", "family__children__last_name"]
+    search_fields = [
+        "subject",
+        "family__name",
+        "family__guardians__user__email",
+        "family__children__last_name",
+    ]
     list_select_related = ["family"]
     autocomplete_fields = ["family"]
     date_hierarchy = "last_message_at"
@@ -106,7 +125,9 @@ class ThreadAdmin(admin.ModelAdmin):
         related = obj.related
         if related is None:
             return "—"
-        url = reverse(f"admin:{related._meta.app_label}_{related._meta.model_name}_change", args=[related.pk])
+        url = reverse(
+            f"admin:{related._meta.app_label}_{related._meta.model_name}_change", args=[related.pk]
+        )
         return format_html('<a href="{}">{}</a>', url, related)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -122,13 +143,21 @@ class ThreadAdmin(admin.ModelAdmin):
         try:
             if not change:
                 thread = services.thread_start(
-                    family=obj.family, subject=obj.subject, body=body, side=Message.Side.OFFICE,
-                    author=request.user, attachments=files,
+                    family=obj.family,
+                    subject=obj.subject,
+                    body=body,
+                    side=Message.Side.OFFICE,
+                    author=request.user,
+                    attachments=files,
                 )
                 obj.pk, obj._state.adding, obj._state.db = thread.pk, False, thread._state.db
             elif body:
                 services.message_post(
-                    thread=obj, side=Message.Side.OFFICE, author=request.user, body=body, attachments=files
+                    thread=obj,
+                    side=Message.Side.OFFICE,
+                    author=request.user,
+                    body=body,
+                    attachments=files,
                 )
                 messages.success(request, "Votre réponse est publiée et envoyée à la famille.")
         except ValidationError as exc:
@@ -149,5 +178,7 @@ class ThreadAdmin(admin.ModelAdmin):
             raise PermissionDenied
         attachment = get_object_or_404(Attachment, pk=pk)
         return serve_private_file(
-            attachment.file, download_name=attachment.original_name, content_type=attachment.content_type
+            attachment.file,
+            download_name=attachment.original_name,
+            content_type=attachment.content_type,
         )

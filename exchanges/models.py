@@ -26,15 +26,24 @@ class ThreadQuerySet(models.QuerySet):
 class Thread(models.Model):
     """A conversation between one family and the office, possibly about a request or an invoice."""
 
-    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="threads", verbose_name="foyer")
+    family = models.ForeignKey(
+        Family, on_delete=models.CASCADE, related_name="threads", verbose_name="foyer"
+    )
     subject = models.CharField("objet", max_length=200)
     related_type = models.ForeignKey(
-        ContentType, on_delete=models.SET_NULL, null=True, blank=True, verbose_name="type de l'objet lié"
+        ContentType,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name="type de l'objet lié",
     )
     related_id = models.PositiveBigIntegerField("identifiant de l'objet lié", null=True, blank=True)
     related = GenericForeignKey("related_type", "related_id")
     teleservice = models.CharField(
-        "téléservice", max_length=200, blank=True, help_text="Le téléservice ou la régie concerné, s'il y en a un."
+        "téléservice",
+        max_length=200,
+        blank=True,
+        help_text="Le téléservice ou la régie concerné, s'il y en a un.",
     )
     family_unread = models.BooleanField("non lu par la famille", default=False)
     office_unread = models.BooleanField("non lu par le service", default=False)
@@ -67,10 +76,16 @@ class Message(models.Model):
         FAMILY = "famille", "Famille"
         OFFICE = "service", "Pôle administratif"
 
-    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages", verbose_name="échange")
+    thread = models.ForeignKey(
+        Thread, on_delete=models.CASCADE, related_name="messages", verbose_name="échange"
+    )
     side = models.CharField("côté", max_length=10, choices=Side.choices)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name="auteur"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name="auteur",
     )
     body = models.TextField("message")
     created_at = models.DateTimeField("envoyé le", auto_now_add=True)

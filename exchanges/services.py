@@ -49,7 +49,9 @@ def message_post(*, thread: Thread, side: str, body: str, author=None, attachmen
 
 
 @transaction.atomic
-def thread_start(*, family, subject: str, body: str, side: str, author=None, attachments=(), related=None) -> Thread:
+def thread_start(
+    *, family, subject: str, body: str, side: str, author=None, attachments=(), related=None
+) -> Thread:
     """Open a thread with `family` and post its first message."""
     subject = (subject or "").strip()
     if not subject:
@@ -67,7 +69,9 @@ def thread_start(*, family, subject: str, body: str, side: str, author=None, att
 
 
 @transaction.atomic
-def notify_family(*, family, subject: str, body: str, related=None, new_thread: bool = False) -> Message:
+def notify_family(
+    *, family, subject: str, body: str, related=None, new_thread: bool = False
+) -> Message:
     """Post an office message to `family` — in the thread of `related` if there is one, else in a
     new thread — and e-mail the guardians once the transaction commits. `new_thread` opens a
     thread of its own (still linked to `related`) for news that deserves its own subject, such as
@@ -81,7 +85,9 @@ def notify_family(*, family, subject: str, body: str, related=None, new_thread: 
             .first()
         )
     if thread is None:
-        thread = thread_start(family=family, subject=subject, body=body, side=Message.Side.OFFICE, related=related)
+        thread = thread_start(
+            family=family, subject=subject, body=body, side=Message.Side.OFFICE, related=related
+        )
         return thread.messages.get()
     return message_post(thread=thread, side=Message.Side.OFFICE, body=body)
 
@@ -92,5 +98,3 @@ def thread_mark_read(*, thread: Thread, side: str) -> None:
     if getattr(thread, field):
         Thread.objects.filter(pk=thread.pk).update(**{field: False})
         setattr(thread, field, False)
-
-

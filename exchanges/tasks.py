@@ -10,7 +10,9 @@ from .models import Message
 @shared_task
 def send_message_email(message_id: int) -> int:
     """E-mail a new message: to the family's guardians if the office wrote it, else to the office."""
-    message = Message.objects.select_related("thread__family", "author").filter(pk=message_id).first()
+    message = (
+        Message.objects.select_related("thread__family", "author").filter(pk=message_id).first()
+    )
     if message is None:
         return 0
     thread = message.thread
@@ -21,4 +23,6 @@ def send_message_email(message_id: int) -> int:
         return send_templated_email("office_message", context, recipients)
     context["admin_url"] = absolute_url(reverse("admin:exchanges_thread_change", args=[thread.pk]))
     reply_to = [message.author.email] if message.author else None
-    return send_templated_email("family_message", context, [settings.OFFICE_EMAIL], reply_to=reply_to)
+    return send_templated_email(
+        "family_message", context, [settings.OFFICE_EMAIL], reply_to=reply_to
+    )

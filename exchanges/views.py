@@ -45,8 +45,11 @@ def thread_detail(request, pk):
             return redirect(thread)
     services.thread_mark_read(thread=thread, side=Message.Side.FAMILY)
     thread_messages = thread.messages.select_related("author").prefetch_related("attachments")
-    return render(request, "exchanges/thread_detail.html", {"thread": thread, "thread_messages": thread_messages,
-                                                            "form": form})
+    return render(
+        request,
+        "exchanges/thread_detail.html",
+        {"thread": thread, "thread_messages": thread_messages, "form": form},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -76,5 +79,7 @@ def thread_create(request):
 def attachment_download(request, pk):
     attachment = get_object_or_404(Attachment.objects.for_family(request.family), pk=pk)
     return serve_private_file(
-        attachment.file, download_name=attachment.original_name, content_type=attachment.content_type
+        attachment.file,
+        download_name=attachment.original_name,
+        content_type=attachment.content_type,
     )

@@ -30,7 +30,15 @@ from tests.factories import ChildContactFactory, GuardianInvitationFactory
 from tests.reservations import fixtures as reservation_fixtures
 from tests.urlwalk import Route, parent_routes
 
-PROJECT_APPS = ["accounts", "families", "exchanges", "enrolment", "reservations", "billing", "portail"]
+PROJECT_APPS = [
+    "accounts",
+    "families",
+    "exchanges",
+    "enrolment",
+    "reservations",
+    "billing",
+    "portail",
+]
 
 
 def _child_payload(child, *, first_name):
@@ -82,27 +90,37 @@ OBJECT_ROUTES = {
         lambda family: {"pk": GuardianInvitationFactory(family=family).pk},
         lambda family: {},
     ),
-    "enrolment:request_detail": (lambda family: {"pk": enrolment_fixtures.submitted_request(family).pk}, None),
+    "enrolment:request_detail": (
+        lambda family: {"pk": enrolment_fixtures.submitted_request(family).pk},
+        None,
+    ),
     # GET: the draft's form; POST: saves the draft.
     "enrolment:request_update": (
         lambda family: {"pk": enrolment_fixtures.draft_request(family).pk},
         enrolment_fixtures.draft_payload,
     ),
     "enrolment:document_download": (
-        lambda family: {"pk": enrolment_fixtures.refused_document(family).request_id,
-                        "doc_pk": enrolment_fixtures.refused_document(family).pk},
+        lambda family: {
+            "pk": enrolment_fixtures.refused_document(family).request_id,
+            "doc_pk": enrolment_fixtures.refused_document(family).pk,
+        },
         None,
     ),
     # GET: back to the request page; POST: a new file for the refused document.
     "enrolment:document_replace": (
-        lambda family: {"pk": enrolment_fixtures.refused_document(family).request_id,
-                        "doc_pk": enrolment_fixtures.refused_document(family).pk},
-        lambda family: {f"remplacer-{enrolment_fixtures.refused_document(family).pk}-file":
-                        enrolment_fixtures.new_file()},
+        lambda family: {
+            "pk": enrolment_fixtures.refused_document(family).request_id,
+            "doc_pk": enrolment_fixtures.refused_document(family).pk,
+        },
+        lambda family: {
+            f"remplacer-{enrolment_fixtures.refused_document(family).pk}-file": enrolment_fixtures.new_file()
+        },
     ),
     # The e-mailed single-use link: login required, and only the family it was sent to.
     "enrolment:document_replace_link": (
-        lambda family: {"token": enrolment_services.replace_token(enrolment_fixtures.refused_document(family))},
+        lambda family: {
+            "token": enrolment_services.replace_token(enrolment_fixtures.refused_document(family))
+        },
         lambda family: {"file": enrolment_fixtures.new_file()},
     ),
     "reservations:month": (
@@ -166,6 +184,7 @@ def _absence_payload(booking):
     day = booking.date.isoformat()
     return {"du": day, "au": day, "motif": "Maladie"}
 
+
 # Path parameters that belong to no family, and why they need no cross-family check.
 NON_FAMILY_ROUTES = {
     "account_confirm_email": "clé de confirmation d'e-mail d'allauth : liée à une adresse, pas à un foyer",
@@ -185,8 +204,14 @@ NON_FAMILY_ROUTES = {
             "test_regie_pages_show_only_the_familys_own_data vérifie qu'un autre foyer n'y voit "
             "aucune facture, aucun paiement ni aucun enfant du foyer A"
         )
-        for name in ("invoice_list", "regie_bookings", "statement", "statement_pdf",
-                     "tax_certificate_list", "tax_certificate")
+        for name in (
+            "invoice_list",
+            "regie_bookings",
+            "statement",
+            "statement_pdf",
+            "tax_certificate_list",
+            "tax_certificate",
+        )
     },
     "billing:direct_debit": (
         "identifiant de régie : commun à toutes les familles ; la page ne montre que le mandat et "
@@ -204,8 +229,14 @@ NON_FAMILY_ROUTES = {
 ID_FIELD_TESTS = {
     ("families.forms.ChildContactFormSet", "id"): "test_contact_id_of_another_family_is_refused",
     ("enrolment.forms.ChildChoiceForm", "child"): "test_request_child_of_another_family_is_refused",
-    ("reservations.forms.BulkForm", "enfants"): "test_bulk_entry_child_of_another_family_is_refused",
-    ("reservations.forms.AttendanceMarkForm", "reservation"): "test_attendance_forms_refuse_parents",
+    (
+        "reservations.forms.BulkForm",
+        "enfants",
+    ): "test_bulk_entry_child_of_another_family_is_refused",
+    (
+        "reservations.forms.AttendanceMarkForm",
+        "reservation",
+    ): "test_attendance_forms_refuse_parents",
     ("reservations.forms.WalkInForm", "enfant"): "test_attendance_forms_refuse_parents",
 }
 
@@ -221,8 +252,14 @@ def _family_objects(request, settings, tmp_path):
         family = request.getfixturevalue(name)
         upload = SimpleUploadedFile("justificatif.png", png_bytes())
         upload.kind, upload.display_name = PNG, "justificatif.png"
-        thread_start(family=family, subject="Dossier", body="Bonjour", side=Message.Side.FAMILY,
-                     author=family.guardians.first().user, attachments=[upload])
+        thread_start(
+            family=family,
+            subject="Dossier",
+            body="Bonjour",
+            side=Message.Side.FAMILY,
+            author=family.guardians.first().user,
+            attachments=[upload],
+        )
         reservation_fixtures.reservation_objects(family, png_bytes())
         enrolment_fixtures.enrolment_objects(family)
 
@@ -356,8 +393,10 @@ def test_contact_of_another_family_is_not_shown(client, family_a, family_b):
     """A family's contacts never appear on another family's pages."""
     ChildContactFactory(child=family_b.children.first(), full_name="Secret BRAVO")
     client.force_login(family_a.guardians.first().user)
-    for url in (reverse("families:family_detail"), reverse("families:child_update",
-                                                           args=[family_a.children.first().pk])):
+    for url in (
+        reverse("families:family_detail"),
+        reverse("families:child_update", args=[family_a.children.first().pk]),
+    ):
         assert "BRAVO" not in client.get(url).content.decode()
 
 
@@ -389,11 +428,17 @@ def test_attendance_forms_refuse_parents(client, family_a, family_b):
     client.force_login(family_a.guardians.first().user)
     before = _snapshot()
 
-    mark = client.post(reverse("pointage:attendance_mark"), {"reservation": booking.pk, "presence": "present"})
+    mark = client.post(
+        reverse("pointage:attendance_mark"), {"reservation": booking.pk, "presence": "present"}
+    )
     walk_in = client.post(
         reverse("pointage:attendance_walk_in"),
-        {"ecole": booking.school_id, "creneau": booking.slot_id, "date": booking.date.isoformat(),
-         "enfant": family_b.children.first().pk},
+        {
+            "ecole": booking.school_id,
+            "creneau": booking.slot_id,
+            "date": booking.date.isoformat(),
+            "enfant": family_b.children.first().pk,
+        },
     )
 
     assert (mark.status_code, walk_in.status_code) == (404, 404)
@@ -405,7 +450,9 @@ def test_request_child_of_another_family_is_refused(client, family_a, family_b):
     """Filing a request with another family's child id gives a form error and saves nothing."""
     teleservice = Teleservice.objects.get(slug__startswith="matrice-periscolaire")
     foreign = family_b.children.first()
-    EnrolmentRequest.objects.filter(child=family_a.children.first(), teleservice=teleservice).delete()
+    EnrolmentRequest.objects.filter(
+        child=family_a.children.first(), teleservice=teleservice
+    ).delete()
     client.force_login(family_a.guardians.first().user)
     url = reverse("enrolment:request_create", args=[teleservice.slug])
     before = _snapshot()
@@ -420,4 +467,6 @@ def test_request_child_of_another_family_is_refused(client, family_a, family_b):
         assert "ne fait pas partie de votre foyer" in html
         assert foreign.first_name not in html and "BRAVO" not in html
     assert _snapshot() == before
-    assert enrolment_services.blocking_request(teleservice=teleservice, family=family_b, child=foreign)
+    assert enrolment_services.blocking_request(
+        teleservice=teleservice, family=family_b, child=foreign
+    )

@@ -34,7 +34,10 @@ class CheckoutSession(StateMachine, models.Model):
     STATE_SUBJECT = "Une session de paiement"
 
     invoice = models.ForeignKey(
-        "billing.Invoice", on_delete=models.PROTECT, related_name="checkout_sessions", verbose_name="facture"
+        "billing.Invoice",
+        on_delete=models.PROTECT,
+        related_name="checkout_sessions",
+        verbose_name="facture",
     )
     session_id = models.CharField("session Stripe", max_length=255, unique=True)
     amount_cents = models.PositiveIntegerField("montant demandé (centimes)")
@@ -107,7 +110,10 @@ class PaymentIssue(models.Model):
         DEBIT_REJECTED = "debit_rejected", "Prélèvement rejeté"
 
     invoice = models.ForeignKey(
-        "billing.Invoice", on_delete=models.PROTECT, related_name="payment_issues", verbose_name="facture"
+        "billing.Invoice",
+        on_delete=models.PROTECT,
+        related_name="payment_issues",
+        verbose_name="facture",
     )
     kind = models.CharField("nature", max_length=20, choices=Kind.choices)
     amount_cents = models.BigIntegerField("montant reçu (centimes)", default=0)
@@ -141,4 +147,3 @@ class PaymentIssue(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} — {self.invoice.number}"
-

@@ -204,9 +204,7 @@ class SepaBatchAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         today = timezone.localdate()
         initial = {
-            "collection_date": services.next_target_business_day(
-                today + datetime.timedelta(days=5)
-            )
+            "collection_date": services.next_target_business_day(today + datetime.timedelta(days=5))
         }
         form = ExportForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():

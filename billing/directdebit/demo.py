@@ -51,7 +51,10 @@ def seed_mandates(families) -> list[Mandate]:
             continue
         decided = enrolment_request.decided_at or timezone.now()
         mandate = mandate_create(
-            enrolment_request=enrolment_request, regie=regie, user=None, today=timezone.localdate(decided)
+            enrolment_request=enrolment_request,
+            regie=regie,
+            user=None,
+            today=timezone.localdate(decided),
         )
         Mandate.objects.filter(pk=mandate.pk).update(created_at=decided)
         RequestEvent.objects.create(
@@ -60,7 +63,9 @@ def seed_mandates(families) -> list[Mandate]:
             actor_label="Pôle administratif",
             message=f"Demande acceptée : prélèvement automatique actif (mandat {mandate.rum}).",
         )
-        threads = Thread.objects.filter(family=enrolment_request.family, subject__contains=mandate.rum)
+        threads = Thread.objects.filter(
+            family=enrolment_request.family, subject__contains=mandate.rum
+        )
         Message.objects.filter(thread__in=threads).update(created_at=decided)
         threads.update(created_at=decided, last_message_at=decided, family_unread=False)
         made.append(mandate)

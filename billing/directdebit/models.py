@@ -166,7 +166,10 @@ class DebitRejection(models.Model):
     """A direct debit the bank returned: the reversing payment and the reason."""
 
     invoice = models.ForeignKey(
-        "billing.Invoice", on_delete=models.PROTECT, related_name="debit_rejections", verbose_name="facture"
+        "billing.Invoice",
+        on_delete=models.PROTECT,
+        related_name="debit_rejections",
+        verbose_name="facture",
     )
     reversal = models.OneToOneField(
         "billing.Payment",

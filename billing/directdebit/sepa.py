@@ -157,9 +157,7 @@ def build_pain008(
 def _claim_due_invoices(regie, collection_date, *, by, now) -> SepaBatch:
     """A new numbered batch of `regie` for `collection_date`, with the programmed invoices due
     then claimed for it (the caller holds the régie's lock). ValidationError when none is due."""
-    ids = list(
-        due_invoices(regie, collection_date).order_by("number").values_list("pk", flat=True)
-    )
+    ids = list(due_invoices(regie, collection_date).order_by("number").values_list("pk", flat=True))
     if not ids:
         raise ValidationError(
             f"Aucune facture à prélever au {collection_date:%d/%m/%Y} pour la {regie.name} : "

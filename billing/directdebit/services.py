@@ -306,7 +306,9 @@ def mandate_create(
         ).strip(),
         related=enrolment_request,
     )
-    logger.info("Mandat %s créé (foyer %s, régie %s)", mandate.rum, enrolment_request.family_id, regie.slug)
+    logger.info(
+        "Mandat %s créé (foyer %s, régie %s)", mandate.rum, enrolment_request.family_id, regie.slug
+    )
     return mandate
 
 

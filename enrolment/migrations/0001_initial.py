@@ -11,224 +11,770 @@ import enrolment.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('families', '0001_initial'),
+        ("families", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DocumentType',
+            name="DocumentType",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True, verbose_name='identifiant')),
-                ('name', models.CharField(max_length=150, verbose_name='nom')),
-                ('description', models.TextField(blank=True, help_text="Affichée aux familles sous le champ d'envoi.", verbose_name='description')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True, verbose_name="identifiant")),
+                ("name", models.CharField(max_length=150, verbose_name="nom")),
+                (
+                    "description",
+                    models.TextField(
+                        blank=True,
+                        help_text="Affichée aux familles sous le champ d'envoi.",
+                        verbose_name="description",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'type de justificatif',
-                'verbose_name_plural': 'types de justificatifs',
-                'ordering': ['name'],
+                "verbose_name": "type de justificatif",
+                "verbose_name_plural": "types de justificatifs",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Service',
+            name="Service",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True, verbose_name='identifiant')),
-                ('label', models.CharField(max_length=150, verbose_name='nom')),
-                ('min_age', models.PositiveSmallIntegerField(blank=True, help_text="Au 1er septembre de l'année scolaire.", null=True, verbose_name='âge minimum')),
-                ('max_age', models.PositiveSmallIntegerField(blank=True, help_text="Au 1er septembre de l'année scolaire.", null=True, verbose_name='âge maximum')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True, verbose_name="identifiant")),
+                ("label", models.CharField(max_length=150, verbose_name="nom")),
+                (
+                    "min_age",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Au 1er septembre de l'année scolaire.",
+                        null=True,
+                        verbose_name="âge minimum",
+                    ),
+                ),
+                (
+                    "max_age",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Au 1er septembre de l'année scolaire.",
+                        null=True,
+                        verbose_name="âge maximum",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'service',
-                'verbose_name_plural': 'services',
-                'ordering': ['label'],
+                "verbose_name": "service",
+                "verbose_name_plural": "services",
+                "ordering": ["label"],
             },
         ),
         migrations.CreateModel(
-            name='EnrolmentRequest',
+            name="EnrolmentRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(editable=False, max_length=20, null=True, unique=True, verbose_name='numéro')),
-                ('kind', models.CharField(choices=[('periscolaire', 'Inscription au périscolaire'), ('alai', "Inscription à l'accueil de loisirs d'Alaï"), ('prelevement', 'Prélèvement automatique')], editable=False, max_length=20, verbose_name='type de demande')),
-                ('state', models.CharField(choices=[('brouillon', 'Brouillon'), ('en_traitement', 'En traitement'), ('clos', 'Clos'), ('refuse', 'Refusé')], default='brouillon', max_length=20, verbose_name='état')),
-                ('answers', models.JSONField(blank=True, default=dict, verbose_name='réponses')),
-                ('refusal_reason', models.TextField(blank=True, verbose_name='motif du refus')),
-                ('needs_review', models.BooleanField(default=False, help_text='Un justificatif attend une vérification.', verbose_name='documents à revoir')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='créée le')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='modifiée le')),
-                ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='envoyée le')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='décidée le')),
-                ('child', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='enrolment_requests', to='families.child', verbose_name='enfant')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='créée par')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='décidée par')),
-                ('family', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='enrolment_requests', to='families.family', verbose_name='foyer')),
-                ('school_year', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='enrolment_requests', to='families.schoolyear', verbose_name='année scolaire')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.CharField(
+                        editable=False, max_length=20, null=True, unique=True, verbose_name="numéro"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("periscolaire", "Inscription au périscolaire"),
+                            ("alai", "Inscription à l'accueil de loisirs d'Alaï"),
+                            ("prelevement", "Prélèvement automatique"),
+                        ],
+                        editable=False,
+                        max_length=20,
+                        verbose_name="type de demande",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("brouillon", "Brouillon"),
+                            ("en_traitement", "En traitement"),
+                            ("clos", "Clos"),
+                            ("refuse", "Refusé"),
+                        ],
+                        default="brouillon",
+                        max_length=20,
+                        verbose_name="état",
+                    ),
+                ),
+                ("answers", models.JSONField(blank=True, default=dict, verbose_name="réponses")),
+                ("refusal_reason", models.TextField(blank=True, verbose_name="motif du refus")),
+                (
+                    "needs_review",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Un justificatif attend une vérification.",
+                        verbose_name="documents à revoir",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="créée le"
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="modifiée le"
+                    ),
+                ),
+                (
+                    "submitted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="envoyée le"),
+                ),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="décidée le"),
+                ),
+                (
+                    "child",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="enrolment_requests",
+                        to="families.child",
+                        verbose_name="enfant",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="créée par",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="décidée par",
+                    ),
+                ),
+                (
+                    "family",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="enrolment_requests",
+                        to="families.family",
+                        verbose_name="foyer",
+                    ),
+                ),
+                (
+                    "school_year",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="enrolment_requests",
+                        to="families.schoolyear",
+                        verbose_name="année scolaire",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'demande',
-                'verbose_name_plural': 'demandes',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name": "demande",
+                "verbose_name_plural": "demandes",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='RequestEvent',
+            name="RequestEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date')),
-                ('actor_label', models.CharField(max_length=150, verbose_name='auteur affiché')),
-                ('message', models.TextField(verbose_name='événement')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='auteur')),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='enrolment.enrolmentrequest', verbose_name='demande')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="date"),
+                ),
+                ("actor_label", models.CharField(max_length=150, verbose_name="auteur affiché")),
+                ("message", models.TextField(verbose_name="événement")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="auteur",
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="enrolment.enrolmentrequest",
+                        verbose_name="demande",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'événement de la demande',
-                'verbose_name_plural': 'historique des demandes',
-                'ordering': ['at', 'pk'],
+                "verbose_name": "événement de la demande",
+                "verbose_name_plural": "historique des demandes",
+                "ordering": ["at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Teleservice',
+            name="Teleservice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('periscolaire', 'Inscription au périscolaire'), ('alai', "Inscription à l'accueil de loisirs d'Alaï"), ('prelevement', 'Prélèvement automatique')], max_length=20, verbose_name='type de demande')),
-                ('label', models.CharField(max_length=200, verbose_name='intitulé')),
-                ('slug', models.SlugField(max_length=80, unique=True, verbose_name="identifiant dans l'adresse")),
-                ('description', models.TextField(blank=True, verbose_name='présentation')),
-                ('opens_on', models.DateField(verbose_name='ouvert à partir du')),
-                ('closes_on', models.DateField(verbose_name="ouvert jusqu'au")),
-                ('school_year', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='teleservices', to='families.schoolyear', verbose_name='année scolaire')),
-                ('service', models.ForeignKey(blank=True, help_text="Le service dans lequel l'enfant est inscrit quand la demande est acceptée.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='teleservices', to='enrolment.service', verbose_name='service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("periscolaire", "Inscription au périscolaire"),
+                            ("alai", "Inscription à l'accueil de loisirs d'Alaï"),
+                            ("prelevement", "Prélèvement automatique"),
+                        ],
+                        max_length=20,
+                        verbose_name="type de demande",
+                    ),
+                ),
+                ("label", models.CharField(max_length=200, verbose_name="intitulé")),
+                (
+                    "slug",
+                    models.SlugField(
+                        max_length=80, unique=True, verbose_name="identifiant dans l'adresse"
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="présentation")),
+                ("opens_on", models.DateField(verbose_name="ouvert à partir du")),
+                ("closes_on", models.DateField(verbose_name="ouvert jusqu'au")),
+                (
+                    "school_year",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="teleservices",
+                        to="families.schoolyear",
+                        verbose_name="année scolaire",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Le service dans lequel l'enfant est inscrit quand la demande est acceptée.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="teleservices",
+                        to="enrolment.service",
+                        verbose_name="service",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'téléservice',
-                'verbose_name_plural': 'téléservices',
-                'ordering': ['-school_year__start_date', 'label'],
+                "verbose_name": "téléservice",
+                "verbose_name_plural": "téléservices",
+                "ordering": ["-school_year__start_date", "label"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalEnrolmentRequest',
+            name="HistoricalEnrolmentRequest",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('number', models.CharField(db_index=True, editable=False, max_length=20, null=True, verbose_name='numéro')),
-                ('kind', models.CharField(choices=[('periscolaire', 'Inscription au périscolaire'), ('alai', "Inscription à l'accueil de loisirs d'Alaï"), ('prelevement', 'Prélèvement automatique')], editable=False, max_length=20, verbose_name='type de demande')),
-                ('state', models.CharField(choices=[('brouillon', 'Brouillon'), ('en_traitement', 'En traitement'), ('clos', 'Clos'), ('refuse', 'Refusé')], default='brouillon', max_length=20, verbose_name='état')),
-                ('refusal_reason', models.TextField(blank=True, verbose_name='motif du refus')),
-                ('needs_review', models.BooleanField(default=False, help_text='Un justificatif attend une vérification.', verbose_name='documents à revoir')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='créée le')),
-                ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='envoyée le')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='décidée le')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('child', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='families.child', verbose_name='enfant')),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='créée par')),
-                ('decided_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='décidée par')),
-                ('family', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='families.family', verbose_name='foyer')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('school_year', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='families.schoolyear', verbose_name='année scolaire')),
-                ('teleservice', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='enrolment.teleservice', verbose_name='téléservice')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.CharField(
+                        db_index=True,
+                        editable=False,
+                        max_length=20,
+                        null=True,
+                        verbose_name="numéro",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("periscolaire", "Inscription au périscolaire"),
+                            ("alai", "Inscription à l'accueil de loisirs d'Alaï"),
+                            ("prelevement", "Prélèvement automatique"),
+                        ],
+                        editable=False,
+                        max_length=20,
+                        verbose_name="type de demande",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("brouillon", "Brouillon"),
+                            ("en_traitement", "En traitement"),
+                            ("clos", "Clos"),
+                            ("refuse", "Refusé"),
+                        ],
+                        default="brouillon",
+                        max_length=20,
+                        verbose_name="état",
+                    ),
+                ),
+                ("refusal_reason", models.TextField(blank=True, verbose_name="motif du refus")),
+                (
+                    "needs_review",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Un justificatif attend une vérification.",
+                        verbose_name="documents à revoir",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="créée le"
+                    ),
+                ),
+                (
+                    "submitted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="envoyée le"),
+                ),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="décidée le"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "child",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="families.child",
+                        verbose_name="enfant",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="créée par",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="décidée par",
+                    ),
+                ),
+                (
+                    "family",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="families.family",
+                        verbose_name="foyer",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "school_year",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="families.schoolyear",
+                        verbose_name="année scolaire",
+                    ),
+                ),
+                (
+                    "teleservice",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="enrolment.teleservice",
+                        verbose_name="téléservice",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historique de la demande',
-                'verbose_name_plural': 'historical demandes',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historique de la demande",
+                "verbose_name_plural": "historical demandes",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddField(
-            model_name='enrolmentrequest',
-            name='teleservice',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='enrolment.teleservice', verbose_name='téléservice'),
+            model_name="enrolmentrequest",
+            name="teleservice",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="requests",
+                to="enrolment.teleservice",
+                verbose_name="téléservice",
+            ),
         ),
         migrations.CreateModel(
-            name='TeleserviceDocument',
+            name="TeleserviceDocument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('requirement', models.CharField(choices=[('required', 'Obligatoire'), ('optional', 'Facultatif'), ('conditional', 'Obligatoire selon une réponse')], default='required', max_length=20, verbose_name='exigence')),
-                ('condition', models.CharField(blank=True, choices=[('shared_custody', "La garde de l'enfant est partagée"), ('has_pai', "L'enfant a un PAI"), ('canteen', "L'enfant déjeune à la cantine")], help_text='Pour « Obligatoire selon une réponse » : la réponse « oui » qui rend le justificatif obligatoire.', max_length=50, verbose_name='réponse qui le rend obligatoire')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='ordre')),
-                ('document_type', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='rules', to='enrolment.documenttype', verbose_name='justificatif')),
-                ('teleservice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='document_rules', to='enrolment.teleservice', verbose_name='téléservice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "requirement",
+                    models.CharField(
+                        choices=[
+                            ("required", "Obligatoire"),
+                            ("optional", "Facultatif"),
+                            ("conditional", "Obligatoire selon une réponse"),
+                        ],
+                        default="required",
+                        max_length=20,
+                        verbose_name="exigence",
+                    ),
+                ),
+                (
+                    "condition",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("shared_custody", "La garde de l'enfant est partagée"),
+                            ("has_pai", "L'enfant a un PAI"),
+                            ("canteen", "L'enfant déjeune à la cantine"),
+                        ],
+                        help_text="Pour « Obligatoire selon une réponse » : la réponse « oui » qui rend le justificatif obligatoire.",
+                        max_length=50,
+                        verbose_name="réponse qui le rend obligatoire",
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="ordre")),
+                (
+                    "document_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="rules",
+                        to="enrolment.documenttype",
+                        verbose_name="justificatif",
+                    ),
+                ),
+                (
+                    "teleservice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="document_rules",
+                        to="enrolment.teleservice",
+                        verbose_name="téléservice",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'justificatif demandé',
-                'verbose_name_plural': 'justificatifs demandés',
-                'ordering': ['position', 'pk'],
+                "verbose_name": "justificatif demandé",
+                "verbose_name_plural": "justificatifs demandés",
+                "ordering": ["position", "pk"],
             },
         ),
         migrations.AddField(
-            model_name='teleservice',
-            name='document_types',
-            field=models.ManyToManyField(blank=True, related_name='teleservices', through='enrolment.TeleserviceDocument', to='enrolment.documenttype', verbose_name='justificatifs'),
+            model_name="teleservice",
+            name="document_types",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="teleservices",
+                through="enrolment.TeleserviceDocument",
+                to="enrolment.documenttype",
+                verbose_name="justificatifs",
+            ),
         ),
         migrations.CreateModel(
-            name='RequestDocument',
+            name="RequestDocument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(blank=True, storage=common.files.get_private_storage, upload_to=enrolment.models.request_document_upload_to, verbose_name='fichier')),
-                ('original_name', models.CharField(blank=True, max_length=150, verbose_name="nom d'origine")),
-                ('content_type', models.CharField(blank=True, max_length=50, verbose_name='type')),
-                ('size', models.PositiveIntegerField(default=0, verbose_name='taille (octets)')),
-                ('state', models.CharField(choices=[('en_attente', 'En attente de vérification'), ('valide', 'Validé'), ('refuse', 'Refusé'), ('a_mettre_a_jour', 'À mettre à jour')], default='en_attente', max_length=20, verbose_name='état')),
-                ('reason', models.TextField(blank=True, verbose_name='motif')),
-                ('uploaded_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='envoyé le')),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True, verbose_name='vérifié le')),
-                ('replace_nonce', models.CharField(blank=True, editable=False, help_text='Rend le lien de remplacement envoyé par e-mail utilisable une seule fois.', max_length=32, verbose_name='jeton de remplacement')),
-                ('document_type', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='documents', to='enrolment.documenttype', verbose_name='justificatif')),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='enrolment.enrolmentrequest', verbose_name='demande')),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='vérifié par')),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='envoyé par')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(
+                        blank=True,
+                        storage=common.files.get_private_storage,
+                        upload_to=enrolment.models.request_document_upload_to,
+                        verbose_name="fichier",
+                    ),
+                ),
+                (
+                    "original_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="nom d'origine"),
+                ),
+                ("content_type", models.CharField(blank=True, max_length=50, verbose_name="type")),
+                ("size", models.PositiveIntegerField(default=0, verbose_name="taille (octets)")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("en_attente", "En attente de vérification"),
+                            ("valide", "Validé"),
+                            ("refuse", "Refusé"),
+                            ("a_mettre_a_jour", "À mettre à jour"),
+                        ],
+                        default="en_attente",
+                        max_length=20,
+                        verbose_name="état",
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="motif")),
+                (
+                    "uploaded_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="envoyé le"
+                    ),
+                ),
+                (
+                    "reviewed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="vérifié le"),
+                ),
+                (
+                    "replace_nonce",
+                    models.CharField(
+                        blank=True,
+                        editable=False,
+                        help_text="Rend le lien de remplacement envoyé par e-mail utilisable une seule fois.",
+                        max_length=32,
+                        verbose_name="jeton de remplacement",
+                    ),
+                ),
+                (
+                    "document_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="documents",
+                        to="enrolment.documenttype",
+                        verbose_name="justificatif",
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="documents",
+                        to="enrolment.enrolmentrequest",
+                        verbose_name="demande",
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="vérifié par",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="envoyé par",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'justificatif',
-                'verbose_name_plural': 'justificatifs',
-                'ordering': ['pk'],
-                'constraints': [models.UniqueConstraint(fields=('request', 'document_type'), name='request_document_once', violation_error_message='Ce justificatif est déjà joint à la demande.')],
+                "verbose_name": "justificatif",
+                "verbose_name_plural": "justificatifs",
+                "ordering": ["pk"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("request", "document_type"),
+                        name="request_document_once",
+                        violation_error_message="Ce justificatif est déjà joint à la demande.",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Enrolment',
+            name="Enrolment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('effective_on', models.DateField(verbose_name='effective à partir du')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='créée le')),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='enrolments', to='families.child', verbose_name='enfant')),
-                ('school_year', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='enrolments', to='families.schoolyear', verbose_name='année scolaire')),
-                ('request', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='enrolments', to='enrolment.enrolmentrequest', verbose_name='demande')),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='enrolments', to='enrolment.service', verbose_name='service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("effective_on", models.DateField(verbose_name="effective à partir du")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="créée le"
+                    ),
+                ),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="enrolments",
+                        to="families.child",
+                        verbose_name="enfant",
+                    ),
+                ),
+                (
+                    "school_year",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="enrolments",
+                        to="families.schoolyear",
+                        verbose_name="année scolaire",
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="enrolments",
+                        to="enrolment.enrolmentrequest",
+                        verbose_name="demande",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="enrolments",
+                        to="enrolment.service",
+                        verbose_name="service",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'inscription',
-                'verbose_name_plural': 'inscriptions',
-                'ordering': ['school_year', 'child', 'service'],
-                'constraints': [models.UniqueConstraint(fields=('child', 'service', 'school_year'), name='enrolment_once_per_child_service_year', violation_error_message='Cet enfant est déjà inscrit à ce service cette année.')],
+                "verbose_name": "inscription",
+                "verbose_name_plural": "inscriptions",
+                "ordering": ["school_year", "child", "service"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("child", "service", "school_year"),
+                        name="enrolment_once_per_child_service_year",
+                        violation_error_message="Cet enfant est déjà inscrit à ce service cette année.",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='enrolmentrequest',
-            index=models.Index(fields=['family', '-created_at'], name='request_family_recent'),
+            model_name="enrolmentrequest",
+            index=models.Index(fields=["family", "-created_at"], name="request_family_recent"),
         ),
         migrations.AddIndex(
-            model_name='enrolmentrequest',
-            index=models.Index(fields=['state', 'needs_review'], name='request_state_review'),
+            model_name="enrolmentrequest",
+            index=models.Index(fields=["state", "needs_review"], name="request_state_review"),
         ),
         migrations.AddConstraint(
-            model_name='enrolmentrequest',
-            constraint=models.UniqueConstraint(condition=models.Q(('state', 'refuse'), _negated=True), fields=('child', 'kind', 'school_year'), name='request_one_live_per_child_kind_year', violation_error_message='Une demande existe déjà pour cet enfant cette année.'),
+            model_name="enrolmentrequest",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state", "refuse"), _negated=True),
+                fields=("child", "kind", "school_year"),
+                name="request_one_live_per_child_kind_year",
+                violation_error_message="Une demande existe déjà pour cet enfant cette année.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='teleservicedocument',
-            constraint=models.UniqueConstraint(fields=('teleservice', 'document_type'), name='teleservice_document_once', violation_error_message='Ce justificatif est déjà demandé par ce téléservice.'),
+            model_name="teleservicedocument",
+            constraint=models.UniqueConstraint(
+                fields=("teleservice", "document_type"),
+                name="teleservice_document_once",
+                violation_error_message="Ce justificatif est déjà demandé par ce téléservice.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='teleservice',
-            constraint=models.CheckConstraint(condition=models.Q(('closes_on__gte', models.F('opens_on'))), name='teleservice_closes_after_opens', violation_error_message="La date de fermeture doit suivre la date d'ouverture."),
+            model_name="teleservice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("closes_on__gte", models.F("opens_on"))),
+                name="teleservice_closes_after_opens",
+                violation_error_message="La date de fermeture doit suivre la date d'ouverture.",
+            ),
         ),
     ]

@@ -60,7 +60,12 @@ GRANTS = {
         },
     },
     "Régisseur": {
-        "enrolment": {"service": ["view"], "teleservice": ["view"], "enrolmentrequest": ["view"], "enrolment": ["view"]},
+        "enrolment": {
+            "service": ["view"],
+            "teleservice": ["view"],
+            "enrolmentrequest": ["view"],
+            "enrolment": ["view"],
+        },
     },
     "Animateur": {
         "enrolment": {"service": ["view"], "enrolment": ["view"]},

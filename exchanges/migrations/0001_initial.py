@@ -9,82 +9,171 @@ import exchanges.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('families', '0002_staff_groups'),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("families", "0002_staff_groups"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('side', models.CharField(choices=[('famille', 'Famille'), ('service', 'Pôle administratif')], max_length=10, verbose_name='côté')),
-                ('body', models.TextField(verbose_name='message')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='envoyé le')),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL, verbose_name='auteur')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "side",
+                    models.CharField(
+                        choices=[("famille", "Famille"), ("service", "Pôle administratif")],
+                        max_length=10,
+                        verbose_name="côté",
+                    ),
+                ),
+                ("body", models.TextField(verbose_name="message")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="envoyé le")),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="auteur",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'message',
-                'verbose_name_plural': 'messages',
-                'ordering': ['created_at', 'pk'],
+                "verbose_name": "message",
+                "verbose_name_plural": "messages",
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(storage=common.files.get_private_storage, upload_to=exchanges.models.attachment_upload_to, verbose_name='fichier')),
-                ('original_name', models.CharField(max_length=150, verbose_name="nom d'origine")),
-                ('content_type', models.CharField(max_length=50, verbose_name='type')),
-                ('size', models.PositiveIntegerField(verbose_name='taille (octets)')),
-                ('message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='exchanges.message', verbose_name='message')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(
+                        storage=common.files.get_private_storage,
+                        upload_to=exchanges.models.attachment_upload_to,
+                        verbose_name="fichier",
+                    ),
+                ),
+                ("original_name", models.CharField(max_length=150, verbose_name="nom d'origine")),
+                ("content_type", models.CharField(max_length=50, verbose_name="type")),
+                ("size", models.PositiveIntegerField(verbose_name="taille (octets)")),
+                (
+                    "message",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="exchanges.message",
+                        verbose_name="message",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'pièce jointe',
-                'verbose_name_plural': 'pièces jointes',
-                'ordering': ['pk'],
+                "verbose_name": "pièce jointe",
+                "verbose_name_plural": "pièces jointes",
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='Thread',
+            name="Thread",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject', models.CharField(max_length=200, verbose_name='objet')),
-                ('related_id', models.PositiveBigIntegerField(blank=True, null=True, verbose_name="identifiant de l'objet lié")),
-                ('teleservice', models.CharField(blank=True, help_text="Le téléservice ou la régie concerné, s'il y en a un.", max_length=200, verbose_name='téléservice')),
-                ('family_unread', models.BooleanField(default=False, verbose_name='non lu par la famille')),
-                ('office_unread', models.BooleanField(default=False, verbose_name='non lu par le service')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='créé le')),
-                ('last_message_at', models.DateTimeField(auto_now_add=True, verbose_name='dernier message le')),
-                ('family', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='threads', to='families.family', verbose_name='foyer')),
-                ('related_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='contenttypes.contenttype', verbose_name="type de l'objet lié")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("subject", models.CharField(max_length=200, verbose_name="objet")),
+                (
+                    "related_id",
+                    models.PositiveBigIntegerField(
+                        blank=True, null=True, verbose_name="identifiant de l'objet lié"
+                    ),
+                ),
+                (
+                    "teleservice",
+                    models.CharField(
+                        blank=True,
+                        help_text="Le téléservice ou la régie concerné, s'il y en a un.",
+                        max_length=200,
+                        verbose_name="téléservice",
+                    ),
+                ),
+                (
+                    "family_unread",
+                    models.BooleanField(default=False, verbose_name="non lu par la famille"),
+                ),
+                (
+                    "office_unread",
+                    models.BooleanField(default=False, verbose_name="non lu par le service"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="créé le")),
+                (
+                    "last_message_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="dernier message le"),
+                ),
+                (
+                    "family",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="threads",
+                        to="families.family",
+                        verbose_name="foyer",
+                    ),
+                ),
+                (
+                    "related_type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="contenttypes.contenttype",
+                        verbose_name="type de l'objet lié",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'échange',
-                'verbose_name_plural': 'échanges',
-                'ordering': ['-last_message_at', '-pk'],
+                "verbose_name": "échange",
+                "verbose_name_plural": "échanges",
+                "ordering": ["-last_message_at", "-pk"],
             },
         ),
         migrations.AddField(
-            model_name='message',
-            name='thread',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='exchanges.thread', verbose_name='échange'),
+            model_name="message",
+            name="thread",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="messages",
+                to="exchanges.thread",
+                verbose_name="échange",
+            ),
         ),
         migrations.AddIndex(
-            model_name='thread',
-            index=models.Index(fields=['family', '-last_message_at'], name='thread_family_recent'),
+            model_name="thread",
+            index=models.Index(fields=["family", "-last_message_at"], name="thread_family_recent"),
         ),
         migrations.AddIndex(
-            model_name='thread',
-            index=models.Index(fields=['family', 'family_unread'], name='thread_family_unread'),
+            model_name="thread",
+            index=models.Index(fields=["family", "family_unread"], name="thread_family_unread"),
         ),
         migrations.AddIndex(
-            model_name='thread',
-            index=models.Index(fields=['related_type', 'related_id'], name='thread_related'),
+            model_name="thread",
+            index=models.Index(fields=["related_type", "related_id"], name="thread_related"),
         ),
     ]

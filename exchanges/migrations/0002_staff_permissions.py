@@ -4,10 +4,18 @@ from common.permissions import grant_permissions
 
 GRANTS = {
     "Assistant administratif": {
-        "exchanges": {"thread": ["view", "add", "change"], "message": ["view"], "attachment": ["view"]},
+        "exchanges": {
+            "thread": ["view", "add", "change"],
+            "message": ["view"],
+            "attachment": ["view"],
+        },
     },
     "Régisseur": {
-        "exchanges": {"thread": ["view", "add", "change"], "message": ["view"], "attachment": ["view"]},
+        "exchanges": {
+            "thread": ["view", "add", "change"],
+            "message": ["view"],
+            "attachment": ["view"],
+        },
     },
 }
 

@@ -4,25 +4,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('families', '0004_guardian_history_permissions'),
+        ("families", "0004_guardian_history_permissions"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='child',
-            name='canteen',
-            field=models.BooleanField(default=False, verbose_name='déjeune à la cantine'),
+            model_name="child",
+            name="canteen",
+            field=models.BooleanField(default=False, verbose_name="déjeune à la cantine"),
         ),
         migrations.AddField(
-            model_name='child',
-            name='has_pai',
-            field=models.BooleanField(default=False, help_text="Un PAI signé par le médecin scolaire encadre l'accueil de l'enfant.", verbose_name="projet d'accueil individualisé (PAI)"),
+            model_name="child",
+            name="has_pai",
+            field=models.BooleanField(
+                default=False,
+                help_text="Un PAI signé par le médecin scolaire encadre l'accueil de l'enfant.",
+                verbose_name="projet d'accueil individualisé (PAI)",
+            ),
         ),
         migrations.AddField(
-            model_name='child',
-            name='image_rights',
-            field=models.BooleanField(default=False, help_text="L'enfant peut être photographié ou filmé lors des activités (usage municipal).", verbose_name="droit à l'image"),
+            model_name="child",
+            name="image_rights",
+            field=models.BooleanField(
+                default=False,
+                help_text="L'enfant peut être photographié ou filmé lors des activités (usage municipal).",
+                verbose_name="droit à l'image",
+            ),
         ),
     ]

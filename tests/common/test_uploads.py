@@ -17,8 +17,11 @@ def png_bytes(width=4, height=4):
 
 def png_header_claiming(width, height):
     """A PNG whose IHDR claims huge dimensions, without any pixel data allocated."""
+
     def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     idat = zlib.compress(b"\x00" * 16)
@@ -50,8 +53,16 @@ def test_png_renamed_pdf_is_stored_as_what_it_is():
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("facture.pdf", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200, "type de fichier n'est pas accepté"),
-        ("photo.png", b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>", "n'est pas une vraie image"),
+        (
+            "facture.pdf",
+            b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200,
+            "type de fichier n'est pas accepté",
+        ),
+        (
+            "photo.png",
+            b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>",
+            "n'est pas une vraie image",
+        ),
         ("vide.pdf", b"", "vide"),
         ("enorme.png", png_header_claiming(50_000, 50_000), "trop grande"),
         ("coupe.pdf", b"%PDF-1.4\n1 0 obj", "incomplet"),

@@ -30,7 +30,7 @@ def test_parent_reads_an_office_message_and_the_badge_drops(client, family_a):
     thread = office_thread(family_a)
     client.force_login(family_a.guardians.first().user)
     home = client.get(reverse("home")).content.decode()
-    assert "1<span class=\"visually-hidden\"> non lus</span>" in home
+    assert '1<span class="visually-hidden"> non lus</span>' in home
     listing = client.get(reverse("exchanges:thread_list")).content.decode()
     assert "Non lu" in listing and "Ouvrir l'échange « Votre dossier »" in listing
 
@@ -51,7 +51,9 @@ def test_one_guardian_reading_marks_the_family_side_read(client, family_a):
     assert client.get(reverse("home")).context["nav_entries"][0]["count"] == 0
 
 
-def test_office_message_emails_every_guardian_with_a_link(family_a, django_capture_on_commit_callbacks):
+def test_office_message_emails_every_guardian_with_a_link(
+    family_a, django_capture_on_commit_callbacks
+):
     """Each guardian gets the office's message by e-mail with an absolute link to the thread."""
     second = GuardianFactory(family=family_a)
     with django_capture_on_commit_callbacks(execute=True):
@@ -64,7 +66,9 @@ def test_office_message_emails_every_guardian_with_a_link(family_a, django_captu
     assert f"https://portail.example.org/echanges/{thread.pk}/" in email.alternatives[0][0]
 
 
-def test_parent_starts_a_thread_with_an_attachment(client, family_a, django_capture_on_commit_callbacks):
+def test_parent_starts_a_thread_with_an_attachment(
+    client, family_a, django_capture_on_commit_callbacks
+):
     """A parent writes to the office with a document; the office is e-mailed and sees it unread."""
     client.force_login(family_a.guardians.first().user)
     upload = SimpleUploadedFile("../ordonnance.png", png_bytes())
@@ -92,7 +96,11 @@ def test_bad_attachment_is_refused_and_nothing_is_saved(client, family_a):
     client.force_login(family_a.guardians.first().user)
     response = client.post(
         reverse("exchanges:thread_create"),
-        {"subject": "Test", "body": "Voici", "attachments": [SimpleUploadedFile("a.pdf", b"MZ" + b"\0" * 50)]},
+        {
+            "subject": "Test",
+            "body": "Voici",
+            "attachments": [SimpleUploadedFile("a.pdf", b"MZ" + b"\0" * 50)],
+        },
     )
     assert response.status_code == 200
     assert "n&#x27;est pas accepté" in response.content.decode()
@@ -122,8 +130,13 @@ def test_notify_family_uses_the_thread_of_the_related_object(family_a, family_b)
 
 def test_office_replies_from_the_admin(client, family_a):
     """An assistant's reply in the admin posts as the office and marks the thread unread for the family."""
-    thread = thread_start(family=family_a, subject="Question", body="Bonjour ?", side=Message.Side.FAMILY,
-                          author=family_a.guardians.first().user)
+    thread = thread_start(
+        family=family_a,
+        subject="Question",
+        body="Bonjour ?",
+        side=Message.Side.FAMILY,
+        author=family_a.guardians.first().user,
+    )
     assistant = UserFactory(is_staff=True)
     assistant.groups.add(Group.objects.get(name="Assistant administratif"))
     client.force_login(assistant)
@@ -146,8 +159,10 @@ def test_office_starts_a_thread_from_the_admin(client, family_a):
     assistant = UserFactory(is_staff=True)
     assistant.groups.add(Group.objects.get(name="Assistant administratif"))
     client.force_login(assistant)
-    response = client.post(reverse("admin:exchanges_thread_add"),
-                           {"family": family_a.pk, "subject": "Rappel", "reply": "Pensez au certificat.", **INLINE})
+    response = client.post(
+        reverse("admin:exchanges_thread_add"),
+        {"family": family_a.pk, "subject": "Rappel", "reply": "Pensez au certificat.", **INLINE},
+    )
     assert response.status_code == 302
     thread = Thread.objects.get()
     assert (thread.family, thread.family_unread) == (family_a, True)
