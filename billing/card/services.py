@@ -356,7 +356,9 @@ def return_state(invoice: Invoice, session: CheckoutSession | None) -> ReturnSta
             f"Aucun paiement par carte n'a été commencé pour la facture {invoice.number}.",
             "secondary",
         )
-    if session.payment_id or (session.payment_status == "paid" and session.status == "complete"):
+    if session.payment_id or (
+        session.payment_status == "paid" and session.status == CheckoutSession.Status.COMPLETE
+    ):
         return ReturnState(
             "review",
             "Votre paiement a bien été reçu",

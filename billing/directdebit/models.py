@@ -13,6 +13,7 @@ from simple_history.models import HistoricalRecords
 
 from common.bank import mask_iban
 from common.states import StateMachine
+from enrolment.models import Teleservice
 from families.models import Family
 
 
@@ -24,7 +25,7 @@ class DirectDebitTeleservice(models.Model):
         on_delete=models.CASCADE,
         related_name="direct_debit_regie",
         verbose_name="téléservice",
-        limit_choices_to={"kind": "prelevement"},
+        limit_choices_to={"kind": Teleservice.Kind.PRELEVEMENT},
     )
     regie = models.ForeignKey(
         "billing.Regie",
