@@ -431,3 +431,37 @@ def test_an_event_for_an_unknown_session_is_stored_with_its_outcome(fake_stripe,
 
     assert StripeEvent.objects.get().outcome == "session inconnue"
     assert not Payment.objects.exists()
+
+
+def test_an_expired_event_never_reopens_a_page_whose_bank_debit_is_in_progress(
+    client, opened, fake_stripe, deliver
+):
+    """A page completed with its money still on the way (payment_status "unpaid") stays
+    complete when an expiry event arrives after it: the family cannot open a second page and
+    be charged twice; the pending payment still pays the invoice."""
+    invoice, session = opened
+    deliver(fake_stripe.pay(session.session_id, send=False, payment_status="unpaid"))
+
+    outcome = deliver(
+        fake_stripe.event("checkout.session.expired", session.session_id, status="expired")
+    )
+    assert outcome.status_code == 200
+    session.refresh_from_db()
+    assert (session.status, session.payment_status) == ("complete", "unpaid")
+    assert StripeEvent.objects.filter(type="checkout.session.expired").get().outcome == (
+        "déjà terminée"
+    )
+
+    client_for(client, invoice.family).post(reverse("billing:invoice_pay", args=[invoice.pk]))
+    assert CheckoutSession.objects.count() == 1  # no second payment page
+
+    deliver(
+        fake_stripe.event(
+            "checkout.session.async_payment_succeeded",
+            session.session_id,
+            status="complete",
+            payment_status="paid",
+        )
+    )
+    invoice.refresh_from_db()
+    assert invoice.status == Invoice.Status.PAID and Payment.objects.count() == 1
