@@ -285,6 +285,30 @@ def _child_file_save(child, *, values: dict, contacts: Iterable[ContactChange]) 
         contact.save()
 
 
+def _file_attach(
+    enrolment_request: EnrolmentRequest,
+    document_type: DocumentType,
+    uploaded,
+    *,
+    user,
+    stored: list,
+    forget_review: bool = False,
+) -> tuple[RequestDocument, bool]:
+    """Store `uploaded` as the request's document of `document_type` (added, or replacing the
+    previous file), back to « en attente »; with `forget_review`, the previous review's date
+    and author are cleared too. Returns the document and whether a file was replaced."""
+    document = RequestDocument.objects.filter(
+        request=enrolment_request, document_type=document_type
+    ).first()
+    replaced = document is not None and bool(document.file)
+    document = document or RequestDocument(request=enrolment_request, document_type=document_type)
+    document.state, document.reason, document.replace_nonce = DocState.PENDING, "", ""
+    if forget_review:
+        document.reviewed_at = document.reviewed_by = None
+    _store_file(document, uploaded, user, stored)
+    return document, replaced
+
+
 def _uploads_store(
     enrolment_request: EnrolmentRequest, uploads: dict, *, user, stored: list
 ) -> None:
@@ -293,15 +317,9 @@ def _uploads_store(
     for document_type, uploaded in uploads.items():
         if document_type.pk not in allowed:
             raise ValidationError("Ce justificatif n'est pas demandé par ce téléservice.")
-        document = RequestDocument.objects.filter(
-            request=enrolment_request, document_type=document_type
-        ).first()
-        replaced = document is not None and bool(document.file)
-        document = document or RequestDocument(
-            request=enrolment_request, document_type=document_type
+        document, replaced = _file_attach(
+            enrolment_request, document_type, uploaded, user=user, stored=stored
         )
-        document.state, document.reason, document.replace_nonce = DocState.PENDING, "", ""
-        _store_file(document, uploaded, user, stored)
         verb = "remplacé" if replaced else "ajouté"
         _log(
             enrolment_request,
@@ -508,16 +526,14 @@ def document_attach_by_office(
     ).exists():
         raise ValidationError("Ce justificatif n'est pas demandé par ce téléservice.")
     with _new_files_removed_on_error() as stored:
-        document = RequestDocument.objects.filter(
-            request=enrolment_request, document_type=document_type
-        ).first()
-        replaced = document is not None and bool(document.file)
-        document = document or RequestDocument(
-            request=enrolment_request, document_type=document_type
+        document, replaced = _file_attach(
+            enrolment_request,
+            document_type,
+            uploaded,
+            user=user,
+            stored=stored,
+            forget_review=True,
         )
-        document.state, document.reason, document.replace_nonce = DocState.PENDING, "", ""
-        document.reviewed_at = document.reviewed_by = None
-        _store_file(document, uploaded, user, stored)
         verb = "remplacé" if replaced else "joint"
         _log(
             enrolment_request,
