@@ -1,4 +1,8 @@
+from allauth.account.admin import EmailAddressAdmin as AllauthEmailAddressAdmin
 from allauth.account.decorators import secure_admin_login
+from allauth.account.models import EmailAddress
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
@@ -25,3 +29,31 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+# The actions of allauth's and axes' admins declare no permission: Django would run them for
+# anyone who may open the list. The same admins, each action asking for the permission it uses.
+
+
+class EmailAddressAdmin(AllauthEmailAddressAdmin):
+    @admin.action(
+        description=AllauthEmailAddressAdmin.make_verified.short_description,
+        permissions=["change"],
+    )
+    def make_verified(self, request, queryset):
+        return super().make_verified(request, queryset)
+
+
+class AccessAttemptAdmin(AxesAccessAttemptAdmin):
+    @admin.action(
+        description=AxesAccessAttemptAdmin.cleanup_expired_attempts.short_description,
+        permissions=["delete"],
+    )
+    def cleanup_expired_attempts(self, request, queryset):
+        return super().cleanup_expired_attempts(request, queryset)
+
+
+for model, model_admin in ((EmailAddress, EmailAddressAdmin), (AccessAttempt, AccessAttemptAdmin)):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+        admin.site.register(model, model_admin)

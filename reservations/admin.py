@@ -59,7 +59,8 @@ class HolidayAdmin(admin.ModelAdmin):
         return super().has_delete_permission(request, obj)
 
     @admin.action(
-        description="Charger les vacances et jours fériés des années autour d'aujourd'hui"
+        description="Charger les vacances et jours fériés des années autour d'aujourd'hui",
+        permissions=["add"],
     )
     def load_calendar(self, request, queryset):
         created = ensure_calendar_around(timezone.localdate())

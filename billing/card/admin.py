@@ -167,7 +167,9 @@ class PaymentIssueAdmin(admin.ModelAdmin):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
 
-    @admin.action(description="Marquer comme traitées (avec la suite donnée)")
+    @admin.action(
+        description="Marquer comme traitées (avec la suite donnée)", permissions=["change"]
+    )
     def mark_resolved(self, request, queryset):
         pending = list(queryset.filter(resolved_at__isnull=True).select_related("invoice"))
         if not pending:

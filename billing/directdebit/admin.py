@@ -104,7 +104,15 @@ class MandateAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
         items = format_html_join("", "<li>{} — {}, {} (prélèvement le {})</li>", rows)
         return format_html("<ul>{}</ul>", items) if invoices else "—"
 
-    @admin.action(description="Révoquer les mandats choisis (à la demande écrite de la famille)")
+    def has_revoke_permission(self, request):
+        """The list is read-only (has_change_permission is False): the action asks for the
+        mandate's real permission instead."""
+        return request.user.has_perm(REVOKE_PERMISSION)
+
+    @admin.action(
+        description="Révoquer les mandats choisis (à la demande écrite de la famille)",
+        permissions=["revoke"],
+    )
     def revoke(self, request, queryset):
         if not request.user.has_perm(REVOKE_PERMISSION):
             raise PermissionDenied
