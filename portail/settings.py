@@ -142,7 +142,7 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
-# allauth: login by e-mail, verified addresses only, rate limits on (allauth's defaults).
+# allauth: login by e-mail, verified addresses only, rate limits on (see ACCOUNT_RATE_LIMITS).
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -154,13 +154,22 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Portail famille] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
+# Rate limits: per client address or per signed-in user only, never keyed on the e-mail alone.
+# allauth's defaults add "5/5m/key" to login_failed and "5/m/key" to reset_password: anyone
+# typing a parent's e-mail five times from anywhere would then block that parent's login (or
+# password reset) from every address. Guessing passwords is stopped by django-axes, which locks
+# the pair (e-mail, client address) below, plus the short per-address throttle here.
+# confirm_email keeps its cooldown per e-mail address: it only spaces out the verification
+# e-mails sent to one mailbox (no flood), it never refuses a login or a form.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": "10/m/ip,5/5m/key",
+    "login_failed": "10/m/ip",
     "signup": "20/m/ip",
     "confirm_email": "1/3m/key",
-    "reset_password": "20/m/ip,5/m/key",
+    "reset_password": "20/m/ip",
     "reset_password_from_key": "20/m/ip",
+    "request_login_code": "20/m/ip",
+    "reauthenticate": "10/m/user",
     "change_password": "5/m/user",
     "manage_email": "10/m/user",
 }

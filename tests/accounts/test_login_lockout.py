@@ -72,8 +72,8 @@ def test_lockout_of_one_email_does_not_lock_another_from_the_same_address(clock)
 
 
 def test_lockout_is_per_address_for_the_same_account(clock):
-    """The attacked account still signs in from elsewhere while the attacking address is locked
-    (once allauth's own 5-minute per-account limit has passed)."""
+    """The attacked account still signs in from elsewhere while the attacking address is locked,
+    minutes later too."""
     parent = UserFactory()
     lock_out(parent.email)
     clock.shift(datetime.timedelta(minutes=6))
@@ -83,6 +83,41 @@ def test_lockout_is_per_address_for_the_same_account(clock):
 
     response, browser = attempt(parent.email, PASSWORD, ATTACKER)
     assert response.status_code == 429 and not signed_in(browser)
+
+
+def test_failures_from_one_address_never_stop_the_owner_elsewhere(clock, settings):
+    """Wrong passwords from one address lock that address only: the parent signs in elsewhere."""
+    parent = UserFactory()
+    stranger, home = "203.0.113.5", "198.51.100.7"
+    failures = [
+        attempt(parent.email, "pas-le-bon-mot-de-passe", stranger)[0]
+        for _ in range(settings.AXES_FAILURE_LIMIT)
+    ]
+    assert failures[-1].status_code == 429
+
+    response, browser = attempt(parent.email, PASSWORD, home)
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+    assert browser.session[SESSION_KEY] == str(parent.pk)
+
+    response, browser = attempt(parent.email, PASSWORD, stranger)
+    assert response.status_code == 429 and not signed_in(browser)
+
+
+def test_reset_requests_from_one_address_never_stop_the_owner_elsewhere(clock, mailoutbox):
+    """Reset requests for a parent's e-mail from one address never refuse the parent's own."""
+    parent = UserFactory()
+    for _ in range(6):
+        Client(REMOTE_ADDR="203.0.113.5").post(
+            reverse("account_reset_password"), {"email": parent.email}
+        )
+    mailoutbox.clear()
+
+    response = Client(REMOTE_ADDR="198.51.100.7").post(
+        reverse("account_reset_password"), {"email": parent.email}
+    )
+
+    assert response.status_code == 302
+    assert [mail.to for mail in mailoutbox] == [[parent.email]]
 
 
 def test_the_lock_lifts_after_the_cool_off(clock):
