@@ -1,6 +1,8 @@
 """Running calls at the same moment on PostgreSQL, for the tests that prove a race is handled."""
 
+import contextlib
 import threading
+from unittest import mock
 
 from django.db import connection
 
@@ -26,3 +28,25 @@ def at_once(*calls):
     for thread in threads:
         thread.join()
     return results
+
+
+@contextlib.contextmanager
+def meeting_after(owner, name, parties, timeout=2.0):
+    """While in the block, the first call of `owner.name` in each thread waits, once it has
+    returned, until `parties` threads have made theirs (or `timeout` seconds have passed): every
+    racer has read before any of them writes. Where a lock lets the racers through one at a
+    time, the first waits `timeout` seconds alone, then all go on."""
+    original = getattr(owner, name)
+    barrier = threading.Barrier(parties)
+    waited = threading.local()
+
+    def wrapper(*args, **kwargs):
+        result = original(*args, **kwargs)
+        if not getattr(waited, "done", False):
+            waited.done = True
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait(timeout)
+        return result
+
+    with mock.patch.object(owner, name, wrapper):
+        yield

@@ -5,11 +5,12 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from billing.invoicing import invoicing_run
+from billing import invoicing
+from billing.invoicing import invoicing_run, issue_invoices
 from billing.models import BookingCharge, Invoice, InvoicingRun, NumberSequence, Payment
 from billing.services import payment_record
 from reservations.models import Booking
-from tests.concurrency import at_once
+from tests.concurrency import at_once, meeting_after
 
 from .conftest import ISSUE_DAY, OCTOBER, book, make_family, school_days
 
@@ -43,6 +44,36 @@ def test_two_runs_at_once_issue_each_invoice_once_without_gaps(regies, slots, to
     again = invoicing_run(regie=regie, month=OCTOBER, today=ISSUE_DAY, notify=False)
     assert again.invoices_issued == 0
     assert sorted(Invoice.objects.values_list("number", flat=True)) == numbers
+
+
+def test_issues_racing_on_a_year_already_numbered_stay_gapless(regies, slots, today):
+    """The year's counter already exists (one invoice issued): five issues for other families
+    at once, each having read the counter before any numbers, give numbers 2..16, no gap."""
+    regie = regies["periscolaire"]
+    families = [make_family(f"F{index:02d}") for index in range(16)]
+    for family in families:
+        book(family.children.get(), slots["matin"], datetime.date(2026, 10, 5))
+
+    def issue(group):
+        return issue_invoices(
+            regie=regie, month=OCTOBER, today=ISSUE_DAY, family_ids=group, notify=False
+        )
+
+    first = issue([families[0].pk])
+    assert [invoice.number for invoice in first] == ["PERI2026000001"]
+    groups = [[family.pk for family in families[n : n + 3]] for n in range(1, 16, 3)]
+
+    with meeting_after(invoicing, "lock_sequence", parties=len(groups)):
+        results = at_once(*(lambda g=g: issue(g) for g in groups))
+
+    assert all(isinstance(result, list) for result in results), results
+    assert [len(result) for result in results] == [3] * 5
+    numbers = sorted(Invoice.objects.values_list("number", flat=True))
+    assert numbers == [f"PERI2026{rank:06d}" for rank in range(1, 17)]
+    assert sorted(Invoice.objects.values_list("family", flat=True)) == sorted(
+        family.pk for family in families
+    )
+    assert NumberSequence.objects.get(regie=regie, kind="invoice", year=2026).last_number == 16
 
 
 def test_two_payments_of_the_whole_amount_at_once_take_it_once(regies, slots, today):

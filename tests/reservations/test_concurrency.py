@@ -4,10 +4,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from reservations import bulk
+from reservations import availability, bulk
 from reservations.calendar import ensure_calendar_around
-from reservations.models import Booking, CapacityOverride
-from tests.concurrency import at_once
+from reservations.models import Booking, CapacityOverride, SlotDay
+from tests.concurrency import at_once, meeting_after
 from tests.factories import GuardianFactory
 from tests.reservations.conftest import MONDAY, make_family
 
@@ -52,6 +52,33 @@ def test_twenty_requests_for_the_last_place_give_one_booking(slots, school_years
     assert Booking.objects.active().filter(slot=slot, date=MONDAY).count() == 1
     assert sum("Réservé : Matin" in r.content.decode() for r in responses) == 1
     assert sum("Complet" in r.content.decode() for r in responses) == 19
+
+
+def test_last_place_of_a_day_already_booked_goes_to_one_family(slots, school_years, school, today):
+    """A day already booked (its lock row exists) with one place left: of 15 families asking at
+    once, each having counted the places before any books, one gets it; the others are told
+    it is full."""
+    slot = slots["matin"]
+    CapacityOverride.objects.create(slot=slot, school=school, date=MONDAY, places=2)
+    first = make_family("PREMIERE", school, children=["Zoé"])
+    response = _book(signed_in(first.guardians.first().user), first.children.get(), slot)
+    assert "Réservé : Matin" in response.content.decode()
+    assert SlotDay.objects.filter(slot=slot, school=school, date=MONDAY).exists()
+    families = [make_family(f"FAMILLE{n}", school, children=[f"Enfant{n}"]) for n in range(15)]
+    calls = []
+    for family in families:
+        browser, child = signed_in(family.guardians.first().user), family.children.get()
+        calls.append(lambda b=browser, c=child: _book(b, c, slot))
+
+    with meeting_after(availability, "taken_places", parties=len(calls)):
+        responses = at_once(*calls)
+
+    assert all(r.status_code == 200 for r in responses), responses
+    pages = [r.content.decode() for r in responses]
+    booked = Booking.objects.active().filter(slot=slot, school=school, date=MONDAY).count()
+    assert booked == 2, f"{booked} bookings for 2 places"
+    assert sum("Réservé : Matin" in page for page in pages) == 1
+    assert sum("Complet : il ne reste plus de place" in page for page in pages) == 14
 
 
 def test_two_guardians_saving_the_same_day(slots, school_years, school, today):
