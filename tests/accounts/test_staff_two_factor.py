@@ -136,3 +136,24 @@ def test_two_factor_pages_are_french_in_the_site_layout(client, today):
     page = client.get(reverse("mfa_activate_totp")).content.decode()
     assert 'class="totp-qr' in page and "data:image/svg+xml;base64," in page
     assert "Activer" in page
+
+
+def test_wrong_codes_from_many_addresses_still_hold_back_the_second_factor(client, today):
+    """Whoever has a staff member's password cannot try codes without end by changing address:
+    after five wrong codes, even the right one is refused for a while."""
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    log_in(client, staff)
+    for rank in range(5):
+        client.post(
+            reverse("mfa_authenticate"), {"code": "000000"}, REMOTE_ADDR=f"203.0.113.{rank + 1}"
+        )
+
+    response = client.post(
+        reverse("mfa_authenticate"),
+        {"code": totp_code(staff.totp_secret)},
+        REMOTE_ADDR="198.51.100.7",
+    )
+
+    assert SESSION_KEY not in client.session
+    assert response.status_code in (200, 429)
+    assert client.get(ADMIN).status_code == 302
