@@ -557,6 +557,7 @@ class Absence(StateMachine, models.Model):
         Status.EXCUSED: {Status.NOT_EXCUSED},
         Status.NOT_EXCUSED: {Status.EXCUSED},
     }
+    STATE_SUBJECT = "Une absence"
 
     child = models.ForeignKey(
         Child, on_delete=models.CASCADE, related_name="absences", verbose_name="enfant"
@@ -627,13 +628,6 @@ class Absence(StateMachine, models.Model):
     def teleservice_label(self) -> str:
         """What the Échanges list shows in its "Téléservice" column for this absence."""
         return "Absences"
-
-    def move_refused_message(self, state) -> str:
-        """Why the office may not move this absence to `state`, in French."""
-        return (
-            f"Une absence « {self.get_status_display().lower()} » ne peut pas devenir "
-            f"« {self.Status(state).label.lower()} »."
-        )
 
     def set_status(self, status, *, by, now):
         """Move to `status` if the move is allowed, recording who decided and when; the

@@ -191,10 +191,9 @@ def expire_open_sessions(invoice_ids) -> int:
         state = _close_at_stripe(session_id) if configured else CheckoutSession.Status.EXPIRED
         if state is None:
             continue
-        closed += (
-            CheckoutSession.objects.filter(pk=pk, status=CheckoutSession.Status.OPEN)
-            .filter(status__in=CheckoutSession.sources_of(state))
-            .update(status=state, updated_at=timezone.now())
+        # Still open (TRANSITIONS: an open page may expire or complete).
+        closed += CheckoutSession.objects.filter(pk=pk, status=CheckoutSession.Status.OPEN).update(
+            status=state, updated_at=timezone.now()
         )
     return closed
 
