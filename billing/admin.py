@@ -4,6 +4,7 @@ collected. Invoices and payments are read-only here: they change only through th
 
 import csv
 import datetime
+import re
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,6 +12,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -29,7 +31,7 @@ from .card import admin as card_admin  # noqa: F401
 from .directdebit import admin as directdebit_admin
 from .directdebit.forms import RegieForm
 from .forms import CancelForm, PaymentForm, PeriodForm, RunForm
-from .invoicing import add_months
+from .invoicing import add_months, mark_interrupted_runs
 from .models import (
     CreditNote,
     Invoice,
@@ -124,9 +126,11 @@ class RegieAdmin(admin.ModelAdmin):
             raise PermissionDenied
         regie = get_object_or_404(Regie, pk=pk)
         today = timezone.localdate()
-        form = RunForm(
-            request.POST or None, initial={"month": add_months(today, -1).strftime("%Y-%m")}
-        )
+        # An interrupted run's "relancer" link names its month.
+        month = request.GET.get("mois", "")
+        if not re.fullmatch(r"\d{4}-\d{2}", month):
+            month = add_months(today, -1).strftime("%Y-%m")
+        form = RunForm(request.POST or None, initial={"month": month})
         if request.method == "POST" and form.is_valid():
             month = form.cleaned_data["month"]
             if month >= month_start(today):
@@ -247,12 +251,45 @@ class TariffAdmin(admin.ModelAdmin):
 # Invoicing runs -------------------------------------------------------------------------------
 
 
+def _run_state(run: InvoicingRun, *, now, relaunch: bool = False) -> str:
+    """The state of a run as staff must read it: a run whose worker stopped is interrupted
+    (even before it is recorded so), with what finishes it; a run that finished another says so.
+    `relaunch`: the words that say what to do link to the form that does it."""
+    status = run.display_status(now=now)
+    label, notes = InvoicingRun.Status(status).label, []
+    if status == InvoicingRun.Status.INTERRUPTED:
+        label = format_html(
+            '<img src="{}" alt=""> <strong>{}</strong>', static("admin/img/icon-alert.svg"), label
+        )
+        resumed = sorted(run.resumed_by.all(), key=lambda later: later.started_at)
+        if resumed:
+            notes.append(format_html("Reprise par {}.", _run_link(resumed[-1])))
+        else:
+            what = "Relancer la facturation de ce mois"
+            if relaunch:
+                url = reverse("admin:billing_regie_run", args=[run.regie_id])
+                url = f"{url}?mois={run.month:%Y-%m}"
+                what = format_html('<a href="{}">{}</a>', url, what)
+            notes.append(format_html("{} termine les familles restantes, sans doublon.", what))
+    if run.resumes_id:
+        notes.append(format_html("Reprend {}.", _run_link(run.resumes)))
+    notes = format_html_join("", '<div class="help">{}</div>', ((note,) for note in notes))
+    return format_html("{}{}", label, notes)
+
+
+def _run_link(run: InvoicingRun) -> str:
+    started = timezone.localtime(run.started_at)
+    return change_link(
+        "billing.invoicingrun", run.pk, f"la facturation du {started:%d/%m/%Y à %H:%M}"
+    )
+
+
 @admin.register(InvoicingRun)
 class InvoicingRunAdmin(ReadOnlyAdmin):
     list_display = [
         "regie",
         "month_label",
-        "status",
+        "state",
         "families_seen",
         "invoices_issued",
         "skipped",
@@ -263,7 +300,46 @@ class InvoicingRunAdmin(ReadOnlyAdmin):
         "trigger",
     ]
     list_filter = ["regie", "status", "month"]
-    fields = list_display[:-1] + ["trigger", "error"]
+    list_select_related = ["regie", "resumes"]
+    fields = [
+        "regie",
+        "month_label",
+        "state",
+        "families_seen",
+        "invoices_issued",
+        "skipped",
+        "amount",
+        "issue_date",
+        "started_at",
+        "heartbeat_at",
+        "finished_at",
+        "trigger",
+        "error",
+    ]
+
+    def changelist_view(self, request, extra_context=None):
+        # Runs whose worker stopped are recorded as interrupted before staff read (or filter)
+        # the list.
+        mark_interrupted_runs(now=timezone.now())
+        return super().changelist_view(request, extra_context)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("resumed_by")
+
+    def get_list_display(self, request):
+        """The state column links an interrupted run to the form that finishes it, for those
+        who may run the invoicing."""
+        relaunch = request.user.has_perm("billing.run_invoicing")
+
+        @admin.display(description="état", ordering="status")
+        def state(obj):
+            return _run_state(obj, now=timezone.now(), relaunch=relaunch)
+
+        return [state if name == "state" else name for name in self.list_display]
+
+    @admin.display(description="état")
+    def state(self, obj):
+        return _run_state(obj, now=timezone.now())
 
     @admin.display(description="mois", ordering="month")
     def month_label(self, obj):

@@ -590,10 +590,16 @@ def _issue_batch(
             drafts, regie=regie, month=month, issue_date=issue_date, sequence=sequence, run=run
         )
         if run is not None:
+            # The batch's counts and the run's sign of life. A run taken for interrupted while
+            # this batch waited (on the counter, say) is running again.
             InvoicingRun.objects.filter(pk=run.pk).update(
                 invoices_issued=F("invoices_issued") + len(invoices),
                 skipped=F("skipped") + len(family_ids) - len(invoices),
                 amount_cents=F("amount_cents") + sum(invoice.total_cents for invoice in invoices),
+                heartbeat_at=timezone.now(),
+                status=InvoicingRun.Status.RUNNING,
+                finished_at=None,
+                error="",
             )
         ids = [invoice.pk for invoice in invoices]
         if notify and ids:
@@ -639,6 +645,12 @@ def issue_invoices(
     return list(Invoice.objects.filter(pk__in=ids).order_by("number"))
 
 
+def mark_interrupted_runs(*, now: datetime.datetime | None = None) -> int:
+    """Record as interrupted the runs of every régie that were stopped before their end (no sign
+    of life for INVOICING_RUN_STALE_AFTER on `now`); returns how many."""
+    return InvoicingRun.objects.mark_interrupted(now=now or timezone.now())
+
+
 def invoicing_run(
     *,
     regie: Regie,
@@ -650,16 +662,37 @@ def invoicing_run(
 ) -> InvoicingRun:
     """Issue the invoices of `month` for `regie`, dated `today`. Safe to run again, or
     concurrently: families already invoiced for the month are skipped, numbers stay gapless.
-    The run is recorded with its counts; a failure marks it failed and is raised again."""
+    The run is recorded with its counts; a failure marks it failed and is raised again. The
+    run resumes the month's last interrupted run, if any: it issues the families left."""
     month = _check_month(month, today)
+    now = timezone.now()
+    mark_interrupted_runs(now=now)
+    resumes = (
+        InvoicingRun.objects.filter(
+            regie=regie,
+            month=month,
+            status=InvoicingRun.Status.INTERRUPTED,
+            resumed_by__isnull=True,
+        )
+        .order_by("-started_at", "-pk")
+        .first()
+    )
     run = InvoicingRun.objects.create(
-        regie=regie, month=month, issue_date=today, trigger=trigger[:150]
+        regie=regie,
+        month=month,
+        issue_date=today,
+        trigger=trigger[:150],
+        started_at=now,
+        heartbeat_at=now,
+        resumes=resumes,
     )
     try:
         biller = Biller(regie)
         biller.check_prices(month)
         family_ids = biller.candidate_families(month)
-        InvoicingRun.objects.filter(pk=run.pk).update(families_seen=len(family_ids))
+        InvoicingRun.objects.filter(pk=run.pk).update(
+            families_seen=len(family_ids), heartbeat_at=timezone.now()
+        )
         _issue_batches(
             biller, month, today, family_ids, run=run, notify=notify, batch_size=batch_size
         )
@@ -696,7 +729,8 @@ def generate_invoices(
 
 def due_runs(today: datetime.date):
     """(régie, month) pairs the night job must invoice on `today`: last month, for each régie
-    whose issue day has come and that has no completed run for that month yet."""
+    whose issue day has come and that has no completed run for that month yet (a month whose
+    runs failed or were interrupted is run again: it issues the families left)."""
     month = previous_month(today)
     done = set(
         InvoicingRun.objects.filter(month=month, status=InvoicingRun.Status.DONE).values_list(
@@ -711,7 +745,9 @@ def due_runs(today: datetime.date):
 
 
 def invoice_due_months(*, today: datetime.date, notify: bool = True) -> list[InvoicingRun]:
-    """The night job: issue last month's invoices of every régie whose issue day has come."""
+    """The night job: issue last month's invoices of every régie whose issue day has come, and
+    finish a month whose run was interrupted (recorded as such first)."""
+    mark_interrupted_runs()
     return [
         invoicing_run(regie=regie, month=month, today=today, trigger="Tâche de nuit", notify=notify)
         for regie, month in due_runs(today)

@@ -295,24 +295,71 @@ class NumberSequence(models.Model):
         return f"{self.regie} — {self.get_kind_display()} {self.year} : {self.last_number}"
 
 
+class InvoicingRunQuerySet(models.QuerySet):
+    def stale(self, *, now: datetime.datetime):
+        """Runs still marked running whose worker gave no sign of life for longer than
+        INVOICING_RUN_STALE_AFTER before `now`: their process was stopped before their end."""
+        return self.filter(
+            status=InvoicingRun.Status.RUNNING,
+            heartbeat_at__lt=now - settings.INVOICING_RUN_STALE_AFTER,
+        )
+
+    def mark_interrupted(self, *, now: datetime.datetime) -> int:
+        """Move the stale runs to interrupted, finished at their last sign of life; returns how
+        many. One UPDATE whose condition is checked again on a row that a batch has just
+        refreshed, so a run that is alive is never taken."""
+        return self.stale(now=now).update(
+            status=InvoicingRun.Status.INTERRUPTED,
+            finished_at=models.F("heartbeat_at"),
+            error=InvoicingRun.INTERRUPTED_ERROR,
+        )
+
+
 class InvoicingRun(models.Model):
     """One run of the monthly invoicing for a régie and a month, with counts that grow while it
-    runs (each batch commits its invoices and its counts together)."""
+    runs (each batch commits its invoices and its counts together).
+
+    The worker gives a sign of life (`heartbeat_at`) when it starts, when it has listed the
+    families and with each batch. A run still running without a sign of life for longer than
+    INVOICING_RUN_STALE_AFTER was stopped before its end (process killed, server restarted):
+    it is interrupted. Its committed batches stay issued; running the month again issues the
+    remaining families only, and the new run records which run it `resumes`."""
 
     class Status(models.TextChoices):
         RUNNING = "running", "En cours"
         DONE = "done", "Terminée"
         FAILED = "failed", "Échouée"
+        INTERRUPTED = "interrupted", "Interrompue"
+
+    INTERRUPTED_ERROR = (
+        "La facturation s'est arrêtée avant la fin (processus interrompu). Les factures des "
+        "lots terminés sont émises ; relancer la facturation de ce mois termine les familles "
+        "restantes, sans doublon."
+    )
 
     regie = models.ForeignKey(
         Regie, on_delete=models.PROTECT, related_name="runs", verbose_name="régie"
     )
     month = models.DateField("mois facturé", help_text="Le premier jour du mois.")
     issue_date = models.DateField("date d'émission")
-    status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.RUNNING)
+    status = models.CharField("état", max_length=12, choices=Status.choices, default=Status.RUNNING)
     trigger = models.CharField("lancée par", max_length=150, blank=True)
     started_at = models.DateTimeField("commencée le", default=timezone.now)
+    heartbeat_at = models.DateTimeField(
+        "dernier signe d'activité",
+        default=timezone.now,
+        help_text="Mis à jour à chaque lot de factures validé.",
+    )
     finished_at = models.DateTimeField("terminée le", null=True, blank=True)
+    resumes = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="resumed_by",
+        verbose_name="reprend la facturation",
+        help_text="La facturation interrompue de ce mois que celle-ci termine.",
+    )
     families_seen = models.PositiveIntegerField("familles examinées", default=0)
     invoices_issued = models.PositiveIntegerField("factures émises", default=0)
     skipped = models.PositiveIntegerField(
@@ -323,6 +370,8 @@ class InvoicingRun(models.Model):
     amount_cents = models.BigIntegerField("montant émis (centimes)", default=0)
     error = models.TextField("erreur", blank=True)
 
+    objects = InvoicingRunQuerySet.as_manager()
+
     class Meta:
         verbose_name = "facturation mensuelle"
         verbose_name_plural = "facturations mensuelles"
@@ -330,11 +379,28 @@ class InvoicingRun(models.Model):
         indexes = [models.Index(fields=["regie", "month", "status"], name="run_regie_month")]
 
     def __str__(self):
-        return f"{self.regie} — {self.month:%m/%Y} ({self.get_status_display()})"
+        return f"{self.regie} — {self.month:%m/%Y} ({self.display_status_label()})"
 
     @property
     def month_label(self) -> str:
         return f"{self.month:%m/%Y}"
+
+    def is_stale(self, *, now: datetime.datetime) -> bool:
+        """Still marked running, but without a sign of life for too long on `now`."""
+        return (
+            self.status == self.Status.RUNNING
+            and self.heartbeat_at < now - settings.INVOICING_RUN_STALE_AFTER
+        )
+
+    def display_status(self, *, now: datetime.datetime | None = None) -> str:
+        """The state as staff must read it: a stale running run is already interrupted, even
+        before `mark_interrupted` has recorded it."""
+        if self.is_stale(now=now or timezone.now()):
+            return self.Status.INTERRUPTED
+        return self.status
+
+    def display_status_label(self, *, now: datetime.datetime | None = None) -> str:
+        return self.Status(self.display_status(now=now)).label
 
 
 class InvoiceQuerySet(models.QuerySet):

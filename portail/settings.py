@@ -251,6 +251,8 @@ STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 PAYMENT_REMINDER_DAYS = env.int("PAYMENT_REMINDER_DAYS", default=5)
 DIRECT_DEBIT_NOTICE_DAYS = env.int("DIRECT_DEBIT_NOTICE_DAYS", default=14)
 DIRECT_DEBIT_REJECTION_DUE_DAYS = env.int("DIRECT_DEBIT_REJECTION_DUE_DAYS", default=15)
+# An invoicing run whose worker gave no sign of life for this long was stopped before its end.
+INVOICING_RUN_STALE_AFTER = datetime.timedelta(minutes=10)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

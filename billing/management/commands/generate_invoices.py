@@ -1,7 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
-from billing.invoicing import due_runs, invoicing_run
+from billing.invoicing import BATCH_SIZE, due_runs, invoicing_run
 from billing.models import Regie
 from common.commands import day_option
 from common.dates import parse_month
@@ -13,15 +14,23 @@ class Command(BaseCommand):
         "Émet les factures mensuelles. Sans --month : le mois dernier, pour chaque régie dont le "
         "jour d'émission est passé et qui n'est pas encore facturée (comme la tâche de nuit). "
         "Avec --month AAAA-MM : ce mois-là, pour toutes les régies (ou --regie). Sans doublon : "
-        "relancer ne facture jamais deux fois un foyer."
+        "relancer ne facture jamais deux fois un foyer, et termine une facturation interrompue."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--month", help="Mois à facturer, AAAA-MM (terminé).")
         parser.add_argument("--regie", help="Identifiant de la régie (alai, periscolaire).")
         parser.add_argument("--today", help="Date d'émission AAAA-MM-JJ ; par défaut, aujourd'hui.")
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=BATCH_SIZE,
+            help=f"Foyers facturés par transaction (par défaut {BATCH_SIZE}).",
+        )
 
-    def handle(self, *args, month=None, regie=None, today=None, **options):
+    def handle(self, *args, month=None, regie=None, today=None, batch_size=BATCH_SIZE, **options):
+        if batch_size < 1:
+            raise CommandError("--batch-size attend un nombre de foyers supérieur à zéro.")
         day = day_option(today)
         regies = Regie.objects.all()
         if regie:
@@ -44,7 +53,11 @@ class Command(BaseCommand):
         for target, first in work:
             try:
                 run = invoicing_run(
-                    regie=target, month=first, today=day, trigger="Commande generate_invoices"
+                    regie=target,
+                    month=first,
+                    today=day,
+                    trigger="Commande generate_invoices",
+                    batch_size=batch_size,
                 )
             except ValidationError as exc:
                 raise CommandError(" ".join(exc.messages)) from exc
@@ -55,3 +68,8 @@ class Command(BaseCommand):
                     f"{run.skipped} sans nouvelle facture."
                 )
             )
+            if run.resumes_id:
+                started = timezone.localtime(run.resumes.started_at)
+                self.stdout.write(
+                    f"La facturation interrompue du {started:%d/%m/%Y à %H:%M} est terminée."
+                )
