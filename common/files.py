@@ -1,8 +1,9 @@
 """Private documents: validated by content, stored outside the web root, served only on purpose.
 
 Uploads are accepted only as PDF, JPEG or PNG, recognised by their bytes (never by their name),
-at most MAX_UPLOAD_BYTES; images are opened with Pillow's decompression-bomb guard. Files are
-stored under random names; the sanitised original name is kept for display and download only.
+at most MAX_UPLOAD_BYTES (common.uploads stops reading a file past that size); images are opened
+with Pillow's decompression-bomb guard. Files are stored under random names; the sanitised original
+name, ending in the extension of the detected type, is kept for display and download only.
 """
 
 import os
@@ -11,6 +12,7 @@ import unicodedata
 import uuid
 import warnings
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from django import forms
 from django.conf import settings
@@ -21,7 +23,14 @@ from django.utils.functional import LazyObject
 from PIL import Image, UnidentifiedImageError
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# All the files of one form together (an enrolment request carries one file per document type).
+MAX_REQUEST_UPLOAD_BYTES = 6 * MAX_UPLOAD_BYTES
 ACCEPTED_HELP = "PDF, JPEG ou PNG, 10 Mo au plus."
+TOO_BIG_MESSAGE = "Le fichier dépasse la taille maximale de 10 Mo."
+REQUEST_TOO_BIG_MESSAGE = (
+    "Les fichiers envoyés ensemble dépassent 60 Mo : envoyez-en une partie, "
+    "puis ajoutez les autres."
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,11 @@ class FileKind:
 PDF = FileKind("pdf", "application/pdf", "PDF")
 JPEG = FileKind("jpg", "image/jpeg", "JPEG")
 PNG = FileKind("png", "image/png", "PNG")
+KIND_BY_CONTENT_TYPE = {kind.content_type: kind for kind in (PDF, JPEG, PNG)}
+
+# A trailing ".xxx" that looks like a file extension: up to 5 ASCII letters or digits, one letter
+# at least (so that a date such as "12.03.2025" is kept).
+_EXTENSION = re.compile(r"\.(?=[0-9]*[A-Za-z])[A-Za-z0-9]{1,5}$")
 
 
 class PrivateStorage(LazyObject):
@@ -71,6 +85,31 @@ def sanitize_filename(name: str, default: str = "document") -> str:
         return default
     stem, ext = os.path.splitext(name)
     return stem[: 120 - len(ext)] + ext[:10]
+
+
+def name_for_kind(name: str, kind: FileKind | None) -> str:
+    """The sanitised `name` with the extension of what the file really is, and no other.
+
+    Every extension the name carried is dropped first, so `photo.html` holding a PNG becomes
+    `photo.png` and `facture.pdf.exe` holding a PDF becomes `facture.pdf`. Without a known kind,
+    the name keeps no extension at all."""
+    stem = sanitize_filename(name, default="")
+    while (shorter := _EXTENSION.sub("", stem).rstrip(" .")) != stem:
+        stem = shorter
+    stem = stem or "document"
+    suffix = f".{kind.extension}" if kind is not None else ""
+    return stem[: 120 - len(suffix)] + suffix
+
+
+def attachment_disposition(filename: str) -> str:
+    """A Content-Disposition header sending `filename` as an attachment: a plain ASCII name for
+    old clients, and the exact name (accents included) as RFC 5987's `filename*`."""
+    stem, suffix = os.path.splitext(filename)
+    fallback = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
+    fallback = re.sub(r"[^A-Za-z0-9 ._()+-]", "_", fallback)
+    fallback = re.sub(r" +", " ", fallback).strip(" .") or "document"
+    fallback += re.sub(r"[^A-Za-z0-9.]", "", suffix)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _read_head(uploaded, size=16):
@@ -114,10 +153,13 @@ def _check_pdf(uploaded):
 
 def validate_upload(uploaded) -> FileKind:
     """The kind of an uploaded file, or a French ValidationError saying why it is refused."""
+    refusal = getattr(uploaded, "refusal", "")  # set by common.uploads on a file it stopped reading
+    if refusal:
+        raise forms.ValidationError(refusal)
     if uploaded.size == 0:
         raise forms.ValidationError("Le fichier est vide.")
     if uploaded.size > MAX_UPLOAD_BYTES:
-        raise forms.ValidationError("Le fichier dépasse la taille maximale de 10 Mo.")
+        raise forms.ValidationError(TOO_BIG_MESSAGE)
     head = _read_head(uploaded)
     if head.startswith(b"%PDF-"):
         _check_pdf(uploaded)
@@ -139,7 +181,8 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 class PrivateDocumentField(forms.FileField):
     """A form field for one document, validated by content; `cleaned_data` keeps the file with
-    its detected kind (`file.kind`) and sanitised name (`file.display_name`)."""
+    its detected kind (`file.kind`) and sanitised name ending in the kind's extension
+    (`file.display_name`)."""
 
     default_error_messages = {
         "required": "Ajoutez le document.",
@@ -159,7 +202,7 @@ class PrivateDocumentField(forms.FileField):
         uploaded = super().clean(data, initial)
         if uploaded and uploaded is not initial and hasattr(uploaded, "size"):
             uploaded.kind = validate_upload(uploaded)
-            uploaded.display_name = sanitize_filename(uploaded.name)
+            uploaded.display_name = name_for_kind(uploaded.name, uploaded.kind)
         return uploaded
 
 
@@ -195,10 +238,17 @@ class MultipleDocumentField(PrivateDocumentField):
 
 
 def serve_private_file(field_file, *, download_name: str, content_type: str):
-    """Send a stored private file as an attachment that the browser must not sniff or cache."""
+    """Send a stored private file as an attachment that the browser must not sniff or cache.
+
+    The name sent ends in the extension of the stored type (files stored before names were
+    normalised at upload are renamed here too); an unknown type goes out as plain bytes."""
+    kind = KIND_BY_CONTENT_TYPE.get(content_type)
     response = FileResponse(
-        field_file.open("rb"), as_attachment=True, filename=download_name, content_type=content_type
+        field_file.open("rb"),
+        as_attachment=True,
+        content_type=kind.content_type if kind else "application/octet-stream",
     )
+    response["Content-Disposition"] = attachment_disposition(name_for_kind(download_name, kind))
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

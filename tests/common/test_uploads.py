@@ -6,7 +6,16 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from common.files import MAX_UPLOAD_BYTES, PrivateDocumentField, sanitize_filename
+from common.files import (
+    JPEG,
+    MAX_UPLOAD_BYTES,
+    PDF,
+    PNG,
+    PrivateDocumentField,
+    attachment_disposition,
+    name_for_kind,
+    sanitize_filename,
+)
 
 
 def png_bytes(width=4, height=4):
@@ -99,3 +108,40 @@ def test_one_byte_over_the_limit_is_refused():
 def test_original_names_are_sanitised(raw, shown):
     """Paths, control characters and markup never survive in the displayed name."""
     assert sanitize_filename(raw) == shown
+
+
+def test_the_kept_name_takes_the_extension_of_the_detected_type():
+    """A PNG uploaded as photo.html is kept as photo.png; the name never decides the type."""
+    assert clean("photo.html", png_bytes()).display_name == "photo.png"
+    assert clean("facture.pdf.exe", pdf_bytes()).display_name == "facture.pdf"
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "kept"),
+    [
+        ("photo.html", PNG, "photo.png"),
+        ("facture.pdf.exe", PDF, "facture.pdf"),
+        ("scan.JPEG", JPEG, "scan.jpg"),
+        ("relevé.PDF.html .exe", PDF, "relevé.pdf"),
+        ("Attestation CAF 12.03.2025", PDF, "Attestation CAF 12.03.2025.pdf"),
+        ("M. Dupont.pdf", PDF, "M. Dupont.pdf"),
+        ("sans extension", PNG, "sans extension.png"),
+        (".pdf", PDF, "pdf.pdf"),
+        ("...", PDF, "document.pdf"),
+        ("../../etc/passwd", PDF, "passwd.pdf"),
+        ("page.html", None, "page"),
+        ("x" * 300 + ".png", PNG, "x" * 116 + ".png"),
+    ],
+)
+def test_names_end_with_the_detected_extension_and_no_other(name, kind, kept):
+    """Every extension a name carried gives way to the detected one (dates and initials stay)."""
+    assert name_for_kind(name, kind) == kept
+
+
+def test_attachment_header_has_an_ascii_name_and_the_exact_one():
+    """The download header carries a plain ASCII name and the accented one per RFC 5987."""
+    assert attachment_disposition("Reçu « été ».pdf") == (
+        'attachment; filename="Recu ete.pdf"; '
+        "filename*=UTF-8''Re%C3%A7u%20%C2%AB%20%C3%A9t%C3%A9%20%C2%BB.pdf"
+    )
+    assert attachment_disposition("日本.png").startswith('attachment; filename="document.png"; ')

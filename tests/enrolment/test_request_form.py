@@ -142,7 +142,7 @@ def test_uploaded_names_are_neutralised(parent, family_a, periscolaire, today):
     )
     assert parent.post(create_url(periscolaire, child), payload).status_code == 302
     names = {item.original_name: item.file.name for item in RequestDocument.objects.all()}
-    assert set(names) == {"passwd", "factureSet-Cookie_ x.pdf"}
+    assert set(names) == {"passwd.pdf", "factureSet-Cookie_ x.pdf"}
     for stored in names.values():
         assert stored.startswith("demandes/") and ".." not in stored and "passwd" not in stored
     item = RequestDocument.objects.get(original_name="factureSet-Cookie_ x.pdf")
