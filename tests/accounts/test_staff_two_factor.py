@@ -1,17 +1,35 @@
-"""Staff reach the admin through allauth's login, with a second factor (TOTP) outside DEBUG."""
+"""Staff reach the admin and the register (pointage) through allauth's login, with a second
+factor (TOTP) outside DEBUG."""
+
+import datetime
 
 import pytest
+import time_machine
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
-from django.urls import reverse
+from django.contrib.auth.models import Group
+from django.urls import get_resolver, reverse
 
-from tests.factories import PASSWORD, UserFactory, totp_code
+from tests.factories import PASSWORD, GuardianFactory, UserFactory, totp_code
 
 pytestmark = pytest.mark.django_db
 
 ADMIN = "/" + settings.ADMIN_URL
+REGISTER = reverse("pointage:attendance")
+
+
+def register_pages() -> list[str]:
+    """Every page of the register, as its URL conf lists them."""
+    _, resolver = get_resolver().namespace_dict["pointage"]
+    return [reverse(f"pointage:{pattern.name}") for pattern in resolver.url_patterns]
+
+
+def animateur(**kwargs):
+    user = UserFactory(is_staff=True, first_name="Inès", **kwargs)
+    user.groups.add(Group.objects.get(name="Animateur"))
+    return user
 
 
 def log_in(client, user, password=PASSWORD, next_url=ADMIN):
@@ -157,3 +175,70 @@ def test_wrong_codes_from_many_addresses_still_hold_back_the_second_factor(clien
     assert SESSION_KEY not in client.session
     assert response.status_code in (200, 429)
     assert client.get(ADMIN).status_code == 302
+
+
+def test_animateur_without_totp_is_sent_to_set_it_up_from_every_register_page(client, settings):
+    """Outside DEBUG, the register (pointage) and each of its pages, read or sent, send a staff
+    member without an authenticator app to set one up, with the French explanation."""
+    settings.DEBUG = False
+    client.force_login(animateur(totp=False))
+    pages = register_pages()
+    assert REGISTER in pages and len(pages) >= 4
+    for url in pages:
+        for response in (client.get(url), client.post(url)):
+            assert response.status_code == 302, url
+            assert response.url == reverse("mfa_activate_totp")
+    page = client.get(reverse("home"), follow=True).content.decode()
+    assert "double authentification est obligatoire" in page
+
+
+def test_animateur_with_totp_opens_the_register(client, settings):
+    """Once an authenticator app protects the account, the register opens."""
+    settings.DEBUG = False
+    client.force_login(animateur())
+    assert client.get(REGISTER).status_code == 200
+
+
+def test_parent_is_not_asked_for_a_second_factor_on_the_register(client, settings):
+    """The requirement is the staff's: a parent reaching the register's URL gets the usual 404."""
+    settings.DEBUG = False
+    client.force_login(GuardianFactory().user)
+    assert client.get(REGISTER).status_code == 404
+    assert client.get(reverse("home")).status_code == 200
+
+
+def test_staff_without_totp_can_still_set_it_up_sign_out_and_check_health(client, settings):
+    """The pages needed to set up the factor or leave stay open (no redirect loop)."""
+    settings.DEBUG = False
+    client.force_login(animateur(totp=False))
+    activate_url = reverse("mfa_activate_totp")
+    activate = client.get(activate_url)
+    assert activate.status_code == 302
+    assert activate.url.startswith(reverse("account_reauthenticate"))
+    assert client.get(reverse("account_reauthenticate")).status_code == 200
+    assert client.get(reverse("mfa_index")).status_code == 200
+    assert client.get(reverse("health")).status_code in (200, 503)
+    logout = client.post(reverse("admin:logout"))
+    assert logout.status_code in (200, 302) and logout.get("Location") != activate_url
+    assert SESSION_KEY not in client.session
+    client.force_login(animateur(totp=False, email="tablette@example.org"))
+    assert client.post(reverse("account_logout")).url != activate_url
+    assert SESSION_KEY not in client.session
+
+
+def test_a_shared_tablet_keeps_the_register_through_the_working_day(client, settings, today):
+    """Signed in once with the password and the code, the register opens page after page without
+    asking the code again; with a page every few hours the session lasts the day (8 h idle)."""
+    settings.DEBUG = False
+    assert settings.SESSION_COOKIE_AGE == 8 * 60 * 60 and settings.SESSION_SAVE_EVERY_REQUEST
+    user = animateur()
+    log_in(client, user, next_url=REGISTER)
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code(user.totp_secret)})
+    assert response.url == REGISTER
+
+    start = datetime.datetime(2026, 11, 26, 10, 0, tzinfo=datetime.UTC)
+    for hours in (0, 3, 6, 9):
+        with time_machine.travel(start + datetime.timedelta(hours=hours), tick=False):
+            assert client.get(REGISTER).status_code == 200
+            assert client.get(f"{REGISTER}?date=2026-11-27").status_code == 200
+    assert client.session[SESSION_KEY] == str(user.pk)
