@@ -1,5 +1,9 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from django.conf import settings
+from django.contrib.sites.shortcuts import get_current_site
+
+from common import outbox
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -13,6 +17,14 @@ class AccountAdapter(DefaultAccountAdapter):
         # factor's own limit stays per user (only someone with the password reaches it).
         key = super()._get_login_attempts_cache_key(request, **credentials)
         return f"{key}:{self.get_client_ip(request)}"
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        # Through the outbox: a mail server or a broker that is down neither fails the sign-up
+        # or the password reset nor loses the e-mail; its link is erased once sent.
+        request = allauth_context.request
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
+        ctx.update(context)
+        outbox.enqueue_email(self.render_mail(template_prefix, email, ctx), sensitive=True)
 
     def get_email_confirmation_url(self, request, emailconfirmation):
         url = super().get_email_confirmation_url(request, emailconfirmation)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
 from billing import columns
+from common import outbox
 from common.admin import ReadOnlyAdmin, ReadOnlyMixin, ReadOnlyTabularInline, change_link, csv_safe
 from common.money import format_cents
 
@@ -137,7 +138,13 @@ class RegieAdmin(admin.ModelAdmin):
                 form.add_error("month", "Ce mois n'est pas terminé.")
             else:
                 trigger = f"Administration ({request.user.email})"
-                generate_month_invoices.delay(regie.pk, month.isoformat(), trigger)
+                outbox.enqueue(
+                    generate_month_invoices.name,
+                    regie.pk,
+                    month.isoformat(),
+                    trigger,
+                    label=f"Facturation de {month:%m/%Y} — {regie.name}",
+                )
                 messages.success(
                     request,
                     f"Facturation de {month:%m/%Y} lancée pour la {regie.name} : suivez-la ci-dessous.",

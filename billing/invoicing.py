@@ -22,13 +22,13 @@ import datetime
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, Sum
 from django.utils import timezone
 
+from common import outbox
 from common.bulk import insert_rows
 from common.dates import month_name
 from families.models import Child, Family, Guardian
@@ -560,9 +560,13 @@ def _insert_lines_and_charges(invoices, drafts) -> None:
         insert_rows(BookingCharge, chunk)
 
 
-def _enqueue_notifications(invoice_ids):
-    for invoice_id in invoice_ids:
-        notify_invoice_issued.delay(invoice_id)
+def _enqueue_notifications(invoices):
+    """The families' notices of these invoices, promised in the batch's own transaction (the
+    outbox): they go out once the batch commits, even if the broker is down at that moment."""
+    outbox.enqueue_many(
+        notify_invoice_issued.name,
+        [([invoice.pk], f"Avis de la facture {invoice.number}") for invoice in invoices],
+    )
 
 
 def _issue_batch(
@@ -603,7 +607,7 @@ def _issue_batch(
             )
         ids = [invoice.pk for invoice in invoices]
         if notify and ids:
-            transaction.on_commit(partial(_enqueue_notifications, ids))
+            _enqueue_notifications(invoices)
     return ids
 
 

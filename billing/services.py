@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from common import outbox
 from common.emails import absolute_url
 from common.money import format_cents
 from exchanges.services import notify_family
@@ -190,5 +191,5 @@ def invoice_reissue(*, invoice: Invoice, by, today: datetime.date) -> Invoice:
         sequence=sequence,
         replaces=invoice,
     )
-    transaction.on_commit(lambda: notify_invoice_issued.delay(new.pk))
+    outbox.enqueue(notify_invoice_issued.name, new.pk, label=f"Avis de la facture {new.number}")
     return new

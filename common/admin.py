@@ -1,9 +1,14 @@
 """What every app's admin shares and that knows no app: read-only lists and inlines, links
 between admin pages, and CSV cells that no spreadsheet runs as formulas."""
 
-from django.contrib import admin
+import json
+
+from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
+
+from . import outbox
+from .models import OutboxItem
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -63,3 +68,70 @@ def change_link(model: str, pk: int | None, label) -> str:
     app_label, model_name = model.lower().split(".")
     url = reverse(f"admin:{app_label}_{model_name}_change", args=[pk])
     return format_html('<a href="{}">{}</a>', url, label)
+
+
+@admin.register(OutboxItem)
+class OutboxItemAdmin(ReadOnlyAdmin):
+    """What requests promised to send (e-mails, notices): its state, its attempts and its last
+    error; "Réessayer maintenant" sends again what failed or waits for its next attempt."""
+
+    list_display = [
+        "label_or_task",
+        "state",
+        "attempts",
+        "created_at",
+        "next_attempt_at",
+        "delivered_at",
+        "short_error",
+    ]
+    list_filter = ["state", "task"]
+    search_fields = ["label", "task"]
+    date_hierarchy = "created_at"
+    fields = [
+        "label",
+        "task",
+        "state",
+        "attempts",
+        "created_at",
+        "next_attempt_at",
+        "delivered_at",
+        "last_error",
+        "payload",
+    ]
+    readonly_fields = fields
+    actions = ["retry_now"]
+    list_per_page = 50
+
+    @admin.display(description="objet", ordering="label")
+    def label_or_task(self, item):
+        return str(item)
+
+    @admin.display(description="dernière erreur")
+    def short_error(self, item):
+        return (item.last_error[:117] + "…") if len(item.last_error) > 120 else item.last_error
+
+    @admin.display(description="contenu")
+    def payload(self, item):
+        if item.sensitive:
+            return "Contenu masqué (lien personnel), effacé une fois envoyé."
+        return format_html(
+            "<code>{}</code>",
+            json.dumps({"args": item.args, "kwargs": item.kwargs}, ensure_ascii=False)[:2000],
+        )
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("common.change_outboxitem")
+
+    @admin.action(description="Réessayer maintenant", permissions=["retry"])
+    def retry_now(self, request, queryset):
+        count = outbox.retry(queryset)
+        if count:
+            self.message_user(
+                request, f"{count} envoi(s) remis en file, tentés à l'instant.", messages.SUCCESS
+            )
+        else:
+            self.message_user(
+                request,
+                "Aucun envoi à réessayer : ceux choisis sont déjà partis.",
+                messages.WARNING,
+            )

@@ -14,9 +14,17 @@ def send_templated_email(
     name: str, context: dict, to: list[str], *, reply_to: list[str] | None = None
 ) -> int:
     """Render and send the e-mail `name` to `to`; returns the number of messages sent."""
+    message = render_templated_email(name, context, to, reply_to=reply_to)
+    return message.send() if message else 0
+
+
+def render_templated_email(
+    name: str, context: dict, to: list[str], *, reply_to: list[str] | None = None
+) -> EmailMultiAlternatives | None:
+    """The e-mail `name` to `to`, rendered (None without a recipient)."""
     recipients = [address for address in to if address]
     if not recipients:
-        return 0
+        return None
     context = {"site_url": settings.SITE_URL, **context}
     subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
     text = render_to_string(f"emails/{name}_body.txt", context)
@@ -25,4 +33,4 @@ def send_templated_email(
         subject, text, settings.DEFAULT_FROM_EMAIL, recipients, reply_to=reply_to
     )
     message.attach_alternative(html, "text/html")
-    return message.send()
+    return message

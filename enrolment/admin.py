@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from common import outbox
 from common.admin import ReadOnlyMixin, change_link
 from common.files import PrivateDocumentField, serve_private_file
 from families.models import School
@@ -43,10 +44,13 @@ def request_link(obj):
     return change_link("enrolment.enrolmentrequest", obj.request_id, obj.request.number)
 
 
-def _send_replace_link_on_commit(document: RequestDocument) -> None:
-    """E-mail the family the link to replace `document` once the refusal is committed."""
-    document_id = document.pk
-    transaction.on_commit(lambda: tasks.send_replace_link.delay(document_id))
+def _send_replace_link(document: RequestDocument) -> None:
+    """E-mail the family the link to replace `document` once the refusal is committed (outbox)."""
+    outbox.enqueue(
+        tasks.send_replace_link.name,
+        document.pk,
+        label=f"Lien de remplacement du document « {document} »",
+    )
 
 
 @admin.register(Service)
@@ -336,18 +340,20 @@ class EnrolmentRequestAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
                 services.document_validate(document=document, user=request.user)
                 messages.success(request, f"« {name} » est validé.")
             elif decision == "refuser":
-                services.document_refuse(document=document, user=request.user, reason=reason)
-                _send_replace_link_on_commit(document)
+                with transaction.atomic():  # the refusal and its e-mail, or neither
+                    services.document_refuse(document=document, user=request.user, reason=reason)
+                    _send_replace_link(document)
                 messages.success(
                     request,
                     f"« {name} » est refusé : la famille reçoit le motif dans Échanges et "
                     "un lien pour le remplacer par e-mail.",
                 )
             elif decision == "mettre_a_jour":
-                services.document_request_update(
-                    document=document, user=request.user, reason=reason
-                )
-                _send_replace_link_on_commit(document)
+                with transaction.atomic():
+                    services.document_request_update(
+                        document=document, user=request.user, reason=reason
+                    )
+                    _send_replace_link(document)
                 messages.success(
                     request, f"Une mise à jour de « {name} » est demandée à la famille."
                 )

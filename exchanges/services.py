@@ -4,6 +4,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from common import outbox
+
 from .models import Attachment, Message, Thread
 
 
@@ -18,7 +20,9 @@ def _teleservice_label(related) -> str:
 def _enqueue_email(message: Message):
     from .tasks import send_message_email
 
-    transaction.on_commit(lambda: send_message_email.delay(message.pk))
+    outbox.enqueue(
+        send_message_email.name, message.pk, label=f"E-mail du message « {message.thread.subject} »"
+    )
 
 
 @transaction.atomic

@@ -17,7 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from common.emails import absolute_url, send_templated_email
+from common import outbox
+from common.emails import absolute_url, render_templated_email
 
 from .models import Family, Guardian, GuardianEvent, GuardianInvitation
 
@@ -103,14 +104,15 @@ def invitation_create(*, family: Family, invited_by, email: str, now) -> Guardia
         invitation=invitation,
         at=now,
     )
-    transaction.on_commit(lambda: send_invitation_email(invitation, token))
+    send_invitation_email(invitation, token)
     return invitation
 
 
 def send_invitation_email(invitation: GuardianInvitation, token: str) -> None:
-    """The e-mail carrying the only copy of the invitation link."""
+    """The e-mail carrying the only copy of the invitation link, through the outbox (in the
+    invitation's transaction; its content is erased once sent)."""
     inviter = invitation.invited_by
-    send_templated_email(
+    message = render_templated_email(
         "guardian_invitation",
         {
             "invitation": invitation,
@@ -121,6 +123,7 @@ def send_invitation_email(invitation: GuardianInvitation, token: str) -> None:
         },
         [invitation.email],
     )
+    outbox.enqueue_email(message, sensitive=True)
 
 
 @transaction.atomic

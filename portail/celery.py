@@ -18,6 +18,12 @@ app.autodiscover_tasks(["billing.recovery"], related_name="reminders")
 
 # Every nightly job, in one place. Each is also a management command.
 app.conf.beat_schedule = {
+    # What requests promised (e-mails, notices) and could not hand to the worker at once, or
+    # whose delivery failed and waits for its next attempt.
+    "sweep-outbox": {
+        "task": "common.tasks.sweep_outbox",
+        "schedule": 60.0,
+    },
     "purge-expired-sessions": {
         "task": "portail.tasks.purge_expired_sessions",
         "schedule": crontab(hour=3, minute=10),

@@ -21,6 +21,7 @@ from django.utils import timezone
 from billing.card.models import PaymentIssue
 from billing.card.sessions import expire_open_sessions
 from billing.models import Invoice
+from common import outbox
 from common.emails import absolute_url
 from exchanges.models import Message
 from exchanges.services import thread_start
@@ -201,5 +202,9 @@ def _remind_batch(ids: list[int], start: datetime.date, end: datetime.date) -> l
         lambda invoice: f"Rappel de paiement envoyé (date limite du {invoice.due_date:%d/%m/%Y})",
     )
     for invoice in claimed:
-        transaction.on_commit(functools.partial(send_payment_reminder.delay, invoice.pk))
+        outbox.enqueue(
+            send_payment_reminder.name,
+            invoice.pk,
+            label=f"Rappel de paiement de la facture {invoice.number}",
+        )
     return [invoice.pk for invoice in claimed]

@@ -116,13 +116,18 @@ def test_invoicing_runs_are_listed_with_their_counts(client, office, invoice, to
     assert "10/2026" in page and "Terminée" in page
 
 
-def test_run_view_launches_a_month(client, office, regies, slots, today):
-    """Launching a month from the admin issues its invoices (the task runs in-process in tests)."""
+def test_run_view_launches_a_month(
+    client, office, regies, slots, today, django_capture_on_commit_callbacks
+):
+    """Launching a month from the admin issues its invoices once the request commits (the task
+    runs in-process in tests)."""
     book(make_family().children.get(), slots["matin"], datetime.date(2026, 10, 5))
     client.force_login(office)
-    response = client.post(
-        reverse("admin:billing_regie_run", args=[regies["periscolaire"].pk]), {"month": "2026-10"}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:billing_regie_run", args=[regies["periscolaire"].pk]),
+            {"month": "2026-10"},
+        )
     assert response.status_code == 302
     assert InvoicingRun.objects.get().invoices_issued == 1
     page = client.post(

@@ -1,0 +1,50 @@
+"""The outbox: what a request promised to do after its commit (an e-mail, a notice, a run),
+written in the request's own transaction and carried out by the worker."""
+
+from django.db import models
+from django.utils import timezone
+
+
+class OutboxItem(models.Model):
+    """One task to run once, by name, with its arguments; retried with backoff until it
+    succeeds, then kept as a record of what went out."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "À envoyer"
+        SENDING = "sending", "En cours d'envoi"
+        DONE = "done", "Envoyé"
+        FAILED = "failed", "En échec"
+
+    task = models.CharField("tâche", max_length=200)
+    label = models.CharField("objet", max_length=200, blank=True)
+    args = models.JSONField("arguments", default=list, blank=True)
+    kwargs = models.JSONField("arguments nommés", default=dict, blank=True)
+    sensitive = models.BooleanField(
+        "contenu effacé après l'envoi",
+        default=False,
+        help_text="Un e-mail portant un lien de connexion ou de réinitialisation : son contenu "
+        "n'est pas gardé une fois envoyé.",
+    )
+    state = models.CharField(
+        "état", max_length=10, choices=State.choices, default=State.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField("tentatives", default=0)
+    last_error = models.TextField("dernière erreur", blank=True)
+    created_at = models.DateTimeField("créé le", default=timezone.now)
+    next_attempt_at = models.DateTimeField("prochaine tentative", default=timezone.now)
+    delivered_at = models.DateTimeField("envoyé le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "envoi différé"
+        verbose_name_plural = "envois différés (e-mails et avis)"
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(state="pending"),
+                name="outbox_pending_due",
+            )
+        ]
+
+    def __str__(self):
+        return self.label or self.task
