@@ -19,6 +19,7 @@ from allauth.mfa.totp.internal.auth import (
 )
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, RequestFactory
@@ -360,10 +361,13 @@ def billing_steps(data):
 
 
 def staff_steps(data, width):
-    """The animateur's register: the list of the créneau, marking a child present (htmx),
+    """The animateur's register, once signed in with the password and the authenticator app's
+    code (staff need one outside DEBUG): the list of the créneau, marking a child present (htmx),
     adding a child present without booking (one per width), the printable sheet."""
+    secret = data["animateurs"][width]
     return [
-        LogIn("animateur@example.org", "animateur-portail"),
+        LogIn(f"animateur-{width}@example.org", PASSWORD),
+        Submit(fields=(("input[name=code]", lambda: current_totp(secret)),)),
         Visit("pointage", data["register_path"], "pointage:attendance"),
         Click(
             "pointage-present",
@@ -637,8 +641,15 @@ def crawl_data(mailbox):
     # Per width, so that the two browsers never share a session, a code or an e-mail:
     # a parent without a password, who gets the session of a server-side login (there is no
     # login form to fill), and a parent protected by an authenticator app and recovery codes.
-    passwordless_sessions, two_factor = {}, {}
+    passwordless_sessions, two_factor, animateurs = {}, {}, {}
     for width in WIDTHS:
+        # One animateur a width: both sign in at once, and a TOTP code serves only once.
+        animateur = UserFactory(
+            email=f"animateur-{width}@example.org", is_staff=True, first_name="Inès"
+        )
+        animateur.groups.add(Group.objects.get(name="Animateur"))
+        animateurs[width] = animateur.totp_secret
+
         passwordless = UserFactory(email=f"sans-mot-de-passe-{width}@example.org")
         passwordless.set_unusable_password()
         passwordless.save()
@@ -696,6 +707,7 @@ def crawl_data(mailbox):
         "confirm_path": confirm_path,
         "passwordless_sessions": passwordless_sessions,
         "two_factor": two_factor,
+        "animateurs": animateurs,
     }
 
 
