@@ -2,6 +2,7 @@ from allauth.account.admin import EmailAddressAdmin as AllauthEmailAddressAdmin
 from allauth.account.decorators import secure_admin_login
 from allauth.account.models import EmailAddress
 from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -45,12 +46,17 @@ class EmailAddressAdmin(AllauthEmailAddressAdmin):
 
 
 class AccessAttemptAdmin(AxesAccessAttemptAdmin):
-    @admin.action(
-        description=AxesAccessAttemptAdmin.cleanup_expired_attempts.short_description,
-        permissions=["delete"],
-    )
+    @admin.action(description="Supprimer les tentatives expirées", permissions=["delete"])
     def cleanup_expired_attempts(self, request, queryset):
-        return super().cleanup_expired_attempts(request, queryset)
+        # django-axes reads the time of the request it sets only on login requests.
+        AxesProxyHandler.update_request(request)
+        count = self.handler.clean_expired_user_attempts(request=request)
+        self.message_user(
+            request,
+            f"{count} tentative(s) expirée(s) supprimée(s)."
+            if count
+            else "Aucune tentative expirée à supprimer.",
+        )
 
 
 for model, model_admin in ((EmailAddress, EmailAddressAdmin), (AccessAttempt, AccessAttemptAdmin)):
