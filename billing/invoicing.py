@@ -31,6 +31,7 @@ from django.utils import timezone
 from common import outbox
 from common.bulk import insert_rows
 from common.dates import month_name
+from common.money import format_cents
 from families.models import Child, Family, Guardian
 from reservations.models import Booking, Slot
 
@@ -46,7 +47,7 @@ from .models import (
     month_start,
 )
 from .notices import notify_invoice_issued
-from .tariffs import PriceBook
+from .tariffs import PriceBook, TariffMissing
 
 logger = logging.getLogger(__name__)
 
@@ -181,18 +182,55 @@ class Biller:
             )
         )
 
-    def check_prices(self, month: datetime.date) -> None:
-        """TariffMissing unless every créneau and school year billed in `month` has a grid
-        (checked before any invoice of the run is issued)."""
-        pairs = (
+    def _billed_days(self, month: datetime.date):
+        """(créneau id, day) of the billable bookings of `month`."""
+        return (
             self._bookings()
             .filter(_billable_q(), date__range=(month, month_end(month)))
             .values_list("slot_id", "date")
             .distinct()
             .order_by()
         )
-        for slot_id, day in pairs:
+
+    def check_prices(self, month: datetime.date) -> None:
+        """TariffMissing unless every créneau and school year billed in `month` has a grid
+        (checked before any invoice of the run is issued)."""
+        for slot_id, day in self._billed_days(month):
             self.prices.grid(self.slots[slot_id], day)
+
+    def missing_prices(self, month: datetime.date) -> dict[tuple[int, datetime.date], str]:
+        """{(créneau id, day): why it cannot be priced} for the billable bookings of `month`
+        whose créneau has no grid that school year: what `check_prices` refuses, all of it."""
+        missing = {}
+        for slot_id, day in self._billed_days(month):
+            try:
+                self.prices.grid(self.slots[slot_id], day)
+            except TariffMissing as exc:
+                missing[(slot_id, day)] = exc.messages[0]
+        return missing
+
+    def families_billed_on(self, days) -> dict[int, set[str]]:
+        """{family id: reasons} of the families with a billable booking on one of `days`
+        ({(créneau id, day): reason}), in one query."""
+        by_slot = defaultdict(set)
+        for slot_id, day in days:
+            by_slot[slot_id].add(day)
+        if not by_slot:
+            return {}
+        condition = Q()
+        for slot_id, dates in by_slot.items():
+            condition |= Q(slot_id=slot_id, date__in=sorted(dates))
+        families = defaultdict(set)
+        rows = (
+            self._bookings()
+            .filter(_billable_q(), condition)
+            .values_list("child__family_id", "slot_id", "date")
+            .distinct()
+            .order_by()
+        )
+        for family_id, slot_id, day in rows:
+            families[family_id].add(days[(slot_id, day)])
+        return families
 
     def pending_rows(self, family_of: dict, *, since: datetime.date, until: datetime.date):
         """(to bill, to give back) for the children of `family_of` ({child id: family id})
@@ -647,6 +685,136 @@ def issue_invoices(
         biller, month, today, sorted(family_ids), notify=notify, batch_size=BATCH_SIZE
     )
     return list(Invoice.objects.filter(pk__in=ids).order_by("number"))
+
+
+# Preview ------------------------------------------------------------------------------------
+
+
+@dataclass
+class PreviewInvoice:
+    """An invoice the run would issue."""
+
+    family: Family
+    total_cents: int
+    line_count: int
+    direct_debit: bool
+
+
+@dataclass
+class SkippedFamily:
+    """A family the run would examine without invoicing it, and why."""
+
+    family: Family
+    reason: str
+    detail: str = ""
+
+
+@dataclass
+class InvoicingPreview:
+    """What running the invoicing of `month` for `regie` on `today` would do, computed without
+    writing anything: the invoices it would issue, the families it would skip with the reason,
+    and what would make it fail (`blocking`: a créneau without a grid)."""
+
+    ALREADY_INVOICED = "Déjà facturée pour ce mois"
+    MISSING_PRICE = "Tarif manquant : la facturation échouerait"
+    NOTHING = "Rien à facturer"
+    NOT_POSITIVE = "Total nul ou négatif : aucune facture, la régularisation attend la suivante"
+    REASONS = [ALREADY_INVOICED, MISSING_PRICE, NOT_POSITIVE, NOTHING]
+
+    regie: Regie
+    month: datetime.date
+    today: datetime.date
+    families_seen: int
+    invoices: list
+    skipped: list
+    blocking: list
+
+    @property
+    def total_cents(self) -> int:
+        return sum(invoice.total_cents for invoice in self.invoices)
+
+    @property
+    def direct_debit_count(self) -> int:
+        return sum(invoice.direct_debit for invoice in self.invoices)
+
+    @property
+    def planned_issue_date(self) -> datetime.date:
+        return self.regie.issue_date_for(self.month)
+
+    @property
+    def is_early(self) -> bool:
+        """Issuing today would date the invoices before the régie's issue day."""
+        return self.today < self.planned_issue_date
+
+    def skipped_by_reason(self) -> list[tuple[str, list[SkippedFamily]]]:
+        """[(reason, families)] in the order of REASONS, reasons without a family left out."""
+        groups = defaultdict(list)
+        for skipped in self.skipped:
+            groups[skipped.reason].append(skipped)
+        return [(reason, groups[reason]) for reason in self.REASONS if groups[reason]]
+
+
+def invoicing_preview(*, regie: Regie, month: datetime.date, today: datetime.date):
+    """What `invoicing_run` would issue for `regie` and `month` on `today`, family by family,
+    read with the run's own rules and a fixed number of queries, whatever the number of
+    families. Writes nothing. ValidationError if the month is not over."""
+    month = _check_month(month, today)
+    biller = Biller(regie)
+    family_ids = biller.candidate_families(month)
+    families = {family.pk: family for family in Family.objects.filter(pk__in=family_ids)}
+    invoiced = dict(
+        Invoice.objects.live()
+        .filter(regie=regie, period_start=month)
+        .values_list("family_id", "number")
+        .order_by()
+    )
+    missing = biller.missing_prices(month)
+    unpriced = biller.families_billed_on(missing)
+    blocking = sorted(set(missing.values()))
+    todo = [pk for pk in family_ids if pk not in invoiced and pk not in unpriced]
+    try:
+        drafts = biller.drafts(todo, month, families=families)
+    except TariffMissing as exc:
+        # A regularisation of an earlier month (or a QF) that no grid prices: the run would
+        # fail on the batch, and which families it concerns is not known without pricing each.
+        blocking += exc.messages
+        unpriced.update({pk: set(exc.messages) for pk in todo})
+        drafts = {}
+    positive = [draft for draft in drafts.values() if draft.total_cents > 0]
+    mandates = active_mandates(regie, [draft.family.pk for draft in positive]) if positive else {}
+    invoices = [
+        PreviewInvoice(
+            draft.family, draft.total_cents, len(draft.lines), draft.family.pk in mandates
+        )
+        for draft in positive
+    ]
+    skipped = []
+    for pk in family_ids:
+        family = families[pk]
+        if pk in invoiced:
+            skipped.append(SkippedFamily(family, InvoicingPreview.ALREADY_INVOICED, invoiced[pk]))
+        elif pk in unpriced:
+            detail = " ".join(sorted(unpriced[pk]))
+            skipped.append(SkippedFamily(family, InvoicingPreview.MISSING_PRICE, detail))
+        elif pk in drafts and drafts[pk].total_cents <= 0:
+            skipped.append(
+                SkippedFamily(
+                    family, InvoicingPreview.NOT_POSITIVE, format_cents(drafts[pk].total_cents)
+                )
+            )
+        elif pk not in drafts:
+            skipped.append(SkippedFamily(family, InvoicingPreview.NOTHING))
+    invoices.sort(key=lambda invoice: (invoice.family.name, invoice.family.pk))
+    skipped.sort(key=lambda skipped: (skipped.family.name, skipped.family.pk))
+    return InvoicingPreview(
+        regie=regie,
+        month=month,
+        today=today,
+        families_seen=len(family_ids),
+        invoices=invoices,
+        skipped=skipped,
+        blocking=blocking,
+    )
 
 
 def mark_interrupted_runs(*, now: datetime.datetime | None = None) -> int:
