@@ -237,19 +237,35 @@ class MultipleDocumentField(PrivateDocumentField):
         return cleaned
 
 
-def serve_private_file(field_file, *, download_name: str, content_type: str):
+PREVIEWABLE_KINDS = (PDF, JPEG, PNG)
+
+
+def serve_private_file(field_file, *, download_name: str, content_type: str, inline: bool = False):
     """Send a stored private file as an attachment that the browser must not sniff or cache.
 
     The name sent ends in the extension of the stored type (files stored before names were
-    normalised at upload are renamed here too); an unknown type goes out as plain bytes."""
+    normalised at upload are renamed here too); an unknown type goes out as plain bytes.
+
+    With `inline`, a PDF or an image is sent to be shown in the page (an `<iframe>` or an `<img>`
+    of the same site), still sandboxed: it runs no script and loads nothing. Any other type is
+    sent as an attachment, as without `inline`. Only an inline response may be framed, and by
+    the site's own pages only (`X-Frame-Options: SAMEORIGIN` and `frame-ancestors 'self'`,
+    where the site's default is DENY)."""
     kind = KIND_BY_CONTENT_TYPE.get(content_type)
+    inline = inline and kind in PREVIEWABLE_KINDS
     response = FileResponse(
         field_file.open("rb"),
-        as_attachment=True,
+        as_attachment=not inline,
         content_type=kind.content_type if kind else "application/octet-stream",
     )
-    response["Content-Disposition"] = attachment_disposition(name_for_kind(download_name, kind))
+    disposition = attachment_disposition(name_for_kind(download_name, kind))
+    if inline:
+        disposition = disposition.replace("attachment;", "inline;", 1)
+    response["Content-Disposition"] = disposition
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    if inline:
+        response["Content-Security-Policy"] += "; frame-ancestors 'self'"
+        response["X-Frame-Options"] = "SAMEORIGIN"
     return response
