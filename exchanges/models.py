@@ -3,6 +3,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from common.files import get_private_storage, random_upload_path
 from families.models import Family
@@ -21,6 +22,12 @@ class ThreadQuerySet(models.QuerySet):
 
     def unread_by_office(self):
         return self.filter(office_unread=True)
+
+    def about(self, related):
+        """The threads linked to `related` (a request, an invoice…), whatever the family."""
+        return self.filter(
+            related_type=ContentType.objects.get_for_model(related), related_id=related.pk
+        )
 
 
 class Thread(models.Model):
@@ -96,7 +103,7 @@ class Message(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self):
-        return f"{self.get_side_display()} — {self.created_at:%d/%m/%Y %H:%M}"
+        return f"{self.get_side_display()} — {timezone.localtime(self.created_at):%d/%m/%Y %H:%M}"
 
     @property
     def author_label(self):
