@@ -12,12 +12,21 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from common import outbox
 from common.admin import ReadOnlyMixin, change_link
-from common.files import PrivateDocumentField, serve_private_file
+from common.admin_titles import FrenchTitles, FrenchTitlesMixin
+from common.files import (
+    JPEG,
+    KIND_BY_CONTENT_TYPE,
+    PDF,
+    PNG,
+    PrivateDocumentField,
+    serve_private_file,
+)
+from exchanges.admin import threads_about
 from families.models import School
 
 from . import kinds, services, tasks
@@ -33,6 +42,12 @@ from .models import (
 )
 
 REVIEW_PERMISSION = "enrolment.change_enrolmentrequest"
+
+
+def _preview_kind(document: RequestDocument) -> str:
+    """How the review page shows `document`: "pdf" in a frame, "image", or "" (no preview)."""
+    kind = KIND_BY_CONTENT_TYPE.get(document.content_type) if document.file else None
+    return {PDF: "pdf", JPEG: "image", PNG: "image"}.get(kind, "")
 
 
 @admin.display(description="demande")
@@ -54,7 +69,10 @@ def _send_replace_link(document: RequestDocument) -> None:
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(FrenchTitlesMixin, admin.ModelAdmin):
+    titles = FrenchTitles(
+        add="Nouveau service", change="Modification du service", changelist="Services"
+    )
     list_display = ["label", "slug", "min_age", "max_age"]
     readonly_fields = ["slug"]
 
@@ -66,7 +84,13 @@ class ServiceAdmin(admin.ModelAdmin):
 
 
 @admin.register(DocumentType)
-class DocumentTypeAdmin(admin.ModelAdmin):
+class DocumentTypeAdmin(FrenchTitlesMixin, admin.ModelAdmin):
+    titles = FrenchTitles(
+        add="Nouveau type de justificatif",
+        change="Modification du type de justificatif",
+        changelist="Types de justificatif",
+        add_button="Ajouter un type de justificatif",
+    )
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -95,7 +119,13 @@ class OpenFilter(admin.SimpleListFilter):
 
 
 @admin.register(Teleservice)
-class TeleserviceAdmin(admin.ModelAdmin):
+class TeleserviceAdmin(FrenchTitlesMixin, admin.ModelAdmin):
+    titles = FrenchTitles(
+        add="Nouveau téléservice",
+        change="Modification du téléservice",
+        changelist="Téléservices",
+        add_button="Ajouter un téléservice",
+    )
     list_display = ["label", "kind", "school_year", "opens_on", "closes_on", "service"]
     list_filter = ["kind", "school_year", OpenFilter]
     search_fields = ["label", "slug"]
@@ -121,11 +151,17 @@ class DocumentsToReviewFilter(admin.SimpleListFilter):
     parameter_name = "a_revoir"
 
     def lookups(self, request, model_admin):
-        return [("oui", "Documents à revoir"), ("non", "Rien à revoir")]
+        return [
+            ("oui", "Documents à revoir"),
+            ("non", "Rien à revoir"),
+            ("famille", "En attente de la famille"),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() == "oui":
             return queryset.filter(needs_review=True)
+        if self.value() == "famille":
+            return queryset.waiting_on_family()
         if self.value() == "non":
             return queryset.filter(needs_review=False)
         return queryset
@@ -158,11 +194,12 @@ class AttachForm(forms.Form):
 
 
 @admin.register(EnrolmentRequest)
-class EnrolmentRequestAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+class EnrolmentRequestAdmin(FrenchTitlesMixin, ReadOnlyMixin, SimpleHistoryAdmin):
     """Families file requests and the office reviews them: the request changes only through the
     review buttons (services), never the raw form; the retention job deletes old drafts."""
 
     change_form_template = "admin/enrolment/enrolmentrequest/change_form.html"
+    titles = FrenchTitles(add="Nouvelle demande", change="Demande", changelist="Demandes")
     list_display = [
         "number",
         "teleservice",
@@ -188,18 +225,18 @@ class EnrolmentRequestAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
             {"fields": ["number", "state", "teleservice", "school_year", "family_link", "child"]},
         ),
         (
-            "Dates",
+            "Dates et décision",
             {
+                "classes": ["collapse"],
                 "fields": [
                     "created_at",
                     "submitted_at",
                     "decided_at",
                     "decided_by",
                     "refusal_reason",
-                ]
+                ],
             },
         ),
-        ("Réponses", {"fields": ["answers_table"]}),
     ]
     readonly_fields = [
         "number",
@@ -213,7 +250,6 @@ class EnrolmentRequestAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
         "decided_at",
         "decided_by",
         "refusal_reason",
-        "answers_table",
     ]
 
     @staticmethod
@@ -231,17 +267,6 @@ class EnrolmentRequestAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
         """A link to the family's admin page."""
         return change_link("families.family", obj.family_id, obj.family)
 
-    @admin.display(description="réponses")
-    def answers_table(self, obj):
-        """The child's file and the kind's answers, as a definition list."""
-        rows = [*obj.answers.get("child_file", []), *kinds.answer_rows(obj)]
-        if not rows:
-            return "—"
-        return format_html(
-            "<dl class='enrolment-answers'>{}</dl>",
-            format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows),
-        )
-
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
         if obj is not None:
@@ -255,8 +280,10 @@ class EnrolmentRequestAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
         required = {rule.document_type_id for rule in services.required_rules(obj)}
         for document in documents:
             document.is_required = document.document_type_id in required
+            document.preview = _preview_kind(document)
         present = {document.document_type_id for document in documents if document.file}
         return {
+            "title": "Examen de la demande" if self.can_review(request) else "Demande",
             "can_review": self.can_review(request),
             "review_documents": documents,
             "missing_documents": [
@@ -273,6 +300,15 @@ class EnrolmentRequestAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
             "qf_prompt": services.qf_update_prompt(obj),
             "family_admin_url": reverse("admin:families_family_change", args=[obj.family_id]),
             "enrolments": obj.enrolments.select_related("service", "school_year"),
+            "answer_sections": [
+                (heading, rows)
+                for heading, rows in [
+                    ("Fiche de l'enfant", obj.answers.get("child_file", [])),
+                    ("Réponses au formulaire", kinds.answer_rows(obj)),
+                ]
+                if rows
+            ],
+            "threads": threads_about(obj),
         }
 
     def get_urls(self):
@@ -282,6 +318,11 @@ class EnrolmentRequestAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
                 "<int:pk>/documents/<int:doc_pk>/telecharger/",
                 view(self.download_view),
                 name="enrolment_requestdocument_download",
+            ),
+            path(
+                "<int:pk>/documents/<int:doc_pk>/apercu/",
+                view(self.preview_view),
+                name="enrolment_requestdocument_preview",
             ),
             path(
                 "<int:pk>/documents/<int:doc_pk>/decision/",
@@ -325,6 +366,21 @@ class EnrolmentRequestAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
             raise Http404
         return serve_private_file(
             document.file, download_name=document.original_name, content_type=document.content_type
+        )
+
+    def preview_view(self, request, pk, doc_pk):
+        """The document shown in the review page itself (PDF in a frame, image as an image), sent
+        inline only for those types, sandboxed; any other file goes out as an attachment."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        document = get_object_or_404(RequestDocument, request_id=pk, pk=doc_pk)
+        if not document.file:
+            raise Http404
+        return serve_private_file(
+            document.file,
+            download_name=document.original_name,
+            content_type=document.content_type,
+            inline=True,
         )
 
     def document_decision_view(self, request, pk, doc_pk):
@@ -433,7 +489,13 @@ class EnrolmentRequestAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Enrolment)
-class EnrolmentAdmin(admin.ModelAdmin):
+class EnrolmentAdmin(FrenchTitlesMixin, admin.ModelAdmin):
+    titles = FrenchTitles(
+        add="Nouvelle inscription",
+        change="Modification de l'inscription",
+        view="Inscription",
+        changelist="Inscriptions",
+    )
     list_display = ["child", "service", "school_year", "effective_on", request_link]
     list_filter = ["service", "school_year", ("child__school", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["child__last_name", "child__first_name", "child__family__name"]
