@@ -243,6 +243,15 @@ class RequestQuerySet(models.QuerySet):
         """Requests that forbid a second one for the same child, kind and year (all but refused)."""
         return self.exclude(state=RequestState.REFUSED)
 
+    def waiting_on_family(self):
+        """Requests in progress that wait for the family: a document refused or to update."""
+        return self.filter(
+            state=RequestState.SUBMITTED,
+            pk__in=RequestDocument.objects.filter(
+                state__in=[RequestDocument.State.REFUSED, RequestDocument.State.TO_UPDATE]
+            ).values("request"),
+        )
+
 
 class EnrolmentRequest(StateMachine, models.Model):
     """A family's request (demande) through a téléservice, usually for one child."""

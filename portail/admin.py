@@ -2,11 +2,6 @@ from django.contrib import admin
 
 from .models import SitePage
 
-admin.site.site_header = "Portail famille — administration"
-admin.site.site_title = "Portail famille — administration"
-admin.site.index_title = "Tableau de bord"
-admin.site.site_url = "/"
-
 
 @admin.register(SitePage)
 class SitePageAdmin(admin.ModelAdmin):
