@@ -16,12 +16,14 @@ from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
 from billing import columns
 from common import outbox
 from common.admin import ReadOnlyAdmin, ReadOnlyMixin, ReadOnlyTabularInline, change_link, csv_safe
+from common.dates import month_name
 from common.money import format_cents
 
 from . import pdfs, selectors, services
@@ -32,7 +34,7 @@ from .card import admin as card_admin  # noqa: F401
 from .directdebit import admin as directdebit_admin
 from .directdebit.forms import RegieForm
 from .forms import CancelForm, PaymentForm, PeriodForm, RunForm
-from .invoicing import add_months, mark_interrupted_runs
+from .invoicing import invoicing_preview, mark_interrupted_runs
 from .models import (
     CreditNote,
     Invoice,
@@ -43,7 +45,6 @@ from .models import (
     RegieActivity,
     Tariff,
     TariffBracket,
-    month_start,
 )
 from .recovery.admin import RecoveryListMixin, recovery_list_url
 from .tariffs import grid_errors
@@ -123,44 +124,11 @@ class RegieAdmin(admin.ModelAdmin):
         ]
 
     def run_view(self, request, pk):
-        if not request.user.has_perm("billing.run_invoicing"):
+        """The former « Facturer un mois » of a régie: the runs' own page, this régie chosen."""
+        if not request.user.has_perm(RUN_PERMISSION):
             raise PermissionDenied
         regie = get_object_or_404(Regie, pk=pk)
-        today = timezone.localdate()
-        # An interrupted run's "relancer" link names its month.
-        month = request.GET.get("mois", "")
-        if not re.fullmatch(r"\d{4}-\d{2}", month):
-            month = add_months(today, -1).strftime("%Y-%m")
-        form = RunForm(request.POST or None, initial={"month": month})
-        if request.method == "POST" and form.is_valid():
-            month = form.cleaned_data["month"]
-            if month >= month_start(today):
-                form.add_error("month", "Ce mois n'est pas terminé.")
-            else:
-                trigger = f"Administration ({request.user.email})"
-                outbox.enqueue(
-                    generate_month_invoices.name,
-                    regie.pk,
-                    month.isoformat(),
-                    trigger,
-                    label=f"Facturation de {month:%m/%Y} — {regie.name}",
-                )
-                messages.success(
-                    request,
-                    f"Facturation de {month:%m/%Y} lancée pour la {regie.name} : suivez-la ci-dessous.",
-                )
-                return HttpResponseRedirect(reverse("admin:billing_invoicingrun_changelist"))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Facturer un mois — {regie.name}",
-            "form": form,
-            "submit_label": "Lancer la facturation",
-            "intro": "Émet les factures du mois pour chaque foyer qui a des réservations (une seule "
-            "fois par foyer : relancer ne crée aucun doublon). Les familles sont prévenues par "
-            "message et par e-mail.",
-        }
-        return TemplateResponse(request, "admin/billing/form_page.html", context)
+        return HttpResponseRedirect(launch_url(regie, request.GET.get("mois", "")))
 
     def journal_view(self, request, pk):
         if not request.user.has_perm("billing.view_journal"):
@@ -258,6 +226,25 @@ class TariffAdmin(admin.ModelAdmin):
 # Invoicing runs -------------------------------------------------------------------------------
 
 
+RUN_PERMISSION = "billing.run_invoicing"
+
+
+def launch_url(regie: Regie | None = None, month: str = "") -> str:
+    """The page « Facturer un mois », with the régie and the month chosen when given (a month
+    "YYYY-MM" opens its preview)."""
+    url = reverse("admin:billing_invoicingrun_launch")
+    query = {"regie": regie.pk} if regie else {}
+    if re.fullmatch(r"\d{4}-\d{2}", month):
+        query["mois"] = month
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def month_of(month: datetime.date) -> str:
+    """ "d'octobre 2026", "de novembre 2026"."""
+    name = month_name(month)
+    return f"d'{name}" if name[0] in "aeiouy" else f"de {name}"
+
+
 def _run_state(run: InvoicingRun, *, now, relaunch: bool = False) -> str:
     """The state of a run as staff must read it: a run whose worker stopped is interrupted
     (even before it is recorded so), with what finishes it; a run that finished another says so.
@@ -274,8 +261,7 @@ def _run_state(run: InvoicingRun, *, now, relaunch: bool = False) -> str:
         else:
             what = "Relancer la facturation de ce mois"
             if relaunch:
-                url = reverse("admin:billing_regie_run", args=[run.regie_id])
-                url = f"{url}?mois={run.month:%Y-%m}"
+                url = launch_url(run.regie, f"{run.month:%Y-%m}")
                 what = format_html('<a href="{}">{}</a>', url, what)
             notes.append(format_html("{} termine les familles restantes, sans doublon.", what))
     if run.resumes_id:
@@ -328,7 +314,72 @@ class InvoicingRunAdmin(ReadOnlyAdmin):
         # Runs whose worker stopped are recorded as interrupted before staff read (or filter)
         # the list.
         mark_interrupted_runs(now=timezone.now())
+        extra_context = {
+            **(extra_context or {}),
+            "can_launch": request.user.has_perm(RUN_PERMISSION),
+        }
         return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("facturer/", view(self.launch_view), name="billing_invoicingrun_launch"),
+            *super().get_urls(),
+        ]
+
+    def launch_view(self, request):
+        """« Facturer un mois »: choose the régie and the month, read the preview of what would
+        be issued (and what would not, and why), then confirm: the run goes to the worker."""
+        if not request.user.has_perm(RUN_PERMISSION):
+            raise PermissionDenied
+        today = timezone.localdate()
+        data = request.POST if request.method == "POST" else request.GET
+        form = RunForm(data if "mois" in data else None, today=today)
+        previews = []
+        if form.is_bound and form.is_valid():
+            month = form.cleaned_data["mois"]
+            previews = [
+                invoicing_preview(regie=regie, month=month, today=today) for regie in form.regies()
+            ]
+            if request.method == "POST":
+                if any(preview.is_early for preview in previews) and not form.cleaned_data["early"]:
+                    form.add_error(
+                        "early", "Cochez cette case pour émettre les factures avant la date prévue."
+                    )
+                elif any(preview.blocking for preview in previews):
+                    form.add_error(
+                        None, "Saisissez d'abord les tarifs manquants : la facturation échouerait."
+                    )
+                else:
+                    self._launch(request, month, [preview.regie for preview in previews])
+                    return HttpResponseRedirect(reverse("admin:billing_invoicingrun_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Facturer un mois",
+            "form": form,
+            "previews": previews,
+            "month_of": month_of(form.cleaned_data["mois"]) if previews else "",
+            "early": any(preview.is_early for preview in previews),
+            "blocked": any(preview.blocking for preview in previews),
+        }
+        return TemplateResponse(request, "admin/billing/invoicingrun/launch.html", context)
+
+    def _launch(self, request, month, regies):
+        """Hand the run of each régie to the worker, once this request commits (the outbox)."""
+        trigger = f"Administration ({request.user.email})"
+        for regie in regies:
+            outbox.enqueue(
+                generate_month_invoices.name,
+                regie.pk,
+                month.isoformat(),
+                trigger,
+                label=f"Facturation de {month:%m/%Y} — {regie.name}",
+            )
+            messages.success(
+                request,
+                f"Facturation {month_of(month)} lancée — {regie.name} : suivez-la ci-dessous.",
+            )
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("resumed_by")

@@ -2,9 +2,11 @@ import datetime
 
 from django import forms
 
+from common.dates import month_name, parse_month
 from common.money import parse_euros
 
-from .models import Payment
+from .invoicing import add_months
+from .models import Payment, Regie, month_start
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 
@@ -95,18 +97,33 @@ class CancelForm(forms.Form):
 
 
 class RunForm(forms.Form):
-    """Launching the invoicing of a month from the admin."""
+    """Invoicing a month from the admin: a régie (or all of them) and one of the last twelve
+    finished months, most recent first. `early`, ticked on the preview, confirms issuing before
+    the régie's issue day."""
 
-    month = forms.CharField(
-        label="Mois à facturer", max_length=7, help_text="Au format AAAA-MM, par exemple 2026-10."
+    MONTHS = 12
+
+    regie = forms.ModelChoiceField(
+        label="Régie",
+        queryset=Regie.objects.all(),
+        required=False,
+        empty_label="Toutes les régies",
+    )
+    mois = forms.TypedChoiceField(
+        label="Mois à facturer", coerce=parse_month, help_text="Les douze derniers mois terminés."
+    )
+    early = forms.BooleanField(
+        label="Je confirme l'émission des factures avant la date prévue.", required=False
     )
 
-    def clean_month(self):
-        from common.dates import parse_month
+    def __init__(self, *args, today: datetime.date, **kwargs):
+        super().__init__(*args, **kwargs)
+        last = month_start(today)
+        months = [add_months(last, -offset) for offset in range(1, self.MONTHS + 1)]
+        self.fields["mois"].choices = [(f"{m:%Y-%m}", month_name(m)) for m in months]
+        self.fields["mois"].initial = f"{months[0]:%Y-%m}"
 
-        try:
-            return parse_month(self.cleaned_data["month"])
-        except ValueError:
-            raise forms.ValidationError(
-                "Indiquez le mois au format AAAA-MM, par exemple 2026-10."
-            ) from None
+    def regies(self) -> list[Regie]:
+        """The régies chosen (cleaned form)."""
+        regie = self.cleaned_data["regie"]
+        return [regie] if regie else list(Regie.objects.all())

@@ -149,6 +149,7 @@ VIEW_TABLE = {
     "billing_sepabatch_file": {REGISSEUR},
     "billing_debitrejection_record": {REGISSEUR},
     "billing_regie_run": {REGISSEUR},
+    "billing_invoicingrun_launch": {REGISSEUR},
     "billing_regie_journal": {REGISSEUR},
     "billing_invoice_payment": {REGISSEUR},
     "billing_invoice_cancel": {REGISSEUR},

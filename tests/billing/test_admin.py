@@ -3,14 +3,18 @@
 import csv
 import datetime
 import io
+import re
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils.html import escape
 
 from billing.admin import csv_safe
-from billing.models import CreditNote, Invoice, InvoicingRun, Payment
+from billing.models import CreditNote, Invoice, InvoicingRun, Payment, Tariff
 from billing.services import payment_record
+from common.models import OutboxItem
 from tests.factories import UserFactory
 
 from .conftest import book, issue, make_family, pdf_text
@@ -116,24 +120,152 @@ def test_invoicing_runs_are_listed_with_their_counts(client, office, invoice, to
     assert "10/2026" in page and "Terminée" in page
 
 
-def test_run_view_launches_a_month(
+def launch_page(client, **query):
+    return client.get(reverse("admin:billing_invoicingrun_launch"), query).content.decode()
+
+
+def test_runs_list_offers_to_invoice_a_month_to_the_regisseur_only(client, office, regies, today):
+    """« Facturer un mois » is a button of the runs' list for the régisseur; the assistant sees
+    the list without it and cannot open the page nor launch a run."""
+    launch = reverse("admin:billing_invoicingrun_launch")
+    runs = reverse("admin:billing_invoicingrun_changelist")
+    client.force_login(office)
+    assert launch in client.get(runs).content.decode()
+
+    assistant = UserFactory(is_staff=True)
+    assistant.groups.add(Group.objects.get(name="Assistant administratif"))
+    client.force_login(assistant)
+    assert launch not in client.get(runs).content.decode()
+    assert client.get(launch, {"mois": "2026-10"}).status_code == 403
+    assert client.post(launch, {"mois": "2026-10", "early": "on"}).status_code == 403
+    assert not OutboxItem.objects.exists()
+
+
+def test_months_are_chosen_from_the_last_twelve_finished_ones(client, office, regies, today):
+    """The month is a list: the twelve last finished months, most recent first, in words."""
+    client.force_login(office)
+    page = launch_page(client)
+    options = re.findall(r'<option value="(\d{4}-\d{2})"[^>]*>([^<]+)</option>', page)
+    assert len(options) == 12
+    assert options[0] == ("2026-10", "octobre 2026") and options[-1] == ("2025-11", "novembre 2025")
+    assert '<option value="2026-10" selected>' in page
+    assert 'value="2026-11"' not in page
+    assert "Aperçu" not in page  # nothing is computed before a month is chosen
+    refused = launch_page(client, mois="2026-11")
+    assert "Sélectionnez un choix valide" in refused and "Aperçu" not in refused
+
+
+def test_preview_then_confirm_issues_what_was_shown(
     client, office, regies, slots, today, django_capture_on_commit_callbacks
 ):
-    """Launching a month from the admin issues its invoices once the request commits (the task
-    runs in-process in tests)."""
-    book(make_family().children.get(), slots["matin"], datetime.date(2026, 10, 5))
+    """The preview shows the families, invoices and total; confirming hands the run to the
+    worker, which issues exactly that."""
+    for name, days in (("MARTIN", 3), ("DURAND", 2)):
+        child = make_family(name).children.get()
+        for day in (5, 6, 8)[:days]:
+            book(child, slots["matin"], datetime.date(2026, 10, day))
+    regie = regies["periscolaire"]
     client.force_login(office)
+
+    page = launch_page(client, regie=regie.pk, mois="2026-10")
+    assert "Aperçu de la facturation d&#x27;octobre 2026" in page
+    assert re.search(r"Factures à émettre</dt><dd>2\b", page)
+    assert "10,00 €" in page and "MARTIN" in page and "DURAND" in page
+    assert "avant cette date" not in page  # 26/11: the issue day (10/11) has come
+    assert not Invoice.objects.exists() and not OutboxItem.objects.exists()
+
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("admin:billing_regie_run", args=[regies["periscolaire"].pk]),
-            {"month": "2026-10"},
+            reverse("admin:billing_invoicingrun_launch"), {"regie": regie.pk, "mois": "2026-10"}
         )
     assert response.status_code == 302
+    assert response["Location"] == reverse("admin:billing_invoicingrun_changelist")
+    run = InvoicingRun.objects.get()
+    assert (run.regie, run.invoices_issued, run.amount_cents) == (regie, 2, 1000)
+    assert run.trigger == f"Administration ({office.email})"
+    listing = client.get(response["Location"]).content.decode()
+    assert "Facturation d&#x27;octobre 2026 lancée" in listing
+
+
+def test_all_regies_are_previewed_and_launched_together(
+    client, office, regies, slots, today, django_capture_on_commit_callbacks
+):
+    """Without a régie chosen, each régie has its preview and its run."""
+    child = make_family().children.get()
+    book(child, slots["matin"], datetime.date(2026, 10, 5))
+    book(child, slots["mercredi"], datetime.date(2026, 10, 7))
+    client.force_login(office)
+
+    page = launch_page(client, regie="", mois="2026-10")
+    assert escape(regies["periscolaire"].name) in page and escape(regies["alai"].name) in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("admin:billing_invoicingrun_launch"), {"regie": "", "mois": "2026-10"})
+    assert {run.regie.slug: run.invoices_issued for run in InvoicingRun.objects.all()} == {
+        "periscolaire": 1,
+        "alai": 1,
+    }
+
+
+def test_before_the_issue_day_a_warning_asks_for_confirmation(
+    client, office, regies, slots, django_capture_on_commit_callbacks
+):
+    """On 5 December, November's invoices are due on the 10th: the preview warns, and only a
+    ticked confirmation launches the run."""
+    book(make_family().children.get(), slots["matin"], datetime.date(2026, 11, 5))
+    url = reverse("admin:billing_invoicingrun_launch")
+    data = {"regie": regies["periscolaire"].pk, "mois": "2026-11"}
+    warning = (
+        "La date d'émission prévue pour ce mois est le 10/12/2026 : facturer maintenant "
+        "émet les factures avant cette date."
+    )
+    with time_machine.travel(datetime.datetime(2026, 12, 5, 9, 0, tzinfo=datetime.UTC)):
+        client.force_login(office)
+        assert warning in launch_page(client, **data)
+
+        refused = client.post(url, data).content.decode()
+        assert "Cochez cette case" in refused and warning in refused
+        assert not OutboxItem.objects.exists()
+
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.post(url, {**data, "early": "on"}).status_code == 302
     assert InvoicingRun.objects.get().invoices_issued == 1
-    page = client.post(
-        reverse("admin:billing_regie_run", args=[regies["periscolaire"].pk]), {"month": "2026-11"}
-    ).content.decode()
-    assert "Ce mois n&#x27;est pas terminé." in page
+
+    with time_machine.travel(datetime.datetime(2026, 12, 10, 9, 0, tzinfo=datetime.UTC)):
+        client.force_login(office)
+        page = launch_page(client, **data)
+    assert "avant cette date" not in page and "Émettre les factures" in page
+
+
+def test_a_missing_grid_is_shown_and_nothing_is_launched(client, office, regies, slots, today):
+    """A créneau without a grid: the preview names it, and no run can be launched."""
+    child = make_family("MARTIN").children.get()
+    book(child, slots["soir-2"], datetime.date(2026, 10, 5))
+    Tariff.objects.filter(slot=slots["soir-2"], school_year__label="2026-2027").delete()
+    data = {"regie": regies["periscolaire"].pk, "mois": "2026-10"}
+    client.force_login(office)
+
+    page = launch_page(client, **data)
+    assert "Aucune grille tarifaire pour le créneau" in page and "MARTIN" in page
+    assert "Émettre les factures" not in page
+    page = client.post(reverse("admin:billing_invoicingrun_launch"), data).content.decode()
+    assert "tarifs manquants" in page and not OutboxItem.objects.exists()
+
+
+def test_the_regies_former_link_leads_to_the_new_page(client, office, regies, today):
+    """« Facturer un mois » of the régies' list, and an interrupted run's link with its month,
+    open the new page with the régie (and the month) chosen."""
+    regie = regies["periscolaire"]
+    old = reverse("admin:billing_regie_run", args=[regie.pk])
+    launch = reverse("admin:billing_invoicingrun_launch")
+    client.force_login(office)
+
+    assert client.get(old)["Location"] == f"{launch}?regie={regie.pk}"
+    response = client.get(old, {"mois": "2026-09"})
+    assert response["Location"] == f"{launch}?regie={regie.pk}&mois=2026-09"
+    page = client.get(response["Location"]).content.decode()
+    assert f'<option value="{regie.pk}" selected>' in page
+    assert '<option value="2026-09" selected>' in page and "Aperçu" in page
 
 
 def test_journal_totals_by_means_with_csv_and_pdf(client, office, invoice, regies, tmp_path, today):

@@ -161,7 +161,8 @@ def test_staff_who_cannot_invoice_read_the_hint_without_the_link(client, regies)
     assistant.groups.add(Group.objects.get(name="Assistant administratif"))
     regisseur = UserFactory(is_staff=True)
     regisseur.groups.add(Group.objects.get(name="Régisseur"))
-    relaunch = reverse("admin:billing_regie_run", args=[run.regie_id]) + "?mois=2026-10"
+    launch = reverse("admin:billing_invoicingrun_launch")
+    relaunch = f"{launch}?regie={run.regie_id}&amp;mois=2026-10"
 
     with time_machine.travel(NOW, tick=False):
         client.force_login(assistant)
@@ -171,8 +172,8 @@ def test_staff_who_cannot_invoice_read_the_hint_without_the_link(client, regies)
         assert relaunch not in page
         client.force_login(regisseur)
         assert relaunch in runs_table(client)
-        form = client.get(relaunch).content.decode()
-    assert 'value="2026-10"' in form
+        form = client.get(launch, {"regie": run.regie_id, "mois": "2026-10"}).content.decode()
+    assert '<option value="2026-10" selected>' in form and "Aperçu" in form
 
 
 # A real worker, killed --------------------------------------------------------------------
