@@ -22,6 +22,7 @@ from simple_history.models import HistoricalRecords
 
 from billing.card.models import CheckoutSession, PaymentIssue, StripeEvent
 from billing.directdebit.models import DebitRejection, DirectDebitTeleservice, Mandate, SepaBatch
+from billing.recovery.models import RecoveryHandover, RecoveryHandoverLine
 from common.bank import clean_bic, clean_iban
 from common.states import StateMachine
 from families.models import Child, Family, SchoolYear
@@ -43,6 +44,8 @@ __all__ = [
     "Payment",
     "PaymentAllocation",
     "PaymentIssue",
+    "RecoveryHandover",
+    "RecoveryHandoverLine",
     "Regie",
     "RegieActivity",
     "SepaBatch",
@@ -278,6 +281,7 @@ class NumberSequence(models.Model):
     class Kind(models.TextChoices):
         INVOICE = "invoice", "Factures"
         CREDIT_NOTE = "credit", "Avoirs"
+        HANDOVER = "handover", "Bordereaux de transmission au Trésor Public"
 
     regie = models.ForeignKey(Regie, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=10, choices=Kind.choices)

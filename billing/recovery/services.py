@@ -1,11 +1,14 @@
 """Unpaid invoices after the fact: the reminders some days before the due date (each e-mail
 leaves through `billing.recovery.reminders`) and the switch to "mise en recouvrement" once the
-due date has passed. The hand-over lists are `billing.recovery.selectors`.
+due date has passed. What the régisseur reads is `billing.recovery.selectors`.
 
 Both night jobs claim their invoices (`UPDATE … WHERE status = 'impayee'` on rows locked in
 primary-key order), batch by batch, and write the history rows themselves (a bulk update
 bypasses simple_history): a second run, or two runs at once, finds nothing left to claim, so no
 invoice is switched, reminded or notified twice.
+
+The régisseur then hands the invoices in recovery over to the Trésor Public on numbered lists
+(`handover_create`).
 """
 
 import datetime
@@ -14,18 +17,21 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from billing.card.models import PaymentIssue
 from billing.card.sessions import expire_open_sessions
-from billing.models import Invoice
+from billing.invoicing import lock_sequence
+from billing.models import Invoice, NumberSequence
 from common import outbox
 from common.emails import absolute_url
 from exchanges.models import Message
 from exchanges.services import thread_start
 
+from .models import RecoveryHandover, RecoveryHandoverLine
 from .reminders import send_payment_reminder
 
 logger = logging.getLogger(__name__)
@@ -208,3 +214,59 @@ def _remind_batch(ids: list[int], start: datetime.date, end: datetime.date) -> l
             label=f"Rappel de paiement de la facture {invoice.number}",
         )
     return [invoice.pk for invoice in claimed]
+
+
+# Hand-over lists to the Trésor Public --------------------------------------------------------
+
+
+def handover_number(regie, year: int, rank: int) -> str:
+    """BT-PERI-2026-0001: gapless per régie and year (like the SEPA batches' PRLV-PERI-…)."""
+    return f"BT-{regie.invoice_prefix}-{year}-{rank:04d}"
+
+
+@transaction.atomic
+def handover_create(
+    *, regie, by, today: datetime.date, invoice_ids: list[int] | None = None
+) -> RecoveryHandover:
+    """Draw up the next numbered hand-over list of `regie` with its invoices still to hand
+    over (`invoice_ids`: exactly those, each of which must still be; None: all of them), each
+    with what is left due today. Raises ValidationError when there is nothing to hand over or a
+    chosen invoice is no longer to hand over.
+
+    The régie's counter for the year is locked first: a second régisseur clicking at the same
+    moment waits for this list's commit, then finds its invoices handed over (so no invoice is
+    on two lists, which the database's unique constraint also forbids), and a refused list
+    gives its number back."""
+    sequence = lock_sequence(regie, NumberSequence.Kind.HANDOVER, today.year)
+    candidates = Invoice.objects.filter(regie=regie, status=Invoice.Status.RECOVERY)
+    if invoice_ids is not None:
+        candidates = candidates.filter(pk__in=invoice_ids)
+    invoices = list(
+        candidates.select_for_update(of=("self",))
+        .filter(handover_lines__isnull=True)
+        .with_paid()
+        .order_by("recovery_date", "number")
+    )
+    if invoice_ids is not None and len(invoices) != len(set(invoice_ids)):
+        raise ValidationError(
+            "Une partie des factures cochées n'est plus à transmettre (déjà sur un bordereau, "
+            "ou d'une autre régie) : rechargez la liste et recommencez."
+        )
+    if not invoices:
+        raise ValidationError(f"Aucune facture de la {regie.name} n'est à transmettre.")
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number"])
+    handover = RecoveryHandover.objects.create(
+        regie=regie,
+        number=handover_number(regie, today.year, sequence.last_number),
+        created_by=by,
+        invoice_count=len(invoices),
+        total_cents=sum(invoice.due_cents() for invoice in invoices),
+    )
+    RecoveryHandoverLine.objects.bulk_create(
+        RecoveryHandoverLine(
+            handover=handover, invoice=invoice, position=position, due_cents=invoice.due_cents()
+        )
+        for position, invoice in enumerate(invoices, start=1)
+    )
+    return handover

@@ -1,5 +1,5 @@
-"""The régisseur's list of invoices in recovery, per régie and period, and its CSV for the
-Trésor Public."""
+"""The régisseur's list of invoices in recovery, per régie, hand-over state and period, and its
+CSV."""
 
 import csv
 import datetime
@@ -74,12 +74,13 @@ def test_csv_lists_the_regies_invoices_of_the_period_with_exact_amounts(
 
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert (
-        'filename="recouvrement-periscolaire-2026-11-01-2026-11-30.csv"'
+        'filename="recouvrement-periscolaire-a-transmettre-du-2026-11-01-au-2026-11-30.csv"'
         in (response["Content-Disposition"])
     )
     header, *rows = csv_rows(response)
     assert header == [
         "Numéro",
+        "Régie",
         "Période",
         "Date d'émission",
         "Date limite de paiement",
@@ -90,10 +91,14 @@ def test_csv_lists_the_regies_invoices_of_the_period_with_exact_amounts(
         "Payeur",
         "Adresse",
         "Foyer",
+        "Transmission",
+        "Bordereau",
+        "Date du bordereau",
     ]
     assert [row[0] for row in rows] == ["PERI2026000101", "PERI2026000102"]
     assert rows[0] == [
         "PERI2026000101",
+        "Régie de recette périscolaire municipale",
         "Du 01/09/2026 au 30/09/2026",
         "10/10/2026",
         "09/11/2026",
@@ -104,6 +109,9 @@ def test_csv_lists_the_regies_invoices_of_the_period_with_exact_amounts(
         "Camille LAGRANGE",
         "1 place de la Mairie, 69160 Tassin la Demi-Lune",
         "Foyer LAGRANGE",
+        "À transmettre",
+        "",
+        "",
     ]
 
 
@@ -116,7 +124,7 @@ def test_a_formula_in_a_cell_comes_out_inert(client, office, in_recovery, today)
         {"regie": "periscolaire", "du": "2026-11-26", "au": "2026-11-26", "format": "csv"},
     )
     row = next(row for row in csv_rows(response) if row[0] == "PERI2026000102")
-    assert row[8] == '\'=HYPERLINK("http://evil.example/x","Cliquez")'
+    assert row[9] == '\'=HYPERLINK("http://evil.example/x","Cliquez")'
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row)
 
 
@@ -143,11 +151,14 @@ def test_the_page_shows_the_list_and_its_totals(client, office, in_recovery, tod
     assert "ALAI2026000101" in alai and "PERI2026000101" not in alai
 
 
-def test_the_default_is_this_month_of_the_first_regie(client, office, in_recovery, today):
-    """Opened without a choice: the first régie, from the 1st of this month to today."""
+def test_the_default_is_everything_still_to_hand_over(client, office, in_recovery, today):
+    """Opened without a choice: every régie's invoices still to hand over, whatever the month
+    they were put in recovery."""
     client.force_login(office)
     page = client.get(reverse(URL)).content.decode()
-    assert "mises en recouvrement du 01/11/2026 au 26/11/2026" in page
+    assert "Toutes les régies — à transmettre : 4 factures" in page
+    for invoice in in_recovery.values():
+        assert invoice.number in page
 
 
 def test_bad_dates_are_refused_in_french_without_a_file(client, office, in_recovery, today):
