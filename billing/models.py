@@ -558,6 +558,14 @@ class Invoice(StateMachine, models.Model):
     def get_absolute_url(self):
         return reverse("billing:invoice_detail", args=[self.pk])
 
+    def get_parent_url(self):
+        """The invoice's page on the parents' side (what Échanges links a message to)."""
+        return self.get_absolute_url()
+
+    @property
+    def parent_link_label(self) -> str:
+        return f"Voir la facture n° {self.number}"
+
     def get_pdf_url(self):
         return reverse("billing:invoice_pdf", args=[self.pk])
 

@@ -347,6 +347,14 @@ class EnrolmentRequest(StateMachine, models.Model):
     def get_absolute_url(self):
         return reverse("enrolment:request_detail", args=[self.pk])
 
+    def get_parent_url(self):
+        """The request's page on the parents' side (what Échanges links a message to)."""
+        return self.get_absolute_url()
+
+    @property
+    def parent_link_label(self) -> str:
+        return f"Voir la demande n° {self.number}"
+
     @property
     def teleservice_label(self):
         """The label of the request's téléservice."""

@@ -6,3 +6,14 @@ def unread_thread_count(request) -> int:
     if not request.user.is_authenticated:
         return 0
     return Thread.objects.filter(family__guardians__user=request.user, family_unread=True).count()
+
+
+def related_link(thread) -> dict | None:
+    """The parent-side page of what the thread is about (a request, an invoice, a booking…), as
+    {"label", "url"}; None when there is none. Only objects that declare `get_parent_url()` and
+    `parent_link_label` are linked: `get_absolute_url()` of some objects leads to the admin."""
+    related = thread.related if thread.related_type_id else None
+    get_url = getattr(related, "get_parent_url", None)
+    if get_url is None:
+        return None
+    return {"label": related.parent_link_label, "url": get_url()}

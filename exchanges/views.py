@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from common.files import serve_private_file
 from families.decorators import family_required
 
-from . import services
+from . import selectors, services
 from .forms import NewThreadForm, ReplyForm
 from .models import Attachment, Message, Thread
 
@@ -48,7 +48,12 @@ def thread_detail(request, pk):
     return render(
         request,
         "exchanges/thread_detail.html",
-        {"thread": thread, "thread_messages": thread_messages, "form": form},
+        {
+            "thread": thread,
+            "thread_messages": thread_messages,
+            "form": form,
+            "related_link": selectors.related_link(thread),
+        },
     )
 
 

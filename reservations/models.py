@@ -517,6 +517,14 @@ class Booking(StateMachine, models.Model):
     def get_absolute_url(self):
         return reverse("reservations:booking_detail", args=[self.pk])
 
+    def get_parent_url(self):
+        """The booking's page on the parents' side (what Échanges links a message to)."""
+        return self.get_absolute_url()
+
+    @property
+    def parent_link_label(self) -> str:
+        return f"Voir la réservation n° {self.number}"
+
     @property
     def number(self) -> str:
         """The booking's number, as the tutorial's detail shows it (404787)."""
@@ -618,6 +626,14 @@ class Absence(StateMachine, models.Model):
 
     def get_absolute_url(self):
         return reverse("reservations:absence_detail", args=[self.pk])
+
+    def get_parent_url(self):
+        """The absence's page on the parents' side (what Échanges links a message to)."""
+        return self.get_absolute_url()
+
+    @property
+    def parent_link_label(self) -> str:
+        return f"Voir l'absence de {self.child.first_name}"
 
     @property
     def period_label(self) -> str:
