@@ -11,7 +11,10 @@ kind's hooks, for instance:
 Hooks receive the EnrolmentRequest positionally: `validate_submission(enrolment_request)` raises
 ValidationError to stop a submission (it runs again when the office accepts);
 `on_accept(enrolment_request, *, user, today)` acts in the same transaction as the acceptance
-(raising ValidationError there cancels the acceptance).
+(raising ValidationError there cancels the acceptance). `held_reasons(enrolment_requests)` takes
+a list of requests of the kind and returns `{request pk: Hold}` for those « en traitement » that
+cannot go further until the family acts (unpaid invoices before a direct debit, say); it reads
+in a bounded number of queries, whatever the number of requests.
 
 The models know nothing of this registry: services, forms and views read a téléservice's kind
 with `get_kind(teleservice.kind)`.
@@ -26,7 +29,7 @@ from common.bank import bank_bic, clean_bic, clean_iban, mask_iban
 
 from .models import Teleservice
 
-HOOK_NAMES = ("validate_submission", "on_accept")
+HOOK_NAMES = ("validate_submission", "on_accept", "held_reasons")
 
 
 class RequestQuestionsForm(forms.Form):
@@ -112,6 +115,15 @@ class DirectDebitQuestionsForm(RequestQuestionsForm):
         return bank_bic(iban)
 
 
+@dataclass(frozen=True)
+class Hold:
+    """Why a request « en traitement » waits for the family: a sentence, and the pages where
+    the family acts (label, parent-side URL)."""
+
+    text: str
+    links: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass
 class Kind:
     """How requests of one kind are filed."""
@@ -189,7 +201,7 @@ def get_kind(code: str) -> Kind:
 
 
 def register_hook(code: str, hook: str, function: Callable) -> None:
-    """Run `function` as the `hook` ("validate_submission" or "on_accept") of kind `code`."""
+    """Run `function` as the `hook` (one of HOOK_NAMES) of kind `code`."""
     if hook not in HOOK_NAMES:
         raise ValueError(f"Unknown hook {hook!r}; expected one of {HOOK_NAMES}")
     functions = get_kind(code).hooks[hook]
@@ -208,6 +220,19 @@ def run_hooks(code: str, hook: str, *args, **kwargs) -> None:
     """Call the `hook` functions of kind `code` in registration order, with these arguments."""
     for function in list(get_kind(code).hooks[hook]):
         function(*args, **kwargs)
+
+
+def held_reasons(enrolment_requests) -> dict[int, Hold]:
+    """{request pk: Hold} for the requests held until the family acts, asked of each kind's
+    `held_reasons` hooks (one call per kind present, whatever the number of requests)."""
+    by_kind: dict[str, list] = {}
+    for enrolment_request in enrolment_requests:
+        by_kind.setdefault(enrolment_request.kind, []).append(enrolment_request)
+    reasons: dict[int, Hold] = {}
+    for code, requests in by_kind.items():
+        for function in list(get_kind(code).hooks["held_reasons"]):
+            reasons.update(function(requests))
+    return reasons
 
 
 def answer_rows(enrolment_request) -> list[tuple[str, str]]:

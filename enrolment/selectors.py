@@ -3,10 +3,15 @@
 import datetime
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef
+
 from families.models import Child
 
 from . import kinds, services
-from .models import EnrolmentRequest, Teleservice
+from .models import EnrolmentRequest, RequestDocument, Teleservice
+
+# A document the family is asked to send again.
+TO_REPLACE = [RequestDocument.State.REFUSED, RequestDocument.State.TO_UPDATE]
 
 
 @dataclass
@@ -127,3 +132,37 @@ def enrolment_request_detail_context(enrolment_request: EnrolmentRequest) -> dic
         "missing_documents": missing,
         "events": list(enrolment_request.events.order_by("at", "pk")),
     }
+
+
+def documents_to_replace(family):
+    """The family's documents to send again (refused or to update) on requests « en
+    traitement », with their request, téléservice and child: one query."""
+    return (
+        RequestDocument.objects.for_family(family)
+        .filter(state__in=TO_REPLACE, request__state=EnrolmentRequest.State.SUBMITTED)
+        .select_related("document_type", "request__teleservice", "request__child")
+        .order_by("request__created_at", "request_id", "pk")
+    )
+
+
+def with_document_to_replace(queryset):
+    """`queryset` of requests annotated with `has_document_to_replace`: « en traitement » with
+    a document refused or to update."""
+    waiting = RequestDocument.objects.filter(request=OuterRef("pk"), state__in=TO_REPLACE)
+    return queryset.annotate(has_document_to_replace=Exists(waiting))
+
+
+def mark_waiting_on_family(enrolment_requests) -> None:
+    """Sets on each request what the family has to do: `to_replace` (a document to send
+    again), `hold` (why it waits for the family, from its kind's hooks) and
+    `waiting_on_family` (a draft to complete and send, or a hold). Requests must carry
+    `has_document_to_replace` (see `with_document_to_replace`)."""
+    holds = kinds.held_reasons(enrolment_requests)
+    for enrolment_request in enrolment_requests:
+        submitted = enrolment_request.state == EnrolmentRequest.State.SUBMITTED
+        enrolment_request.to_replace = submitted and enrolment_request.has_document_to_replace
+        enrolment_request.hold = holds.get(enrolment_request.pk)
+        enrolment_request.waiting_on_family = (
+            enrolment_request.state == EnrolmentRequest.State.DRAFT
+            or enrolment_request.hold is not None
+        )

@@ -29,7 +29,7 @@ def teleservice_list(request):
 @require_GET
 @family_required
 def request_list(request):
-    enrolment_requests = (
+    enrolment_requests = selectors.with_document_to_replace(
         EnrolmentRequest.objects.for_family(request.family)
         .select_related("teleservice", "child")
         .only(
@@ -38,12 +38,15 @@ def request_list(request):
             "state",
             "created_at",
             "submitted_at",
+            "kind",
+            "family_id",
             "teleservice__label",
             "child__first_name",
             "child__last_name",
         )
     )
     page = Paginator(enrolment_requests, REQUESTS_PER_PAGE).get_page(request.GET.get("page"))
+    selectors.mark_waiting_on_family(page.object_list)
     return render(request, "enrolment/request_list.html", {"page": page})
 
 
@@ -241,6 +244,7 @@ def _own_enrolment_request(request, pk):
 
 def _render_detail(request, enrolment_request, *, replace_forms=None, status=200):
     context = selectors.enrolment_request_detail_context(enrolment_request)
+    context["hold"] = kinds.held_reasons([enrolment_request]).get(enrolment_request.pk)
     replace_forms = replace_forms or {}
     for document in context["documents"]:
         if (
@@ -250,6 +254,9 @@ def _render_detail(request, enrolment_request, *, replace_forms=None, status=200
             document.replace_form = replace_forms.get(document.pk) or ReplaceDocumentForm(
                 prefix=f"remplacer-{document.pk}"
             )
+    context["to_replace"] = [
+        document for document in context["documents"] if hasattr(document, "replace_form")
+    ]
     return render(request, "enrolment/request_detail.html", context, status=status)
 
 
@@ -275,13 +282,25 @@ def document_download(request, pk, doc_pk):
 @require_http_methods(["GET", "POST"])
 @family_required
 def document_replace(request, pk, doc_pk):
-    """POST from the request page: a new file for a refused or to-update document."""
+    """GET: the short page of one refused or to-update document, its form first (reached from
+    « À faire » and the request page); POST: its new file. A document with nothing to replace
+    sends back to its request."""
     document = get_object_or_404(
-        RequestDocument.objects.for_family(request.family), request_id=pk, pk=doc_pk
+        RequestDocument.objects.for_family(request.family).select_related(
+            "document_type", "request__teleservice", "request__child"
+        ),
+        request_id=pk,
+        pk=doc_pk,
     )
+    prefix = f"remplacer-{document.pk}"
     if request.method == "GET":
-        return redirect(document.request)
-    form = ReplaceDocumentForm(request.POST, request.FILES, prefix=f"remplacer-{document.pk}")
+        if not _replaceable(document):
+            messages.info(
+                request, f"Le justificatif « {document.document_type.name} » n'est pas à remplacer."
+            )
+            return redirect(document.request)
+        return _render_replace_page(request, document, ReplaceDocumentForm(prefix=prefix))
+    form = ReplaceDocumentForm(request.POST, request.FILES, prefix=prefix)
     if form.is_valid():
         try:
             services.document_replace(
@@ -296,9 +315,22 @@ def document_replace(request, pk, doc_pk):
                 "le pôle administratif va le vérifier.",
             )
         return redirect(document.request)
-    return _render_detail(
-        request, _own_enrolment_request(request, pk), replace_forms={document.pk: form}
-    )
+    return _render_replace_page(request, document, form)
+
+
+def _replaceable(document: RequestDocument) -> bool:
+    """The family may send a new file: refused or to update, on a request « en traitement »."""
+    return document.needs_replacement and document.request.state == EnrolmentRequest.State.SUBMITTED
+
+
+def _render_replace_page(request, document, form):
+    context = {
+        "document": document,
+        "enrolment_request": document.request,
+        "form": form,
+        "from_portal": True,
+    }
+    return render(request, "enrolment/document_replace.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -166,6 +166,79 @@ def unsettled_invoices(family, regie: Regie) -> list[Invoice]:
     )
 
 
+def offers_direct_debit(regie: Regie) -> bool:
+    """Whether the régie offers direct debit at all: a "Prélèvement automatique" téléservice
+    files mandates for it (open now or not). A régie without one shows no direct-debit page."""
+    return DirectDebitTeleservice.objects.filter(regie=regie).exists()
+
+
+def held_reasons(enrolment_requests) -> dict[int, kinds.Hold]:
+    """The `held_reasons` hook of the "prelevement" kind: each request « en traitement » whose
+    family still has invoices of its régie to settle waits for them (two queries at most)."""
+    submitted = [
+        enrolment_request
+        for enrolment_request in enrolment_requests
+        if enrolment_request.state == EnrolmentRequest.State.SUBMITTED
+    ]
+    if not submitted:
+        return {}
+    regie_of = dict(
+        DirectDebitTeleservice.objects.filter(
+            teleservice_id__in={item.teleservice_id for item in submitted}
+        ).values_list("teleservice_id", "regie_id")
+    )
+    pairs = {
+        (item.family_id, regie_of[item.teleservice_id])
+        for item in submitted
+        if item.teleservice_id in regie_of
+    }
+    if not pairs:
+        return {}
+    unsettled: dict[tuple[int, int], list[Invoice]] = {}
+    for invoice in (
+        Invoice.objects.filter(
+            family_id__in={family_id for family_id, _ in pairs},
+            regie_id__in={regie_id for _, regie_id in pairs},
+            status__in=UNSETTLED_STATUSES,
+        )
+        .only("pk", "number", "status", "family_id", "regie_id", "period_start")
+        .order_by("period_start", "number")
+    ):
+        unsettled.setdefault((invoice.family_id, invoice.regie_id), []).append(invoice)
+    reasons = {}
+    for item in submitted:
+        invoices = unsettled.get((item.family_id, regie_of.get(item.teleservice_id)))
+        if invoices:
+            reasons[item.pk] = unsettled_hold(invoices)
+    return reasons
+
+
+def unsettled_hold(invoices: list[Invoice]) -> kinds.Hold:
+    """« En attente : 2 factures impayées à régler avant la mise en place du prélèvement
+    (PERI2026000012, …) », with a link to each invoice."""
+    unpaid = sum(1 for invoice in invoices if not invoice.in_recovery)
+    recovery = len(invoices) - unpaid
+    counts = []
+    if unpaid:
+        counts.append(
+            f"{unpaid} facture{'s' if unpaid > 1 else ''} impayée{'s' if unpaid > 1 else ''}"
+        )
+    if recovery:
+        plural = "s" if recovery > 1 else ""
+        counts.append(f"{recovery} facture{plural} mise{plural} en recouvrement")
+    numbers = ", ".join(invoice.number for invoice in invoices)
+    text = (
+        f"En attente : {' et '.join(counts)} à régler avant la mise en place du prélèvement "
+        f"({numbers})."
+    )
+    if recovery:
+        text += " Une facture mise en recouvrement se règle auprès du Trésor Public."
+    links = tuple(
+        (f"Facture n° {invoice.number}", invoice.get_parent_url()) for invoice in invoices
+    )
+    return kinds.Hold(text=text, links=links)
+
+
 def unsettled_message(invoices: list[Invoice], regie: Regie) -> str:
     """Why direct debit cannot start yet, naming each invoice to settle."""
     parts = []
@@ -242,6 +315,7 @@ def register_hooks() -> None:
     """Billing's part of the "prelevement" request kind (called from BillingConfig.ready)."""
     kinds.register_hook(KIND, "validate_submission", validate_submission)
     kinds.register_hook(KIND, "on_accept", on_accept)
+    kinds.register_hook(KIND, "held_reasons", held_reasons)
 
 
 # Mandates --------------------------------------------------------------------------------------

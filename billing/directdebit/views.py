@@ -20,7 +20,8 @@ from .models import Mandate
 @family_required
 def direct_debit(request, regie):
     """Prélèvement automatique of a régie: the active mandate with its programmed invoices, or
-    what stands in the way of one and where to ask for it."""
+    what stands in the way of one and where to ask for it; a régie that offers no direct
+    debit says so, and nothing else."""
     regie = get_object_or_404(Regie, slug=regie)
     today = timezone.localdate()
     family = request.family
@@ -45,6 +46,8 @@ def direct_debit(request, regie):
             .select_related("invoice")
             .order_by("-paid_on", "-pk")[:12]
         )
+    elif not mandates and not services.offers_direct_debit(regie):
+        context["not_offered"] = True
     else:
         teleservice = services.open_teleservice(regie, today)
         requests = EnrolmentRequest.objects.for_family(family).filter(
@@ -61,6 +64,7 @@ def direct_debit(request, regie):
             # After a revocation a new request can be filed (a new mandate, another account).
             teleservice=teleservice,
             pending_request=pending,
+            hold=services.held_reasons([pending]).get(pending.pk) if pending else None,
             unsettled=services.unsettled_invoices(family, regie),
         )
     return render(request, "billing/mandate_detail.html", context)
