@@ -12,6 +12,7 @@ from common.text import render_plain_text
 
 from .models import SitePage
 from .navigation import entries_for
+from .todo import family_todos
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,9 @@ def home(request):
         for item in entries_for(request)
         if item["entry"].url_name != "families:family_detail" or request.family
     ]
-    return render(request, "portail/home.html", {"tiles": tiles})
+    return render(
+        request, "portail/home.html", {"tiles": tiles, "todos": family_todos(request.family)}
+    )
 
 
 @login_not_required
