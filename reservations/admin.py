@@ -215,6 +215,23 @@ class StaffBookingForm(forms.ModelForm):
         return cleaned
 
 
+class OverrideFilter(admin.SimpleListFilter):
+    """Walk-ins added to the register by derogation from the usual rules."""
+
+    title = "ajout par dérogation"
+    parameter_name = "derogation"
+
+    def lookups(self, request, model_admin):
+        return [("oui", "Oui"), ("non", "Non")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "oui":
+            return queryset.exclude(override_reason="")
+        if self.value() == "non":
+            return queryset.filter(override_reason="")
+        return queryset
+
+
 @admin.register(Booking)
 class BookingAdmin(admin.ModelAdmin):
     list_display = [
@@ -228,6 +245,7 @@ class BookingAdmin(admin.ModelAdmin):
         "origin",
         "past_deadline",
         "over_capacity",
+        "override_display",
     ]
     list_filter = [
         ("date", admin.DateFieldListFilter),
@@ -238,6 +256,7 @@ class BookingAdmin(admin.ModelAdmin):
         "origin",
         "past_deadline",
         "over_capacity",
+        OverrideFilter,
     ]
     search_fields = ["=id", "child__last_name", "child__first_name", "child__family__name"]
     date_hierarchy = "date"
@@ -263,12 +282,19 @@ class BookingAdmin(admin.ModelAdmin):
         "absence",
         "presence_marked_at",
         "presence_marked_by",
+        "override_by",
+        "override_reason",
+        "override_rule",
     ]
     change_list_template = "admin/reservations/booking/change_list.html"
 
     @admin.display(description="numéro", ordering="pk")
     def number_display(self, obj):
         return obj.number
+
+    @admin.display(description="par dérogation", boolean=True)
+    def override_display(self, obj):
+        return obj.is_override
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:

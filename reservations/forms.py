@@ -218,7 +218,7 @@ class AttendanceFilterForm(forms.Form):
     )
     creneau = forms.ModelChoiceField(
         label="Créneau",
-        queryset=Slot.objects.active().select_related("activity"),
+        queryset=Slot.objects.active().select_related("activity__service"),
         empty_label=None,
     )
     date = forms.DateField(label="Date", widget=DateInput())
@@ -249,8 +249,10 @@ class AttendanceMarkForm(forms.Form):
         choices=[
             (Booking.Presence.PRESENT, "Présent"),
             (Booking.Presence.ABSENT, "Absent"),
+            (Booking.Presence.EXCUSED, "Absent excusé"),
             (Booking.Presence.RESERVED, "Non pointé"),
-        ]
+        ],
+        error_messages={"invalid_choice": "Choisissez présent, absent ou absent excusé."},
     )
 
     def __init__(self, *args, bookings, **kwargs):
@@ -259,22 +261,26 @@ class AttendanceMarkForm(forms.Form):
 
 
 class WalkInForm(forms.Form):
-    """A child present without booking, among the children of the list's school."""
+    """A child added to the register, present without booking; with a reason when staff add
+    by derogation a child the rules would refuse (the service decides who may be added)."""
 
     enfant = forms.ModelChoiceField(
         label="Enfant présent sans réservation",
-        queryset=Child.objects.none(),
+        queryset=Child.objects.select_related("school"),
         error_messages={
             "required": "Choisissez l'enfant.",
-            "invalid_choice": "Cet enfant n'est pas inscrit dans cette école.",
+            "invalid_choice": "Cet enfant est introuvable.",
         },
     )
+    derogation = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    motif = forms.CharField(
+        label="Motif de la dérogation",
+        max_length=300,
+        required=False,
+        strip=True,
+        help_text="Par exemple : inscription en cours de traitement, accord de la direction.",
+    )
 
-    def __init__(self, *args, school, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["enfant"].queryset = Child.objects.filter(school=school).order_by(
-            "last_name", "first_name"
-        )
-        self.fields["enfant"].label_from_instance = lambda c: (
-            f"{c.last_name.upper()} {c.first_name} ({c.school_class or '—'})"
-        )
+    def override_reason(self) -> str | None:
+        """The reason given for an addition by derogation; None for a plain walk-in."""
+        return self.cleaned_data["motif"] if self.cleaned_data["derogation"] else None

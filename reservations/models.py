@@ -486,6 +486,24 @@ class Booking(StateMachine, models.Model):
         verbose_name="pointée par",
         db_index=False,
     )
+    # A walk-in the rules would refuse (no accepted enrolment, another school), added anyway by
+    # staff allowed to: who, why, and which rule was set aside.
+    override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="dérogation accordée par",
+        db_index=False,
+    )
+    override_reason = models.CharField("motif de la dérogation", max_length=300, blank=True)
+    override_rule = models.CharField(
+        "règle levée par la dérogation",
+        max_length=300,
+        blank=True,
+        help_text="Ce qui empêchait normalement d'ajouter l'enfant au pointage.",
+    )
 
     objects = BookingQuerySet.as_manager()
 
@@ -503,12 +521,21 @@ class Booking(StateMachine, models.Model):
                 condition=models.Q(status=BookingStatus.VALIDATED),
                 name="booking_one_active_per_child_slot_day",
                 violation_error_message="Cet enfant est déjà inscrit sur ce créneau ce jour-là.",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(override_reason="") | models.Q(origin="walk_in"),
+                name="booking_override_only_for_walk_ins",
+                violation_error_message="Seul un ajout au pointage peut se faire par dérogation.",
+            ),
         ]
         permissions = [
             ("take_attendance", "Peut faire le pointage des enfants"),
             ("book_past_deadline", "Peut réserver ou annuler après le délai de 3 jours ouvrés"),
             ("exceed_capacity", "Peut réserver au-delà de la capacité d'un créneau"),
+            (
+                "add_walkin_override",
+                "Peut ajouter au pointage, par dérogation, un enfant non inscrit ou d'une autre école",
+            ),
         ]
 
     def __str__(self):
@@ -537,6 +564,11 @@ class Booking(StateMachine, models.Model):
     @property
     def is_walk_in(self) -> bool:
         return self.origin == self.Origin.WALK_IN
+
+    @property
+    def is_override(self) -> bool:
+        """Added to the register by derogation from the usual rules (see override_reason)."""
+        return bool(self.override_reason)
 
     def cancel(self, *, by, now, reason="", past_deadline=False) -> None:
         """Move to « annulée » (checked against TRANSITIONS), recording who cancelled, when,

@@ -11,6 +11,7 @@ from weasyprint import HTML
 class AttendanceSheet:
     """The register of one créneau at one school on one day, to print."""
 
+    heading: str
     school: object
     slot: object
     day: datetime.date

@@ -13,8 +13,10 @@ from django.utils import timezone
 from exchanges.services import notify_family
 
 from . import capacity
+from .attendance import OVERRIDE_PERMISSION, WalkInRules, child_name, decided_by_office
 from .availability import Availability, Reason
 from .calendar import ensure_calendar
+from .capacity import Capacities, taken_places
 from .deadlines import is_modifiable
 from .models import Absence, Booking, Closure, Slot
 
@@ -372,48 +374,85 @@ def absence_decide(*, absence: Absence, excused: bool, by, note: str = "") -> Ab
     return absence
 
 
-ATTENDANCE_MARKS = {Booking.Presence.PRESENT, Booking.Presence.ABSENT, Booking.Presence.RESERVED}
+ATTENDANCE_MARKS = {
+    Booking.Presence.PRESENT,
+    Booking.Presence.ABSENT,
+    Booking.Presence.EXCUSED,
+    Booking.Presence.RESERVED,
+}
 
 
 def attendance_mark(*, booking: Booking, presence: str, by) -> Booking:
-    """The animateur's tap: présent, absent (or back to réservé after a wrong tap). An absence
-    the office has excused stays excused."""
+    """The animateur's tap: présent, absent, absent excusé (not billed), or back to « non
+    pointé » after a wrong tap. An absence the office has decided on stays as decided."""
     if presence not in ATTENDANCE_MARKS:
-        raise ValidationError("Choisissez présent ou absent.")
+        raise ValidationError("Choisissez présent, absent ou absent excusé.")
     if not booking.is_active:
         raise ValidationError("Cette réservation est annulée.")
-    if booking.presence == Booking.Presence.EXCUSED:
-        raise ValidationError("Cette absence est déjà excusée par le pôle administratif.")
+    if decided_by_office(booking):
+        raise ValidationError(
+            f"L'absence de {child_name(booking.child)} a déjà été traitée par le pôle "
+            "administratif : son pointage ne se modifie plus ici."
+        )
     now = timezone.now()
+    decided = Absence.objects.exclude(status=Absence.Status.PENDING)
     Booking.objects.filter(pk=booking.pk, status=Booking.Status.VALIDATED).exclude(
-        presence=Booking.Presence.EXCUSED
+        absence__in=decided
     ).update(presence=presence, presence_marked_at=now, presence_marked_by=by)
     booking.presence, booking.presence_marked_at, booking.presence_marked_by = presence, now, by
     return booking
 
 
 @transaction.atomic
-def walk_in_add(*, child, slot: Slot, day: datetime.date, by, today) -> Booking:
-    """A child present without booking: recorded as a walk-in, present, billable. Allowed when
-    the créneau is full (recorded), not when the child is not enrolled or already booked."""
-    if child.school_id:
-        capacity.lock([(slot.pk, child.school_id, day)])
-    availability = Availability([child], [slot], day, day, today)
-    reason = availability.book_refusal(child, slot, day, check_deadline=False, check_capacity=False)
-    if reason:
-        raise ValidationError(availability.explain(reason, child, slot, day))
+def walk_in_add(
+    *, child, school, slot: Slot, day: datetime.date, by, today, override_reason=None
+) -> Booking:
+    """A child present without booking, added to the register of `slot` at `school`: recorded
+    as a walk-in, present, billable; allowed when the créneau is full (recorded).
+
+    Only a child the register may take (see WalkInRules), unless `override_reason` is given by
+    staff allowed to add by derogation: a child without an accepted enrolment or of another
+    school is then added, recording who, why and which rule was set aside."""
+    capacity.lock([(slot.pk, school.pk, day)])
+    refusal = WalkInRules(school, slot, day, today, [child]).refusal(child)
+    may_override = by.has_perm(OVERRIDE_PERMISSION)
+    if refusal and (override_reason is None or not refusal.overridable):
+        _refused_write("walk-in", by=by, child=child, slot=slot, day=day, reason=refusal.message)
+        advice = ""
+        if refusal.overridable:
+            advice = (
+                " Pour l'ajouter malgré tout, utilisez l'ajout par dérogation, avec son motif."
+                if may_override
+                else " Seul le pôle administratif peut l'ajouter par dérogation."
+            )
+        raise ValidationError(f"Ajout refusé : {refusal.message}{advice}")
+    if refusal:
+        if not may_override:
+            _refused_write(
+                "walk-in override", by=by, child=child, slot=slot, day=day, reason="no permission"
+            )
+            raise PermissionDenied("Vous n'avez pas le droit d'ajouter un enfant par dérogation.")
+        if not override_reason.strip():
+            raise ValidationError("Indiquez le motif de la dérogation.")
+    places = Capacities([slot], [school.pk], day, day).places(slot.pk, school.pk, day)
+    taken = taken_places([slot.pk], [school.pk], day, day)[(slot.pk, school.pk, day)]
     now = timezone.now()
-    booking = _new_booking(
-        child,
-        slot,
-        day,
-        by=by,
+    booking = Booking(
+        child=child,
+        slot=slot,
+        date=day,
+        school=school,
         origin=Booking.Origin.WALK_IN,
-        now=now,
+        created_by=by,
+        created_at=now,
         presence=Booking.Presence.PRESENT,
         presence_marked_at=now,
         presence_marked_by=by,
-        over_capacity=availability.places_left(slot, child.school_id, day) <= 0,
+        over_capacity=taken >= places,
     )
+    if refusal:
+        booking.override_by = by
+        booking.override_reason = override_reason.strip()
+        booking.override_rule = refusal.message[:1].upper() + refusal.message[1:]
     booking.save()
     return booking

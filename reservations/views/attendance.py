@@ -1,15 +1,17 @@
 """The animateurs' register (pointage): a staff page for a phone, outside the admin.
 
 Pick a school, a créneau and a day (default: today, the créneau running now); one tap per child
-for présent / absent (htmx, or a plain POST); add a child present without booking; print the
-same list as a PDF. Only staff allowed to take attendance reach it; anyone else gets a 404.
+for présent / absent / absent excusé (htmx, or a plain POST); add a child present without
+booking — only a child the register may take, or any child by derogation for staff allowed to,
+with a reason —; print the same list as a PDF. Only staff allowed to take attendance reach it;
+anyone else gets a 404.
 """
 
 from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +21,14 @@ from django.views.decorators.http import require_GET, require_POST
 from families.models import School
 
 from .. import pdfs, services
-from ..attendance import register_counts, register_rows
+from ..attendance import (
+    OVERRIDE_PERMISSION,
+    child_name,
+    register_counts,
+    register_heading,
+    register_rows,
+    walk_in_choices,
+)
 from ..forms import AttendanceFilterForm, AttendanceMarkForm, WalkInForm
 from ..models import Booking, Slot
 
@@ -54,7 +63,7 @@ def _selection(data):
         )
     # Nothing chosen yet, or an invalid choice (shown with its errors): the defaults.
     school = School.objects.filter(pk=initial["ecole"]).first()
-    slot = Slot.objects.select_related("activity").filter(pk=initial["creneau"]).first()
+    slot = Slot.objects.select_related("activity__service").filter(pk=initial["creneau"]).first()
     return form, school, slot, initial["date"]
 
 
@@ -66,85 +75,93 @@ def _list_url(school, slot, day):
 @require_GET
 @attendance_required
 def attendance(request):
-    """The register of a créneau at a school on a day, with the walk-in form."""
+    """The register of a créneau at a school on a day, with the walk-in forms."""
     form, school, slot, day = _selection(request.GET)
     bookings = register_rows(school, slot, day)
-    walk_in = None
+    context = {"form": form, "school": school, "slot": slot, "day": day, "bookings": bookings}
     if school is not None and slot is not None:
-        walk_in = WalkInForm(school=school)
-        walk_in.fields["enfant"].queryset = walk_in.fields["enfant"].queryset.exclude(
-            pk__in=[b.child_id for b in bookings]
+        may_override = request.user.has_perm(OVERRIDE_PERMISSION)
+        walk_in_closed, walk_ins, overrides = walk_in_choices(
+            school, slot, day, timezone.localdate(), with_overrides=may_override
         )
+        context |= {
+            "heading": register_heading(school, slot, day),
+            "walk_in_closed": walk_in_closed,
+            "walk_ins": walk_ins,
+            "overrides": overrides,
+            "may_override": may_override,
+        }
     return render(
         request,
         "reservations/attendance.html",
-        {
-            "form": form,
-            "school": school,
-            "slot": slot,
-            "day": day,
-            "bookings": bookings,
-            "walk_in": walk_in,
-            "counts": register_counts(bookings),
-        },
+        {**context, "counts": register_counts(bookings)},
     )
 
 
 @require_POST
 @attendance_required
 def attendance_mark(request):
-    """Mark one child present, absent or back to réservé; the row alone for htmx."""
-    form = AttendanceMarkForm(
-        request.POST, bookings=Booking.objects.active().select_related("child", "slot", "school")
+    """Mark one child present, absent, absent excusé or back to « non pointé »; the row alone
+    for htmx, with the refusal in it if any."""
+    bookings = Booking.objects.active().select_related(
+        "child", "slot__activity__service", "school", "absence", "override_by"
     )
+    form = AttendanceMarkForm(request.POST, bookings=bookings)
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
         return redirect(reverse("pointage:attendance"))
-    booking = form.cleaned_data["reservation"]
+    booking, error = form.cleaned_data["reservation"], None
     try:
         services.attendance_mark(
             booking=booking, presence=form.cleaned_data["presence"], by=request.user
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        error = " ".join(exc.messages)
     if request.htmx:
-        bookings = register_rows(booking.school, booking.slot, booking.date)
+        rows = register_rows(booking.school, booking.slot, booking.date)
         # The counter is swapped out of band: only the htmx response carries a copy of it.
-        context = {
-            "booking": booking,
-            "bookings": bookings,
-            "oob_counts": register_counts(bookings),
-        }
+        context = {"booking": booking, "bookings": rows, "oob_counts": register_counts(rows)}
         return render(
-            request, "reservations/_attendance_row.html", {**context, "slot": booking.slot}
+            request,
+            "reservations/_attendance_row.html",
+            {**context, "slot": booking.slot, "error": error},
         )
+    if error:
+        messages.error(request, error)
     return redirect(_list_url(booking.school, booking.slot, booking.date) + f"#enfant-{booking.pk}")
 
 
 @require_POST
 @attendance_required
 def attendance_walk_in(request):
-    """Add a child present without booking to the register."""
+    """Add a child present without booking to the register (by derogation, with a reason)."""
     _, school, slot, day = _selection(request.POST)
     if school is None or slot is None:
         raise Http404("Liste introuvable.")
-    form = WalkInForm(request.POST, school=school)
-    if form.is_valid():
-        child = form.cleaned_data["enfant"]
-        try:
-            services.walk_in_add(
-                child=child, slot=slot, day=day, by=request.user, today=timezone.localdate()
-            )
-        except ValidationError as exc:
-            messages.error(request, f"{child.first_name} : " + " ".join(exc.messages))
-        else:
-            messages.success(
-                request,
-                f"{child.first_name} {child.last_name.upper()} est ajouté(e), présent(e), sans réservation.",
-            )
-    else:
+    form = WalkInForm(request.POST)
+    if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-    return redirect(_list_url(school, slot, day))
+        return redirect(_list_url(school, slot, day))
+    child = form.cleaned_data["enfant"]
+    try:
+        booking = services.walk_in_add(
+            child=child,
+            school=school,
+            slot=slot,
+            day=day,
+            by=request.user,
+            today=timezone.localdate(),
+            override_reason=form.override_reason(),
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect(_list_url(school, slot, day))
+    messages.success(
+        request,
+        f"{child_name(child)} figure désormais sur la liste, pointage « Présent », sans "
+        + ("réservation, par dérogation." if booking.is_override else "réservation."),
+    )
+    return redirect(_list_url(school, slot, day) + f"#enfant-{booking.pk}")
 
 
 @require_GET
@@ -155,6 +172,7 @@ def attendance_pdf(request):
     if school is None or slot is None:
         raise Http404("Liste introuvable.")
     sheet = pdfs.AttendanceSheet(
+        heading=register_heading(school, slot, day),
         school=school,
         slot=slot,
         day=day,

@@ -59,6 +59,7 @@ from tests.e2e.crawl import (
     coverage_gaps,
 )
 from tests.factories import PASSWORD, ChildFactory, GuardianFactory, UserFactory
+from tests.reservations.conftest import enrol
 from tests.urlwalk import Route, parent_routes
 
 pytestmark = pytest.mark.e2e
@@ -620,7 +621,12 @@ def crawl_data(mailbox):
         kind=Teleservice.Kind.PRELEVEMENT
     )
     for first_name in WALK_IN_CHILDREN.values():
-        ChildFactory(family=neighbours, first_name=first_name, school=lea.school, school_class="CP")
+        # Only a child enrolled in the service can be added to the register without booking.
+        enrol(
+            ChildFactory(
+                family=neighbours, first_name=first_name, school=lea.school, school_class="CP"
+            )
+        )
 
     # A real reset link, for a user who never logs in (a login would invalidate the token).
     forgetful = UserFactory(email="oubli@example.org")
