@@ -8,6 +8,7 @@ import re
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Max
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -34,7 +35,7 @@ from .card import admin as card_admin  # noqa: F401
 from .directdebit import admin as directdebit_admin
 from .directdebit.forms import RegieForm
 from .forms import CancelForm, PaymentForm, PeriodForm, RunForm
-from .invoicing import invoicing_preview, mark_interrupted_runs
+from .invoicing import add_months, invoicing_preview, mark_interrupted_runs
 from .models import (
     CreditNote,
     Invoice,
@@ -45,6 +46,8 @@ from .models import (
     RegieActivity,
     Tariff,
     TariffBracket,
+    month_end,
+    month_start,
 )
 from .recovery.admin import RecoveryListMixin, recovery_list_url
 from .tariffs import grid_errors
@@ -135,11 +138,13 @@ class RegieAdmin(admin.ModelAdmin):
             raise PermissionDenied
         regie = get_object_or_404(Regie, pk=pk)
         today = timezone.localdate()
+        last_paid = Payment.objects.filter(invoice__regie=regie, paid_on__lte=today).aggregate(
+            last=Max("paid_on")
+        )["last"]
+        start, end = journal_period(today, last_paid)
         form = PeriodForm(
-            request.GET if "du" in request.GET else None,
-            initial={"du": today.replace(day=1), "au": today},
+            request.GET if "du" in request.GET else None, initial={"du": start, "au": end}
         )
-        start, end = today.replace(day=1), today
         if form.is_bound and form.is_valid():
             start, end = form.cleaned_data["du"], form.cleaned_data["au"]
         data = selectors.journal(regie, start, end)
@@ -164,8 +169,39 @@ class RegieAdmin(admin.ModelAdmin):
             "form": form,
             "journal": data,
             "query": f"du={start.isoformat()}&au={end.isoformat()}",
+            "last_paid": last_paid,
+            "last_month": month_name(last_paid) if last_paid else "",
+            "last_period": _period_query(month_start(last_paid), month_end(last_paid))
+            if last_paid
+            else "",
+            "shortcuts": [
+                ("30 derniers jours", _period_query(*journal_period(today, None))),
+                ("Ce mois-ci", _period_query(month_start(today), today)),
+                (
+                    "Le mois dernier",
+                    _period_query(add_months(today, -1), month_start(today) - ONE_DAY),
+                ),
+            ],
         }
         return TemplateResponse(request, "admin/billing/journal.html", context)
+
+
+JOURNAL_DAYS = 30
+ONE_DAY = datetime.timedelta(days=1)
+
+
+def journal_period(today: datetime.date, last_paid: datetime.date | None):
+    """(start, end) the journal opens on: the last JOURNAL_DAYS days up to `today` when money
+    came in then (or never), otherwise the month of the last payment (`last_paid`): never an
+    empty page while the régie has collected something."""
+    start = today - datetime.timedelta(days=JOURNAL_DAYS - 1)
+    if last_paid is None or last_paid >= start:
+        return start, today
+    return month_start(last_paid), month_end(last_paid)
+
+
+def _period_query(start: datetime.date, end: datetime.date) -> str:
+    return urlencode({"du": start.isoformat(), "au": end.isoformat()})
 
 
 # Tariffs --------------------------------------------------------------------------------------

@@ -309,6 +309,33 @@ def test_journal_totals_by_means_with_csv_and_pdf(client, office, invoice, regie
     assert client.get(url).status_code == 403
 
 
+def test_journal_opens_on_a_period_with_payments(client, office, invoice, regies, today):
+    """The journal opens on the last 30 days when money came in then, otherwise on the month
+    of the last payment; an empty period says so and links to that month."""
+    payment_record(
+        invoice=invoice, amount_cents=250, paid_on=datetime.date(2026, 11, 12), means="cheque"
+    )
+    url = reverse("admin:billing_regie_journal", args=[regies["periscolaire"].pk])
+    client.force_login(office)
+
+    page = client.get(url).content.decode()
+    assert "Du 28/10/2026 au 26/11/2026 : 1 encaissement, 2,50 €" in page
+    assert 'name="du" value="2026-10-28"' in page and 'name="au" value="2026-11-26"' in page
+
+    with time_machine.travel(datetime.datetime(2027, 1, 20, 9, 0, tzinfo=datetime.UTC)):
+        client.force_login(office)
+        page = client.get(url).content.decode()
+    assert "Du 01/11/2026 au 30/11/2026 : 1 encaissement, 2,50 €" in page
+
+    empty = client.get(url, {"du": "2026-09-01", "au": "2026-09-30"}).content.decode()
+    assert "Aucun encaissement sur cette période." in empty
+    assert "Le dernier encaissement de la régie date du 12/11/2026" in empty
+    assert '<a href="?du=2026-11-01&amp;au=2026-11-30">voir novembre 2026</a>' in empty
+
+    alai = client.get(reverse("admin:billing_regie_journal", args=[regies["alai"].pk]))
+    assert "Cette régie n'a encore enregistré aucun encaissement." in alai.content.decode()
+
+
 @pytest.mark.parametrize("value", ["=1+1", "+33", "-2", "@SUM(A1)", "\t=1+1", "\r=1+1"])
 def test_csv_cells_that_look_like_formulas_are_escaped(value):
     """Cells starting with =, +, -, @, a tab or a carriage return are prefixed so that no
