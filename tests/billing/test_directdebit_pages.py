@@ -1,9 +1,12 @@
 """The parent page of direct debit of a régie, in each state, and its revocation page."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
 from billing.directdebit.models import Mandate
+from billing.models import Invoice, Regie
 from exchanges.models import Message
 from tests.conftest import client_for
 
@@ -94,17 +97,83 @@ def test_a_request_in_progress_is_shown_instead_of_the_link(client, periscolaire
     assert teleservice.get_absolute_url() not in html
 
 
-def test_a_regie_without_teleservice_says_so(client, regies, today):
-    """No open direct-debit téléservice for the régie: the page says to ask the office."""
-    html = page(client, make_family(), "alai")
-    assert "n'est pas proposé en ligne pour cette régie" in html
+def test_a_regie_whose_teleservice_is_closed_says_so(client, periscolaire, today):
+    """A direct-debit téléservice exists but is not open: the page says to ask the office."""
+    teleservice = dd_teleservice(periscolaire)
+    teleservice.closes_on = today - datetime.timedelta(days=1)
+    teleservice.save()
+    html = page(client, make_family())
+    assert "n'est pas proposé en ligne pour cette régie en ce moment" in html
 
 
-def test_paiements_links_each_regie_to_its_direct_debit_page(client, regies, today):
-    """The régie blocks of /paiements/ link the direct-debit page."""
-    html = client_for(client, make_family()).get(reverse("billing:regie_list")).content.decode()
-    for slug in ("alai", "periscolaire"):
-        assert reverse("billing:direct_debit", args=[slug]) in html
+def test_a_regie_without_direct_debit_says_so_and_lists_no_invoice(client, slots, today):
+    """The Alaï régie offers no direct debit: its page says so and names no invoice to settle
+    first (there is nothing to unlock)."""
+    family = make_family()
+    alai = Regie.objects.get(slug="alai")
+    invoice = october_invoice(family, Regie.objects.get(slug="periscolaire"), slots)
+    Invoice.objects.filter(pk=invoice.pk).update(regie=alai)
+
+    html = page(client, family, "alai")
+
+    assert "Le prélèvement automatique n'est pas proposé pour la Régie de recette accueil" in html
+    assert invoice.number not in html
+    assert "ne peut s'activer" not in html
+
+
+def test_paiements_links_direct_debit_only_where_the_regie_offers_it(client, periscolaire, today):
+    """/paiements/ links « Prélèvement automatique » for the périscolaire régie (it has a
+    direct-debit téléservice), not for Alaï; Alaï's other pages do not either."""
+    dd_teleservice(periscolaire)
+    client = client_for(client, make_family())
+    html = client.get(reverse("billing:regie_list")).content.decode()
+    assert reverse("billing:direct_debit", args=["periscolaire"]) in html
+    assert reverse("billing:direct_debit", args=["alai"]) not in html
+    html = client.get(reverse("billing:invoice_list", args=["alai"])).content.decode()
+    assert reverse("billing:direct_debit", args=["alai"]) not in html
+    html = client.get(reverse("billing:invoice_list", args=["periscolaire"])).content.decode()
+    assert reverse("billing:direct_debit", args=["periscolaire"]) in html
+
+
+def test_the_unpaid_invoices_badge_links_to_the_invoices(client, slots, periscolaire, today):
+    """« 1 facture à régler » is a link to the régie's invoices, named for screen readers."""
+    family = make_family()
+    october_invoice(family, periscolaire, slots)
+    html = client_for(client, family).get(reverse("billing:regie_list")).content.decode()
+    url = reverse("billing:invoice_list", args=["periscolaire"])
+    start = html.index("1 facture à régler")
+    badge = html[html.rindex("<a ", 0, start) : html.index("</a>", start)]
+    assert f'href="{url}"' in badge
+    assert "voir mes factures de la Régie de recette périscolaire municipale" in badge
+
+
+def test_a_held_request_says_which_invoices_it_waits_for(client, slots, periscolaire, today):
+    """A direct-debit request en traitement while an invoice is unpaid: its page, Mes demandes
+    and the direct-debit page say it waits for that invoice, linked."""
+    family = make_family()
+    request = dd_submitted(family, dd_teleservice(periscolaire))
+    invoice = october_invoice(family, periscolaire, slots)
+    client = client_for(client, family)
+    reason = (
+        "En attente : 1 facture impayée à régler avant la mise en place du prélèvement "
+        f"({invoice.number})."
+    )
+
+    detail = client.get(request.get_absolute_url()).content.decode()
+    assert reason in detail
+    assert f'<a href="{invoice.get_absolute_url()}">Facture n° {invoice.number}</a>' in detail
+    listing = client.get(reverse("enrolment:request_list")).content.decode()
+    assert reason in listing and "En attente de votre part" in listing
+    assert reason in page(client, family)
+
+
+def test_a_request_with_nothing_to_settle_is_not_held(client, periscolaire, today):
+    """No unpaid invoice: the request is simply being processed by the office."""
+    family = make_family()
+    request = dd_submitted(family, dd_teleservice(periscolaire))
+    detail = client_for(client, family).get(request.get_absolute_url()).content.decode()
+    assert "En attente :" not in detail
+    assert "le pôle administratif la traite" in page(client, family)
 
 
 def test_another_familys_mandate_is_a_404(client, periscolaire, today):
