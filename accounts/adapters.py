@@ -2,13 +2,18 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
+from django.urls import reverse
 
 from common import outbox
+
+# The staff group whose workplace is the register (pointage), not the admin.
+ANIMATEUR_GROUP = "Animateur"
 
 
 class AccountAdapter(DefaultAccountAdapter):
     """Links in account e-mails point at the public address of the portal; failed logins are
-    counted per (e-mail, client address), never per e-mail alone."""
+    counted per (e-mail, client address), never per e-mail alone; staff land on their
+    workplace after signing in."""
 
     def _get_login_attempts_cache_key(self, request, **credentials) -> str:
         # allauth keys its "login_failed" limit on the e-mail alone: five wrong passwords typed
@@ -17,6 +22,16 @@ class AccountAdapter(DefaultAccountAdapter):
         # factor's own limit stays per user (only someone with the password reaches it).
         key = super()._get_login_attempts_cache_key(request, **credentials)
         return f"{key}:{self.get_client_ip(request)}"
+
+    def get_login_redirect_url(self, request):
+        # Staff land where they work: animateurs on the register, the office on the admin's
+        # dashboard; parents on the home page. A safe `next` was already taken by allauth.
+        user = request.user
+        if user.is_authenticated and user.is_staff:
+            if user.groups.filter(name=ANIMATEUR_GROUP).exists():
+                return reverse("pointage:attendance")
+            return reverse("admin:index")
+        return super().get_login_redirect_url(request)
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         # Through the outbox: a mail server or a broker that is down neither fails the sign-up
