@@ -156,6 +156,9 @@ VIEW_TABLE = {
     "billing_invoice_reissue": {REGISSEUR},
     "billing_invoice_pdf": {ASSISTANT, REGISSEUR},
     "billing_invoice_recovery": {ASSISTANT, REGISSEUR},
+    "billing_recoveryhandover_create": {REGISSEUR},
+    "billing_recoveryhandover_csv": {ASSISTANT, REGISSEUR},
+    "billing_recoveryhandover_pdf": {ASSISTANT, REGISSEUR},
     "billing_invoice_simple_history": {ASSISTANT, REGISSEUR},
 }
 

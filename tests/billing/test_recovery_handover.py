@@ -8,6 +8,7 @@ import datetime
 import io
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -423,3 +424,21 @@ def test_two_lists_of_different_invoices_at_once_get_consecutive_numbers(regies,
     assert all(isinstance(r, RecoveryHandover) for r in results), results
     assert sorted(r.number for r in results) == ["BT-PERI-2026-0002", "BT-PERI-2026-0003"]
     assert NumberSequence.objects.get(regie=regie, kind="handover").last_number == 3
+
+
+@pytest.mark.django_db
+def test_the_demo_invoice_in_recovery_waits_on_the_page_when_it_opens(client, today):
+    """In the demo data, the parent's invoice in recovery since 10/01/2026 is « à transmettre »
+    and listed as soon as the régisseur opens the page."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from portail.demo import seed_demo
+
+    seed_demo(today)
+    regisseur = get_user_model().objects.get(email="regisseur@example.org")
+    TOTP.activate(regisseur, generate_totp_secret())  # staff pages ask for an authenticator app
+    client.force_login(regisseur)
+    page = client.get(reverse(RECOVERY)).content.decode()
+
+    assert "PERI2025000001" in page and "10/01/2026" in page
+    assert "Toutes les régies — à transmettre : 1 facture, reste dû 30,00 €" in page
