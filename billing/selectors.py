@@ -5,7 +5,8 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Sum
+from django.db.models import F, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from common.dates import long_date
 from common.money import format_cents
@@ -17,69 +18,114 @@ from .models import CreditNote, Invoice, Payment, PaymentAllocation, Regie
 # Balances ------------------------------------------------------------------------------------
 
 
-@dataclass
-class RegieBalance:
-    """One block of the "Paiements" page."""
+@dataclass(frozen=True)
+class Balance:
+    """A family's balance with one régie on a date: the one source of "Solde au <date>" and
+    "Solde réel" on Paiements, Mes factures, the relevé de compte and its PDF."""
 
     regie: Regie
-    today: datetime.date
-    due_cents: int  # "Solde au <today>": what is left to pay on open invoices
-    pending_cents: int  # not yet invoiced, up to the end of the current month
-    open_invoices: int
-    # In recovery: owed to the Trésor Public now, shown apart and counted in neither balance.
+    on: datetime.date
+    # Left to pay on the invoices still settled through the portal (impayée, prélèvement
+    # programmé).
+    portal_cents: int = 0
+    # Left to pay on the invoices in recovery: owed to the Trésor Public, no longer payable on
+    # the portal.
     recovery_cents: int = 0
-    recovery_invoices: int = 0
-    # Among the open invoices, those the bank will collect (prélèvement programmé).
+    # Bookings and walk-ins not invoiced yet, up to the end of the month (None: not computed,
+    # the date is not today).
+    pending_cents: int | None = None
+    open_invoices: int = 0
     programmed_invoices: int = 0
+    recovery_invoices: int = 0
+
+    @property
+    def total_cents(self) -> int:
+        """ "Solde au <on>": everything the family owes on its invoices, recovery included."""
+        return self.portal_cents + self.recovery_cents
+
+    @property
+    def real_cents(self) -> int | None:
+        """ "Solde réel": the invoices left to pay plus what is not invoiced yet."""
+        return None if self.pending_cents is None else self.total_cents + self.pending_cents
 
     @property
     def unpaid_invoices(self) -> int:
         """Open invoices the family has to pay itself (not the programmed debits)."""
         return self.open_invoices - self.programmed_invoices
 
-    @property
-    def real_cents(self) -> int:
-        """ "Solde réel": the open invoices plus the current month."""
-        return self.due_cents + self.pending_cents
 
-
-def open_due_by_regie(family) -> dict[int, tuple[int, int, int, int, int]]:
-    """{régie id: (cents left to pay, number of open invoices, cents left in recovery, number
-    of invoices in recovery, number of programmed debits)} for `family`, in one query."""
-    totals = defaultdict(lambda: [0, 0, 0, 0, 0])
-    for invoice in (
-        Invoice.objects.for_family(family)
-        .owed()
-        .with_paid()
-        .only("pk", "regie_id", "status", "total_cents")
-    ):
-        offset = 2 if invoice.in_recovery else 0
-        totals[invoice.regie_id][offset] += invoice.due_cents()
-        totals[invoice.regie_id][offset + 1] += 1
-        if invoice.is_programmed_debit:
-            totals[invoice.regie_id][4] += 1
-    return {pk: tuple(values) for pk, values in totals.items()}
-
-
-def regie_balance(
-    family, regie: Regie, today: datetime.date, *, due=None, children=None
-) -> RegieBalance:
-    due_cents, count, recovery_cents, recovery_count, programmed = (
-        due or open_due_by_regie(family)
-    ).get(regie.pk, (0, 0, 0, 0, 0))
-    pending = Biller(regie).pending_total(family, today=today, children=children)
-    return RegieBalance(
-        regie, today, due_cents, pending, count, recovery_cents, recovery_count, programmed
+def _owed_by_regie(family, on: datetime.date) -> dict[int, dict]:
+    """{régie id: the fields of its Balance} from the invoices of `family` as they stood at the
+    end of `on`: issued by then, not cancelled by a credit note by then, less the payments made
+    by then (the running balance of the relevé, invoice by invoice). One query."""
+    paid = (
+        Payment.objects.filter(invoice=OuterRef("pk"), paid_on__lte=on)
+        .order_by()
+        .values("invoice")
+        .annotate(total=Sum("amount_cents"))
+        .values("total")
     )
+    invoices = (
+        Invoice.objects.for_family(family)
+        .filter(issue_date__lte=on)
+        .exclude(credit_note__issue_date__lte=on)
+        .annotate(paid_then=Coalesce(Subquery(paid), 0))
+        .filter(total_cents__gt=F("paid_then"))
+        .order_by()
+        .values_list("regie_id", "status", "recovery_date", "total_cents", "paid_then")
+    )
+    owed = defaultdict(
+        lambda: {
+            "portal_cents": 0,
+            "recovery_cents": 0,
+            "open_invoices": 0,
+            "programmed_invoices": 0,
+            "recovery_invoices": 0,
+        }
+    )
+    for regie_id, status, recovery_date, total, paid_then in invoices:
+        parts = owed[regie_id]
+        in_recovery = status == Invoice.Status.RECOVERY and (
+            recovery_date is None or recovery_date <= on
+        )
+        if in_recovery:
+            parts["recovery_cents"] += total - paid_then
+            parts["recovery_invoices"] += 1
+        else:
+            parts["portal_cents"] += total - paid_then
+            parts["open_invoices"] += 1
+            parts["programmed_invoices"] += int(status == Invoice.Status.DIRECT_DEBIT)
+    return owed
 
 
-def regie_balances(family, today: datetime.date) -> list[RegieBalance]:
-    due = open_due_by_regie(family)
-    children = list(Child.objects.for_family(family))
+def family_balances(
+    family, *, on: datetime.date, regies=None, with_pending: bool = True
+) -> list[Balance]:
+    """The balance of `family` with each régie (or each of `regies`) at the end of `on`. With
+    `with_pending` (`on` being today), "Solde réel" adds what is not invoiced yet."""
+    owed = _owed_by_regie(family, on)
+    regies = list(Regie.objects.all()) if regies is None else list(regies)
+    children = list(Child.objects.for_family(family)) if with_pending and regies else None
     return [
-        regie_balance(family, regie, today, due=due, children=children)
-        for regie in Regie.objects.all()
+        Balance(
+            regie,
+            on,
+            pending_cents=(
+                Biller(regie).pending_total(family, today=on, children=children)
+                if with_pending
+                else None
+            ),
+            **owed.get(regie.pk, {}),
+        )
+        for regie in regies
     ]
+
+
+def family_balance(
+    family, regie: Regie, *, on: datetime.date, with_pending: bool = True
+) -> Balance:
+    """The balance of `family` with `regie` at the end of `on` (see `family_balances`)."""
+    return family_balances(family, on=on, regies=[regie], with_pending=with_pending)[0]
 
 
 # Statement (relevé de compte) -----------------------------------------------------------------
@@ -103,6 +149,7 @@ class Statement:
     end: datetime.date
     opening_cents: int
     rows: list = field(default_factory=list)
+    balance: Balance | None = None  # "Solde au <end>", from the same function as Paiements
 
     @property
     def closing_cents(self) -> int:
@@ -215,9 +262,12 @@ def _payment_movements(family, regie: Regie, *, until: datetime.date):
         )
 
 
-def statement(family, regie: Regie, start: datetime.date, end: datetime.date) -> Statement:
+def statement(
+    family, regie: Regie, start: datetime.date, end: datetime.date, *, today: datetime.date
+) -> Statement:
     """Invoices, credit notes and payments from `start` to `end` with a running balance (what
-    the family owes; negative: in its favour), starting from the balance before `start`."""
+    the family owes; negative: in its favour), starting from the balance before `start`, and
+    the balance at `end` (with "Solde réel" when `end` is `today`)."""
     movements = sorted(_movements(family, regie, until=end), key=lambda m: m[:4])
     opening = 0
     result = Statement(regie, family, start, end, 0)
@@ -230,6 +280,7 @@ def statement(family, regie: Regie, start: datetime.date, end: datetime.date) ->
         row.balance_cents = balance
         result.rows.append(row)
     result.opening_cents = opening
+    result.balance = family_balance(family, regie, on=end, with_pending=end == today)
     return result
 
 

@@ -43,7 +43,7 @@ def _pdf_response(content: bytes, filename: str) -> HttpResponse:
 @family_required
 def regie_list(request):
     today = timezone.localdate()
-    balances = selectors.regie_balances(request.family, today)
+    balances = selectors.family_balances(request.family, on=today)
     return render(request, "billing/regie_list.html", {"balances": balances, "today": today})
 
 
@@ -55,7 +55,10 @@ def invoice_list(request, regie):
     page = Paginator(
         invoices.order_by("-period_start", "-issue_date", "-pk"), INVOICES_PER_PAGE
     ).get_page(request.GET.get("page"))
-    return render(request, "billing/invoice_list.html", {"regie": regie, "page": page})
+    balance = selectors.family_balance(request.family, regie, on=timezone.localdate())
+    return render(
+        request, "billing/invoice_list.html", {"regie": regie, "page": page, "balance": balance}
+    )
 
 
 def _family_invoice(request, pk) -> Invoice:
@@ -107,7 +110,7 @@ def _statement_data(request, regie):
     )
     if form.is_bound and form.is_valid():
         start, end = form.cleaned_data["du"], form.cleaned_data["au"]
-    return form, selectors.statement(request.family, regie, start, end)
+    return form, selectors.statement(request.family, regie, start, end, today=today)
 
 
 @require_GET

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from billing.models import Invoice, Payment
-from billing.selectors import regie_balances
+from billing.selectors import family_balances
 from billing.services import payment_record
 from reservations.models import Booking
 from tests.conftest import client_for
@@ -48,13 +48,13 @@ def family(regies, slots, today):
 
 def test_solde_au_and_solde_reel(family, today):
     """Solde au = what is left on unpaid invoices; Solde réel adds this month not yet invoiced."""
-    balances = {b.regie.slug: b for b in regie_balances(family, today)}
+    balances = {b.regie.slug: b for b in family_balances(family, on=today)}
 
     periscolaire = balances["periscolaire"]
-    assert periscolaire.due_cents == 800 - 300
+    assert periscolaire.total_cents == periscolaire.portal_cents == 800 - 300
     assert periscolaire.pending_cents == 5 * 200 + 180 + 100
     assert periscolaire.real_cents == 500 + 1280
-    assert (balances["alai"].due_cents, balances["alai"].real_cents) == (0, 1250)
+    assert (balances["alai"].total_cents, balances["alai"].real_cents) == (0, 1250)
 
 
 def test_paiements_page_shows_each_regie_block(client, family, today):

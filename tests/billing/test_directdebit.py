@@ -515,10 +515,14 @@ def test_a_rejection_puts_the_invoice_back_to_unpaid_with_a_reversal(
     }
     assert set(per_line.values()) == {0}
     assert collected.due_cents() == 600
-    (balance,) = [b for b in selectors.regie_balances(family, today) if b.regie == collected.regie]
-    assert balance.due_cents == 600
+    balance = selectors.family_balance(family, collected.regie, on=today)
+    assert (balance.portal_cents, balance.total_cents) == (600, 600)
     statement = selectors.statement(
-        family, collected.regie, datetime.date(2026, 11, 1), datetime.date(2026, 12, 31)
+        family,
+        collected.regie,
+        datetime.date(2026, 11, 1),
+        datetime.date(2026, 12, 31),
+        today=today,
     )
     assert [row.credit_cents for row in statement.rows] == [0, 600, -600]
     assert statement.closing_cents == 600
@@ -636,8 +640,9 @@ def test_the_payments_page_tells_programmed_debits_from_invoices_to_pay(
 
     assert "1 prélèvement programmé" in page
     assert "à régler</span>" not in page
-    balance = selectors.regie_balance(family, periscolaire, today)
-    assert (balance.due_cents, balance.unpaid_invoices, balance.programmed_invoices) == (600, 0, 1)
+    balance = selectors.family_balance(family, periscolaire, on=today)
+    assert balance.total_cents == 600
+    assert (balance.unpaid_invoices, balance.programmed_invoices) == (0, 1)
 
 
 def test_a_request_in_progress_blocks_a_second_one_for_the_regie_but_not_another_regie(

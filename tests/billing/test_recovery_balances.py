@@ -1,5 +1,5 @@
-"""The "Paiements" balances once invoices are in recovery: a line of their own, outside "Solde
-au" and "Solde réel"."""
+"""The "Paiements" balances once invoices are in recovery: counted in "Solde au" and "Solde réel",
+and shown apart (« dont … en recouvrement : à régler auprès du Trésor Public »)."""
 
 import datetime
 import re
@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from billing.recovery.services import switch_to_recovery
-from billing.selectors import regie_balances
+from billing.selectors import family_balances
 from billing.services import payment_record
 from tests.conftest import TODAY, client_for
 
@@ -52,31 +52,34 @@ def text_of(html: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
-def test_recovery_is_counted_apart_from_both_balances(family, today):
-    """Solde au keeps impayée and prélèvement programmé; the invoice in recovery is on its own
-    line, in neither Solde au nor Solde réel."""
+def test_recovery_is_in_the_balance_and_told_apart(family, today):
+    """Solde au counts impayée, prélèvement programmé and recovery alike (what the family owes);
+    the part in recovery is given apart, and Solde réel adds what is not invoiced yet."""
     switch_to_recovery(today=TODAY)
-    balances = {b.regie.slug: b for b in regie_balances(family, TODAY)}
+    balances = {b.regie.slug: b for b in family_balances(family, on=TODAY)}
 
     periscolaire = balances["periscolaire"]
-    assert (periscolaire.due_cents, periscolaire.open_invoices) == (3000, 1)
+    assert (periscolaire.portal_cents, periscolaire.open_invoices) == (3000, 1)
     assert (periscolaire.recovery_cents, periscolaire.recovery_invoices) == (3000, 1)
-    assert periscolaire.real_cents == 3000 + 200
+    assert periscolaire.total_cents == 6000
+    assert periscolaire.real_cents == 6000 + 200
     alai = balances["alai"]
-    assert (alai.due_cents, alai.open_invoices, alai.recovery_invoices) == (3000, 1, 0)
+    assert (alai.total_cents, alai.open_invoices, alai.recovery_invoices) == (3000, 1, 0)
 
 
 def test_the_page_shows_the_recovery_line(client, family, today):
-    """The régie block says "Mis en recouvrement : 30,00 € — à régler auprès du Trésor Public",
-    with the number of invoices; the other régie has no such line."""
+    """The régie block says "Solde au 26/11/2026 60,00 € dont 30,00 € en recouvrement : à régler
+    auprès du Trésor Public", with the number of invoices; the other régie has no such line."""
     switch_to_recovery(today=TODAY)
     page = client_for(client, family).get(reverse("billing:regie_list")).content.decode()
     text = text_of(page)
 
-    assert "Mis en recouvrement : 30,00 € — à régler auprès du Trésor Public" in text
-    assert "1 facture mise en recouvrement, non comprise dans les soldes ci-dessus" in text
-    assert "Solde au 26/11/2026 30,00 €" in text
-    assert "Solde réel 32,00 €" in text
+    assert (
+        "Solde au 26/11/2026 60,00 € dont 30,00 € en recouvrement : à régler auprès du Trésor "
+        "Public" in text
+    )
+    assert "1 facture mise en recouvrement (30,00 €) : elle ne se règle plus sur le portail" in text
+    assert "Solde réel 62,00 €" in text
     assert page.count("recovery-line") == 1
 
 
@@ -101,5 +104,5 @@ def test_the_page_query_count_stays_flat(client, family, regies, today):
     with CaptureQueriesContext(connection) as after:
         page = client.get(url).content.decode()
 
-    assert "Mis en recouvrement : 90,00 €" in text_of(page)
+    assert "dont 90,00 € en recouvrement" in text_of(page)
     assert len(after) == len(before), [q["sql"] for q in after.captured_queries]
