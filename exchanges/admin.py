@@ -83,13 +83,17 @@ class ThreadAdminForm(forms.ModelForm):
 
 
 def related_admin_link(related) -> str:
-    """A link to the admin page of `related` (a request, an invoice…), shown as the object."""
+    """A link to the admin page of `related` (a request, an invoice…), shown as the object and
+    its kind (« Facture F2026-0001 »), unless the object already names its kind."""
     meta = related._meta
+    label = str(related)
+    if not label.lower().startswith(str(meta.verbose_name).lower()):
+        label = f"{capfirst(meta.verbose_name)} {label}"
     try:
         url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[related.pk])
     except NoReverseMatch:
-        return f"{capfirst(meta.verbose_name)} {related}"
-    return format_html('<a href="{}">{} {}</a>', url, capfirst(meta.verbose_name), related)
+        return label
+    return format_html('<a href="{}">{}</a>', url, label)
 
 
 def threads_about(obj) -> str:

@@ -140,11 +140,11 @@ def test_enrolment_with_a_refused_then_replaced_document(
             office.goto(base + changelist)
             office.locator("#result_list tbody a", has_text=number).click()
             expect(office.locator("#revue")).to_contain_text(refused_name)
-            row = office.locator("#revue tbody tr", has_text=refused_name)
+            row = office.locator("#revue article", has_text=refused_name)
             row.locator("textarea[name=reason]").fill(REASON)
             with office.expect_navigation():
                 row.get_by_role("button", name="Refuser").click()
-            expect(office.locator("#revue tbody tr", has_text=refused_name)).to_contain_text(REASON)
+            expect(office.locator("#revue article", has_text=refused_name)).to_contain_text(REASON)
             shoot(office, "2-refused")
 
             # The parent reads the reason in « Échanges » and gets the link by e-mail.
@@ -166,7 +166,7 @@ def test_enrolment_with_a_refused_then_replaced_document(
 
             # The assistant validates the three documents, then accepts the request.
             office.reload()
-            expect(office.locator("#revue tbody tr", has_text=refused_name)).to_contain_text(
+            expect(office.locator("#revue article", has_text=refused_name)).to_contain_text(
                 "facture-electricite.pdf"
             )
             validate = office.locator("#revue button[value=valider]")
