@@ -9,12 +9,14 @@ import pytest
 import time_machine
 from playwright.sync_api import expect, sync_playwright
 
+from accounts.models import User
 from families.models import Child
 from portail.demo import seed_demo
 from reservations.calendar import ServiceCalendar
 from reservations.models import Booking, Slot
 from tests.e2e.checks import BrowserWatch
 from tests.e2e.conftest import ARTIFACTS, launch, log_in
+from tests.factories import activate_totp, totp_code
 
 pytestmark = pytest.mark.e2e
 
@@ -253,6 +255,9 @@ def journey_register(browser, base, data, width=360):
     """The animateur, on a phone, opens the morning register of Léa's school and marks her."""
     context, page, watch = new_page(browser, width)
     log_in(page, base, *ANIMATEUR)
+    page.locator("input[name=code]").fill(totp_code(data["animateur_totp"]))
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").first.click()
     page.goto(base + "/pointage/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Pointage")
     page.get_by_label("École").select_option(label=data["school"])
@@ -265,7 +270,7 @@ def journey_register(browser, base, data, width=360):
     counters = page.locator("#compteur")
     counter = counters.first
     total = data["register_size"]
-    expect(counter).to_contain_text(f"0 présent, 0 absent, {total} à pointer.")
+    expect(counter).to_contain_text(f"0 présent, 0 absent, 0 absent excusé, {total} à pointer.")
     shot(page, "pointage", width)
 
     row = page.locator(f"#enfant-{data['lea_booking']}")
@@ -277,7 +282,7 @@ def journey_register(browser, base, data, width=360):
         "aria-pressed", "true"
     )
     expect(row).to_contain_text("Présent")
-    expect(counter).to_contain_text(f"1 présent, 0 absent, {total - 1} à pointer.")
+    expect(counter).to_contain_text(f"1 présent, 0 absent, 0 absent excusé, {total - 1} à pointer.")
     assert set(counters.all_inner_texts()) == {counter.inner_text()}, counters.all_inner_texts()
     shot(page, "pointage-present", width)
 
@@ -311,6 +316,8 @@ def journey_data():
         "lea_booking": register.get(child=lea).pk,
         "register_size": register.count(),
         "lalo_expected_mondays": odd_mondays,
+        # Staff need an authenticator app outside DEBUG, the register included.
+        "animateur_totp": activate_totp(User.objects.get(email=ANIMATEUR[0])),
     }
 
 
