@@ -68,10 +68,10 @@ class Cell:
         """The figure printed beside the bar, in French."""
         if self.rate is None:
             return "pas d'accueil"
-        text = f"{self.rate} %"
         if self.full_days:
-            text += f" · {self.full_days} j. complet" + ("s" if self.full_days > 1 else "")
-        return text
+            plural = "s" if self.full_days > 1 else ""
+            return f"{self.rate} % · {self.full_days} j. complet{plural}"
+        return f"{self.rate} % ({self.booked}/{self.places})"
 
 
 @dataclass
@@ -184,8 +184,8 @@ LABEL_WIDTH = 92
 BAR_X = 96
 BAR_WIDTH = 120
 TEXT_X = BAR_X + BAR_WIDTH + 6
-SCHOOL_HEIGHT = 22
-BAR_STEP = 22
+SCHOOL_HEIGHT = 24
+BAR_STEP = 24
 BAR_HEIGHT = 14
 
 
@@ -224,7 +224,7 @@ def charts(data: Occupancy) -> list[Chart]:
         y = 0
         blocks = []
         for row in rows:
-            label_y = y + 15
+            label_y = y + 16
             y += SCHOOL_HEIGHT
             bars = []
             for cell in row.cells:
@@ -232,7 +232,7 @@ def charts(data: Occupancy) -> list[Chart]:
                 bars.append(
                     Bar(
                         y=y + (BAR_STEP - BAR_HEIGHT) // 2,
-                        text_y=y + 15,
+                        text_y=y + 16,
                         fill_width=round(BAR_WIDTH * rate / 100),
                         cell=cell,
                         title=(
