@@ -4,7 +4,8 @@ The cache holds only what may be lost (allauth's rate-limit counters): when Redi
 request must neither fail nor wait. The first error switches this process to its memory cache
 for `FALLBACK_SECONDS` (rate limits then count per process, they still hold), and Redis is tried
 again after that. Connection and socket timeouts are short (settings), so one request pays at
-most one of them.
+most one of them. The outbox reads the same mark (`redis_known_down`) before handing a task to
+the broker, which is the same Redis: a request that found it down does not wait on it twice.
 """
 
 import logging
@@ -17,15 +18,26 @@ from redis.exceptions import RedisError
 logger = logging.getLogger(__name__)
 
 FALLBACK_SECONDS = 30
+_down_until = 0.0  # this process's mark: Redis did not answer, leave it alone until then
+
+
+def redis_known_down() -> bool:
+    """Whether Redis failed in this process less than FALLBACK_SECONDS ago."""
+    return time.monotonic() < _down_until
+
+
+def mark_redis_down() -> None:
+    global _down_until
+    _down_until = time.monotonic() + FALLBACK_SECONDS
 
 
 def _resilient(name):
     def method(self, *args, **kwargs):
-        if time.monotonic() >= self._down_until:
+        if not redis_known_down():
             try:
                 return getattr(super(FallbackRedisCache, self), name)(*args, **kwargs)
             except (RedisError, OSError) as exc:
-                self._down_until = time.monotonic() + FALLBACK_SECONDS
+                mark_redis_down()
                 logger.warning("Redis cache unavailable (%s): memory cache for a while", exc)
         return getattr(self._fallback, name)(*args, **kwargs)
 
@@ -37,7 +49,6 @@ class FallbackRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._fallback = LocMemCache(f"fallback-{server}", {"TIMEOUT": params.get("TIMEOUT", 300)})
-        self._down_until = 0.0
 
     for _name in (
         "add",

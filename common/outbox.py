@@ -28,6 +28,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
+from .cache import redis_known_down
 from .models import OutboxItem
 
 logger = logging.getLogger(__name__)
@@ -130,21 +131,42 @@ def email_from_dict(data: dict):
 def dispatch(ids: list[int]) -> None:
     """Hand rows to the worker. Never raises and never waits long when the broker is down: the
     rows stay pending and the sweep delivers them."""
-    global _broker_down_until
     if current_app.conf.task_always_eager:
         deliver_outbox.apply(args=[ids])
         return
-    if time.monotonic() < _broker_down_until:
+    if _broker_known_down():
         logger.info("Broker unavailable: %d outbox item(s) left to the sweep", len(ids))
         return
     try:
         deliver_outbox.apply_async(args=[ids], retry=False, ignore_result=True)
     except Exception:
-        with _broker_lock:
-            _broker_down_until = time.monotonic() + settings.OUTBOX_BROKER_RETRY_AFTER
+        _mark_broker_down()
         logger.warning(
             "Broker unavailable: %d outbox item(s) left to the sweep", len(ids), exc_info=True
         )
+
+
+def _broker_known_down() -> bool:
+    # The broker is the cache's Redis: if the cache found it down, do not wait on it again.
+    return time.monotonic() < _broker_down_until or (
+        settings.CELERY_BROKER_URL == settings.REDIS_URL and redis_known_down()
+    )
+
+
+def _mark_broker_down() -> None:
+    global _broker_down_until
+    with _broker_lock:
+        _broker_down_until = time.monotonic() + settings.OUTBOX_BROKER_RETRY_AFTER
+
+
+def _task(name: str):
+    """The task named `name`. A process that is not a worker (a management command run by cron)
+    has not discovered every app's tasks yet: it does so on the first name it does not know."""
+    try:
+        return current_app.tasks[name]
+    except KeyError:
+        current_app.loader.import_default_modules()
+        return current_app.tasks[name]
 
 
 def backoff(attempts: int) -> datetime.timedelta:
@@ -178,7 +200,7 @@ def deliver(pk: int, *, now: datetime.datetime | None = None) -> bool:
     if item is None:
         return False
     try:
-        current_app.tasks[item.task](*item.args, **item.kwargs)
+        _task(item.task)(*item.args, **item.kwargs)
     except Exception as exc:
         item.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         if item.attempts >= MAX_ATTEMPTS:

@@ -289,7 +289,7 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": REDIS_TIMEOUT,
-    "socket_timeout": max(REDIS_TIMEOUT, 1.5),
+    "socket_timeout": max(REDIS_TIMEOUT, 1.0),
     # Connecting to send a task: one quick retry, not kombu's ~2 s of them.
     "max_retries": 1,
     "interval_start": 0,
@@ -297,7 +297,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "interval_max": 0.5,
 }
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_TIMEOUT
-CELERY_REDIS_SOCKET_TIMEOUT = max(REDIS_TIMEOUT, 1.5)
+CELERY_REDIS_SOCKET_TIMEOUT = max(REDIS_TIMEOUT, 1.0)
 OUTBOX_BROKER_RETRY_AFTER = env.int("OUTBOX_BROKER_RETRY_AFTER", default=30)
 
 # Security
