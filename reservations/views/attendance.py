@@ -89,6 +89,8 @@ def attendance(request):
             "walk_in_closed": walk_in_closed,
             "walk_ins": walk_ins,
             "overrides": overrides,
+            "overrides_here": [c for c, _ in overrides if c.school_id == school.pk],
+            "overrides_elsewhere": [c for c, _ in overrides if c.school_id != school.pk],
             "may_override": may_override,
         }
     return render(

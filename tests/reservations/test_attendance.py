@@ -3,6 +3,7 @@
 import datetime
 import subprocess
 from html import unescape
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -475,6 +476,13 @@ def test_pdf_has_the_three_states(client, animateur, register, school, slots, to
     ).stdout
     assert "Présent" in text and "Absent excusé" in text
     assert text.count("X") == 3
+    # Rendered to look at, beside the other documents' first pages.
+    folder = Path(__file__).resolve().parents[2] / "test-artifacts" / "pdf"
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "70", "-singlefile", str(path), str(folder / "pointage")],
+        check=True,
+    )
 
 
 def test_a_parent_gets_404_on_every_register_url(client, register, school, slots, today):
