@@ -113,7 +113,7 @@ class RegieAdmin(admin.ModelAdmin):
         return format_html(
             '<a href="{}">Facturer un mois</a> · <a href="{}">Journal des encaissements</a>'
             ' · <a href="{}">Mises en recouvrement</a>',
-            reverse("admin:billing_regie_run", args=[obj.pk]),
+            launch_url(obj),
             reverse("admin:billing_regie_journal", args=[obj.pk]),
             recovery_list_url(obj),
         )

@@ -260,6 +260,8 @@ def test_the_regies_former_link_leads_to_the_new_page(client, office, regies, to
     launch = reverse("admin:billing_invoicingrun_launch")
     client.force_login(office)
 
+    regies_list = client.get(reverse("admin:billing_regie_changelist")).content.decode()
+    assert f'href="{launch}?regie={regie.pk}"' in regies_list
     assert client.get(old)["Location"] == f"{launch}?regie={regie.pk}"
     response = client.get(old, {"mois": "2026-09"})
     assert response["Location"] == f"{launch}?regie={regie.pk}&mois=2026-09"
