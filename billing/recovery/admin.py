@@ -196,6 +196,11 @@ class RecoveryHandoverAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = fields
 
+    view_on_site = False  # the list's page is this one
+
+    class Media:
+        css = {"all": ["css/admin-recovery.css"]}
+
     @admin.display(description="montant transmis", ordering="total_cents")
     def total(self, obj):
         return format_cents(obj.total_cents)
@@ -224,15 +229,15 @@ class RecoveryHandoverAdmin(ReadOnlyAdmin):
         )
         body = format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-            '<td style="text-align:right">{}</td></tr>',
+            "<tr><td>{}</td><td class='nowrap'>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+            "<td class='nowrap'>{}</td><td class='num'>{}</td></tr>",
             rows,
         )
         return format_html(
-            "<table><thead><tr><th scope='col'>N°</th><th scope='col'>Facture</th>"
+            "<div class='recovery-table'><table><thead><tr><th scope='col'>N°</th><th scope='col'>Facture</th>"
             "<th scope='col'>Débiteur</th><th scope='col'>Adresse</th>"
             "<th scope='col'>Période</th><th scope='col'>Date limite</th>"
-            "<th scope='col'>Montant dû</th></tr></thead><tbody>{}</tbody></table>",
+            "<th scope='col' class='num'>Montant dû</th></tr></thead><tbody>{}</tbody></table></div>",
             body,
         )
 
