@@ -59,7 +59,7 @@ def _documents(family) -> list[Todo]:
             kind="document",
             title=f"Document à remplacer : « {document.document_type.name} »",
             text=(
-                f"{_request_label(document.request).capitalize()}. "
+                f"D{_request_label(document.request)[1:]}. "
                 f"{'Motif du refus' if document.state == document.State.REFUSED else 'À mettre à jour'}"
                 f" : {document.reason}"
             ),
