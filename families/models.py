@@ -275,7 +275,8 @@ class GuardianInvitation(models.Model):
 
 
 class GuardianEvent(models.Model):
-    """The history of a family's membership: who joined or left, when, and who did it."""
+    """The history of a family's membership — who joined or left, when, and who did it — and of
+    the downloads of its data by its guardians (« Mes données »)."""
 
     class Kind(models.TextChoices):
         CREATED = "created", "Création du dossier famille"
@@ -285,6 +286,7 @@ class GuardianEvent(models.Model):
         ADDED_BY_STAFF = "added_by_staff", "Rattachement par le pôle administratif"
         LEFT = "left", "Départ du foyer"
         DETACHED = "detached", "Détachement par le pôle administratif"
+        DATA_DOWNLOADED = "data_downloaded", "Téléchargement des données du foyer"
 
     family = models.ForeignKey(
         Family, on_delete=models.CASCADE, related_name="guardian_events", verbose_name="foyer"

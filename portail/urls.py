@@ -7,6 +7,9 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("comptes/", include("allauth.urls")),
+    path("foyer/mes-donnees/", views.my_data, name="my_data"),
+    path("foyer/mes-donnees/json/", views.my_data_json, name="my_data_json"),
+    path("foyer/mes-donnees/pdf/", views.my_data_pdf, name="my_data_pdf"),
     path("foyer/", include("families.urls")),
     path("echanges/", include("exchanges.urls")),
     path("demandes/", include("enrolment.urls")),

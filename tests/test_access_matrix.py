@@ -23,6 +23,7 @@ from exchanges.models import Attachment, Message
 from exchanges.services import thread_start
 from reservations.models import Slot
 from tests.billing import fixtures as billing_fixtures
+from tests.billing.conftest import pdf_text
 from tests.common.test_uploads import png_bytes
 from tests.enrolment import fixtures as enrolment_fixtures
 from tests.enrolment.helpers import form_payload
@@ -470,3 +471,42 @@ def test_request_child_of_another_family_is_refused(client, family_a, family_b):
     assert enrolment_services.blocking_request(
         teleservice=teleservice, family=family_b, child=foreign
     )
+
+
+# Pages without an id in their path that show or export the whole family's data: each must
+# show the signed-in family's data and nothing of another family's.
+FAMILY_DATA_ROUTES = ["my_data", "my_data_json", "my_data_pdf"]
+
+
+def test_my_data_export_holds_nothing_of_another_family(client, family_a, family_b, tmp_path):
+    """Family A's « Mes données » (page, JSON and PDF) holds A's names, e-mails and numbers and
+    none of family B's: names, e-mail, invoice, mandate and request numbers."""
+
+    def markers(family):
+        guardian = family.guardians.first().user
+        child = family.children.first()
+        return [
+            family.name,
+            guardian.email,
+            guardian.last_name,
+            child.first_name,
+            child.contacts.first().full_name,
+            billing_fixtures.invoice(family).number,
+            billing_fixtures.mandate(family).rum,
+            *EnrolmentRequest.objects.for_family(family).values_list("number", flat=True),
+        ]
+
+    own, foreign = markers(family_a), markers(family_b)
+    client.force_login(family_a.guardians.first().user)
+    content = {name: client.get(reverse(name)).content for name in FAMILY_DATA_ROUTES}
+    texts = {
+        "my_data": content["my_data"].decode(),
+        "my_data_json": content["my_data_json"].decode(),
+        "my_data_pdf": pdf_text(content["my_data_pdf"], tmp_path),
+    }
+
+    for marker in foreign:
+        for name, text in texts.items():
+            assert marker not in text, (marker, name)
+    for marker in own:
+        assert marker in texts["my_data_json"] and marker in texts["my_data_pdf"], marker
