@@ -26,6 +26,7 @@ from common import outbox
 from common.admin import ReadOnlyAdmin, ReadOnlyMixin, ReadOnlyTabularInline, change_link, csv_safe
 from common.dates import month_name
 from common.money import format_cents
+from exchanges.admin import related_threads
 
 from . import pdfs, selectors, services
 
@@ -540,8 +541,10 @@ class InvoiceAdmin(ReadOnlyMixin, RecoveryListMixin, SimpleHistoryAdmin):
         "replaced_by_link",
         "credit_note_link",
         "run",
+        "related_threads",
     ]
     readonly_fields = fields
+    related_threads = staticmethod(related_threads)  # its Échanges, and « Écrire »
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_paid()

@@ -392,3 +392,28 @@ def test_every_billing_admin_page_opens(client, invoice, today, office):
     )
     pdf = client.get(reverse("admin:billing_invoice_pdf", args=[invoice.pk]))
     assert pdf["Content-Type"] == "application/pdf"
+
+
+def test_an_invoice_and_its_threads_link_to_each_other(client, office, family_a, today):
+    """The invoice's admin page lists the Échanges about it (its notice, a question) with their
+    links and « Écrire à la famille à ce sujet »; each thread links back to the invoice."""
+    from exchanges.models import Message
+    from exchanges.services import thread_start
+    from tests.billing.fixtures import invoice as invoice_of
+
+    invoice = invoice_of(family_a)
+    thread = thread_start(
+        family=family_a,
+        subject=f"Votre facture {invoice.number}",
+        body="Une question sur la ligne du 5 octobre.",
+        side=Message.Side.FAMILY,
+        related=invoice,
+    )
+    client.force_login(office)
+    invoice_url = reverse("admin:billing_invoice_change", args=[invoice.pk])
+    thread_url = reverse("admin:exchanges_thread_change", args=[thread.pk])
+
+    invoice_page = client.get(invoice_url).content.decode()
+    assert f'href="{thread_url}"' in invoice_page
+    assert "Écrire à la famille à ce sujet" in invoice_page
+    assert f'href="{invoice_url}"' in client.get(thread_url).content.decode()
