@@ -96,7 +96,7 @@ def take_register(browser, base, data):
     )
     check(page, "trois-etats", width, problems)
 
-    page.get_by_label("Enfant inscrit au service, de cette école").select_option(
+    page.get_by_label("Enfant inscrit au service", exact=True).select_option(
         label=f"MARTIN{width} Hugo (CE2)"
     )
     with page.expect_navigation():
