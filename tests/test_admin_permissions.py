@@ -137,6 +137,7 @@ VIEW_TABLE = {
     "auth_user_password_change": NOBODY,
     "exchanges_attachment_download": {ASSISTANT, REGISSEUR},
     "enrolment_requestdocument_download": {ASSISTANT, REGISSEUR},
+    "enrolment_requestdocument_preview": {ASSISTANT, REGISSEUR},
     "enrolment_requestdocument_decision": {ASSISTANT},
     "enrolment_enrolmentrequest_attach": {ASSISTANT},
     "enrolment_enrolmentrequest_accept": {ASSISTANT},
