@@ -173,6 +173,9 @@ def parent_steps(data):
             "families:invitation_revoke",
         ),
         Visit("foyer-quitter", "/foyer/quitter/", "families:family_leave"),
+        Visit("mes-donnees", "/foyer/mes-donnees/", "my_data"),
+        Download("my_data_json", "/foyer/mes-donnees/json/", "application/json"),
+        Download("my_data_pdf", "/foyer/mes-donnees/pdf/", "application/pdf"),
         Visit("echanges", "/echanges/", "exchanges:thread_list"),
         Visit(
             "echange-nouveau",
