@@ -17,7 +17,7 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
 from billing.card.models import PaymentIssue
-from billing.models import Invoice
+from billing.recovery.selectors import to_hand_over
 from enrolment.models import EnrolmentRequest, RequestState, Teleservice
 from exchanges.models import Thread
 from reservations.models import Booking, Closure
@@ -79,10 +79,9 @@ def open_payment_issues() -> QuerySet:
 
 
 def recovery_to_hand_over() -> QuerySet:
-    """Invoices put in recovery that still have to be handed over to the Trésor Public.
-
-    Until hand-overs are recorded, every invoice in recovery counts."""
-    return Invoice.objects.in_recovery()
+    """Invoices put in recovery that are on no hand-over list (bordereau) yet, whatever their
+    month: the recovery page opens on them."""
+    return to_hand_over()
 
 
 def counted() -> list[Counted]:
@@ -133,7 +132,7 @@ def counted() -> list[Counted]:
             "factures mises en recouvrement à transmettre",
             "billing.view_invoice",
             recovery_to_hand_over(),
-            _changelist("billing_invoice", status__exact=Invoice.Status.RECOVERY),
+            reverse("admin:billing_invoice_recovery"),  # opens on what is to hand over
         ),
     ]
 
