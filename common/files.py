@@ -170,9 +170,7 @@ def validate_upload(uploaded) -> FileKind:
     if head.startswith(b"\xff\xd8\xff"):
         _check_image(uploaded, "JPEG")
         return JPEG
-    raise forms.ValidationError(
-        "Ce type de fichier n'est pas accepté : envoyez un PDF, une image JPEG ou PNG."
-    )
+    raise forms.ValidationError("Ce type de fichier n'est pas accepté (PDF, JPEG ou PNG).")
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from common.files import PrivateDocumentField
+from common.files import PrivateDocumentField, sanitize_filename
 from families.models import Child, School
 
 from . import services
@@ -68,18 +68,39 @@ class ChildAnswersForm(forms.ModelForm):
             self.fields[name].required = True
 
 
+class NamedDocumentField(PrivateDocumentField):
+    """A document upload whose refusal names the file refused, so that the family knows which of
+    the files chosen together was not taken: « « photo.exe » : ce type de fichier… »."""
+
+    def clean(self, data, initial=None):
+        try:
+            return super().clean(data, initial)
+        except forms.ValidationError as exc:
+            name = getattr(data, "name", "")
+            if not name:
+                raise
+            name = sanitize_filename(name)
+            raise forms.ValidationError(
+                [f"« {name} » : {_lower_first(message)}" for message in exc.messages]
+            ) from exc
+
+
+def _lower_first(message: str) -> str:
+    """`message` to follow a colon: « Le fichier… » becomes « le fichier… » (« PDF… » stays)."""
+    if len(message) > 1 and message[0].isupper() and message[1].islower():
+        return message[0].lower() + message[1:]
+    return message
+
+
 class DocumentsForm(forms.Form):
     """One upload per document type the téléservice asks for; whether each is required is
-    checked when the request is submitted (a draft may lack some)."""
+    checked when the request is submitted (a draft may lack some).
+
+    Each field knows the file already attached to the draft for its type (`field.attached`, a
+    RequestDocument or None): the page shows it as « Déjà joint » and a new file replaces it."""
 
     def __init__(self, *args, teleservice, enrolment_request=None, **kwargs):
         super().__init__(*args, **kwargs)
-        existing = {}
-        if enrolment_request is not None and enrolment_request.pk:
-            existing = {
-                document.document_type_id: document
-                for document in enrolment_request.documents.all()
-            }
         self.rules = list(teleservice.document_rules.select_related("document_type"))
         for rule in self.rules:
             document_type = rule.document_type
@@ -88,25 +109,35 @@ class DocumentsForm(forms.Form):
                 TeleserviceDocument.Requirement.OPTIONAL: "facultatif",
                 TeleserviceDocument.Requirement.CONDITIONAL: "obligatoire selon votre réponse",
             }[rule.requirement]
-            help_parts = [document_type.description] if document_type.description else []
-            current = existing.get(document_type.pk)
-            if current is not None and current.file:
-                help_parts.append(
-                    f"Déjà envoyé : {current.original_name}. Un nouveau fichier le remplace."
-                )
-            field = PrivateDocumentField(
+            field = NamedDocumentField(
                 label=f"{document_type.name} ({requirement})", required=False
             )
-            field.help_text = " ".join([*help_parts, field.help_text])
+            if document_type.description:
+                field.help_text = f"{document_type.description} {field.help_text}"
             field.rule = rule
+            field.attached = None
             self.fields[services.document_field_name(document_type)] = field
+        self.show_attached(enrolment_request)
+
+    def show_attached(self, enrolment_request) -> None:
+        """Mark on each field the file `enrolment_request` already holds for its type."""
+        attached = {}
+        if enrolment_request is not None and enrolment_request.pk:
+            attached = {
+                document.document_type_id: document
+                for document in enrolment_request.documents.exclude(file="")
+            }
+        for field in self.fields.values():
+            field.attached = attached.get(field.rule.document_type_id)
 
     def uploads(self) -> dict:
-        """{DocumentType: uploaded file} for the files chosen in this form."""
+        """{DocumentType: uploaded file} for the accepted files of this form (those refused,
+        if any, are left out: they carry an error on their field)."""
+        cleaned = getattr(self, "cleaned_data", {})
         return {
-            field.rule.document_type: self.cleaned_data[name]
+            field.rule.document_type: cleaned[name]
             for name, field in self.fields.items()
-            if self.cleaned_data.get(name)
+            if cleaned.get(name)
         }
 
 

@@ -328,6 +328,55 @@ def _uploads_store(
         )
 
 
+def _draft_write(enrolment_request: EnrolmentRequest, *, user, today, created: bool) -> None:
+    """Save the draft; a new one gets its number and the first line of its timeline."""
+    enrolment_request.updated_at = timezone.now()
+    enrolment_request._history_user = user
+    try:
+        with transaction.atomic():
+            enrolment_request.save()
+    except IntegrityError as exc:  # a concurrent request for the same child won the race
+        raise ValidationError("Une demande existe déjà pour cet enfant cette année.") from exc
+    if created:
+        enrolment_request.number = f"{today.year}-{enrolment_request.pk:05d}"
+        enrolment_request.save(update_fields=["number"])
+        _log(enrolment_request, user, "Brouillon créé.")
+
+
+@transaction.atomic
+def enrolment_request_keep_uploads(
+    *,
+    teleservice: Teleservice,
+    family,
+    user,
+    today: datetime.date,
+    uploads: dict,
+    enrolment_request: EnrolmentRequest | None = None,
+    child=None,
+) -> EnrolmentRequest:
+    """Attach the accepted files of a request form to the family's draft, whatever else the form
+    still lacks, so that the family never has to choose them again; returns the draft.
+
+    Without `enrolment_request`, a draft is created first (same checks as any new request) with
+    no answers yet. Nothing else of the draft changes: its answers, the child's file and its
+    state wait for `enrolment_request_save`. Like any draft, it is purged with its files when
+    left untouched for ENROLMENT_DRAFT_RETENTION_MONTHS. `uploads` maps a DocumentType to a file
+    validated by common.files."""
+    with _new_files_removed_on_error() as stored:
+        created = enrolment_request is None
+        if created:
+            enrolment_request = _new_draft(
+                teleservice=teleservice, family=family, child=child, user=user, today=today
+            )
+        else:
+            enrolment_request = _lock_draft(enrolment_request)
+            if enrolment_request.family_id != family.pk:
+                raise ValidationError("Cette demande n'est pas celle de votre foyer.")
+        _draft_write(enrolment_request, user=user, today=today, created=created)
+        _uploads_store(enrolment_request, uploads, user=user, stored=stored)
+    return enrolment_request
+
+
 @transaction.atomic
 def enrolment_request_save(
     *,
@@ -362,17 +411,7 @@ def enrolment_request_save(
             enrolment_request.child.refresh_from_db()
             answers = {**answers, "child_file": child_file_rows(enrolment_request.child)}
         enrolment_request.answers = answers
-        enrolment_request.updated_at = timezone.now()
-        enrolment_request._history_user = user
-        try:
-            with transaction.atomic():
-                enrolment_request.save()
-        except IntegrityError as exc:  # a concurrent request for the same child won the race
-            raise ValidationError("Une demande existe déjà pour cet enfant cette année.") from exc
-        if created:
-            enrolment_request.number = f"{today.year}-{enrolment_request.pk:05d}"
-            enrolment_request.save(update_fields=["number"])
-            _log(enrolment_request, user, "Brouillon créé.")
+        _draft_write(enrolment_request, user=user, today=today, created=created)
         _uploads_store(enrolment_request, uploads or {}, user=user, stored=stored)
         if submit:
             enrolment_request = enrolment_request_submit(

@@ -107,14 +107,24 @@ def request_update(request, pk):
 
 
 def _request_form(request, teleservice, *, child, draft, today, choice=None):
-    """The request form (new or draft): the child's file, the kind's questions and the documents."""
+    """The request form (new or draft): the child's file, the kind's questions and the documents.
+
+    On POST, the accepted files are attached to the draft first (created if needed), so that a
+    refused file or a missing answer never costs the family the files already chosen; then, when
+    every form is valid, the rest is saved (or sent). A page with errors posts next to the draft."""
     kind = kinds.get_kind(teleservice.kind)
     forms = _request_forms(request, teleservice, kind=kind, child=child, draft=draft)
-    errors = []
+    errors, kept = [], False
     if request.method == "POST":
-        if all(form.is_valid() for form in forms.values() if form is not None):
-            submit = request.POST.get("action") == "submit"
-            try:
+        valid = all([form.is_valid() for form in forms.values() if form is not None])
+        try:
+            if forms["documents"].uploads():
+                draft = _keep_uploads(
+                    request, teleservice, forms, child=child, draft=draft, today=today
+                )
+                kept = True
+            if valid:
+                submit = request.POST.get("action") == "submit"
                 saved = _save_from_forms(
                     request,
                     teleservice,
@@ -124,15 +134,15 @@ def _request_form(request, teleservice, *, child, draft, today, choice=None):
                     today=today,
                     submit=submit,
                 )
-            except ValidationError as exc:
-                errors = _spread_errors(exc, forms["questions"], forms["documents"])
-            else:
                 messages.success(request, _saved_message(saved, submit=submit))
                 return redirect(saved)
-        else:
             errors = [
                 "Le formulaire contient des erreurs : corrigez les champs signalés ci-dessous."
             ]
+        except ValidationError as exc:
+            errors = _spread_errors(exc, forms["questions"], forms["documents"])
+        if kept:
+            forms["documents"].show_attached(draft)
     context = {
         "teleservice": teleservice,
         "kind": kind,
@@ -141,8 +151,22 @@ def _request_form(request, teleservice, *, child, draft, today, choice=None):
         "choice": choice,
         **forms,
         "errors": errors,
+        "kept": kept,
     }
     return render(request, "enrolment/request_form.html", context)
+
+
+def _keep_uploads(request, teleservice, forms, *, child, draft, today):
+    """Attach the form's accepted files to the draft (created for them if needed); the draft."""
+    return services.enrolment_request_keep_uploads(
+        teleservice=teleservice,
+        family=request.family,
+        user=request.user,
+        today=today,
+        uploads=forms["documents"].uploads(),
+        enrolment_request=draft,
+        child=child,
+    )
 
 
 def _request_forms(request, teleservice, *, kind, child, draft) -> dict:
@@ -155,9 +179,9 @@ def _request_forms(request, teleservice, *, kind, child, draft) -> dict:
         child_form = ChildAnswersForm(data, instance=child, kind=kind, prefix="child")
         if kind.with_contacts:
             contact_formset = ChildContactFormSet(data, instance=child, prefix="contacts")
-    if draft:
+    if draft and draft.answers:
         initial = draft.answers
-    else:
+    else:  # a new request, or a draft made to keep files: last year's answers
         initial = selectors.previous_answers(
             family=request.family, teleservice=teleservice, child=child
         )
@@ -182,7 +206,6 @@ def _save_from_forms(request, teleservice, forms, *, child, draft, today, submit
         child=child,
         child_values=child_form.cleaned_data if child_form is not None else None,
         contacts=_contact_changes(forms["contact_formset"]),
-        uploads=forms["documents"].uploads(),
         submit=submit,
     )
 

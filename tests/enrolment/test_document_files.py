@@ -62,7 +62,8 @@ def test_a_12_mb_document_is_refused_and_the_rest_of_the_form_kept(
 
     assert response.status_code == 200
     page = text(response)
-    assert TOO_BIG in page and "Allergie aux arachides" in page
+    assert "« photo.png » : le fichier dépasse la taille maximale de 10 Mo." in page
+    assert "Allergie aux arachides" in page
     assert not EnrolmentRequest.objects.exists()
 
 

@@ -1,4 +1,5 @@
 import html
+import re
 
 import pytest
 from django.urls import reverse
@@ -66,10 +67,11 @@ def test_parent_saves_a_draft_then_submits_it(parent, family_a, periscolaire, to
     assert parent.get(update_url).status_code == 302  # no longer editable
 
 
-def test_submitting_without_required_documents_saves_nothing(
-    parent, family_a, periscolaire, today, settings
+def test_submitting_without_required_documents_keeps_the_file_sent_on_a_draft(
+    parent, family_a, periscolaire, today
 ):
-    """« Valider ma demande » without a required document shows the error and saves nothing."""
+    """« Valider ma demande » without a required document shows the error; the file chosen is kept
+    on a draft, which is not sent, and the child's file is not half-saved."""
     child = family_a.children.first()
     response = parent.post(
         create_url(periscolaire, child), form_payload(child, documents=["attestation-caf"])
@@ -77,20 +79,21 @@ def test_submitting_without_required_documents_saves_nothing(
     page = text(response)
     assert response.status_code == 200
     assert "« Justificatif de domicile » est obligatoire" in page
-    assert not EnrolmentRequest.objects.exists()
-    assert not RequestDocument.objects.exists()
-    assert not [path for path in settings.MEDIA_ROOT.rglob("*") if path.is_file()]  # nor any file
+    request = EnrolmentRequest.objects.get()
+    assert request.state == EnrolmentRequest.State.DRAFT
+    assert [item.original_name for item in request.documents.all()] == ["attestation-caf.pdf"]
+    assert re.search(r"Déjà joint : <a [^>]+>attestation-caf.pdf</a>", page)
     child.refresh_from_db()
-    assert not child.canteen  # the child's file is not half-saved either
+    assert not child.canteen  # the child's file waits for a complete form
 
 
 def test_submitting_needs_the_rules_accepted(parent, family_a, periscolaire, today):
-    """The rules box may stay empty in a draft but not to submit."""
+    """The rules box may stay empty in a draft but not to submit: the request stays a draft."""
     child = family_a.children.first()
     payload = form_payload(child, documents=REQUIRED, **{"q-rules_accepted": None})
     response = parent.post(create_url(periscolaire, child), payload)
     assert "Répondez à cette question" in text(response)
-    assert not EnrolmentRequest.objects.exists()
+    assert EnrolmentRequest.objects.get().state == EnrolmentRequest.State.DRAFT
 
 
 def test_child_file_is_saved_on_the_child_and_prefilled(parent, family_a, periscolaire, today):
