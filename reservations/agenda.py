@@ -5,7 +5,7 @@ import calendar as pycalendar
 import datetime
 from dataclasses import dataclass, field
 
-from .availability import Availability
+from .availability import Availability, Enrolled, Reason
 from .deadlines import first_modifiable_day, is_modifiable, last_day_to_modify
 from .models import Absence, Booking, Slot
 
@@ -44,10 +44,11 @@ class DayCell:
     bookings: list = field(default_factory=list)
     is_today: bool = False
     has_panel: bool = False
+    text: str = ""  # says the state better than its generic label (« Aujourd'hui »…)
 
     @property
     def label(self) -> str:
-        return State.LABELS[self.state]
+        return self.text or State.LABELS[self.state]
 
     @property
     def anchor(self) -> str:
@@ -82,16 +83,69 @@ def _cell(cell: DayCell, child, slots, availability: Availability, today) -> Day
         cell.state = State.CLOSED
         cell.reason = closures[0].reason if closures else "Aucun accueil ce jour-là"
         return cell
-    if day <= today:
-        cell.state, cell.reason = State.NOT_BOOKABLE, "Jour passé"
+    if day == today:
+        # Never modifiable under the deadline: « Aujourd'hui » says it, with why once.
+        cell.state, cell.text, cell.reason = State.NOT_BOOKABLE, "Aujourd'hui", "Plus modifiable"
+        return cell
+    if day < today:
+        cell.state, cell.text = State.NOT_BOOKABLE, "Jour passé"
+        return cell
+    enrolments = {availability.enrolment_state(child, s, day) for s in open_slots}
+    if Enrolled.YES not in enrolments:
+        # Not bookable whatever the date: the enrolment is what the parent has to act on.
+        cell.state = State.NOT_BOOKABLE
+        for state in (Enrolled.PENDING, Enrolled.DRAFT, Enrolled.NO):
+            if state in enrolments:
+                cell.text = Enrolled.LABELS[state]
+                break
     elif not is_modifiable(day, today):
         cell.state = State.NOT_BOOKABLE
         cell.reason = "Délai de 3 jours ouvrés dépassé"
-    elif not any(availability.is_enrolled(child, s, day) for s in open_slots):
-        cell.state, cell.reason = State.NOT_BOOKABLE, "Inscription requise"
     else:
         cell.state = State.BOOKABLE
     return cell
+
+
+@dataclass
+class EnrolmentNote:
+    """A service the child cannot be booked on this month, and where its enrolment stands."""
+
+    service: object
+    school_year: object
+    state: str  # an Enrolled value other than YES
+
+    @property
+    def label(self) -> str:
+        return Enrolled.LABELS[self.state]
+
+
+def _enrolment_notes(child, slots, availability, year, month) -> list:
+    """The enrolments a parent waits for or has to make before booking this month."""
+    days = [
+        datetime.date(year, month, d) for d in range(1, pycalendar.monthrange(year, month)[1] + 1)
+    ]
+    years = []
+    for day in days:
+        school_year = availability.calendar.school_year(day)
+        if school_year is not None and school_year not in [y for y, _ in years]:
+            years.append((school_year, day))
+    notes = []
+    for school_year, day in years:
+        states = {}
+        for slot in slots:
+            if slot.activity.service_id not in states:
+                states[slot.activity.service_id] = (
+                    slot.activity.service,
+                    availability.enrolment_state(child, slot, day),
+                )
+        enrolled_somewhere = any(state == Enrolled.YES for _, state in states.values())
+        for service, state in states.values():
+            # A service the family chose not to use is no news, unless nothing is bookable.
+            if state in (Enrolled.PENDING, Enrolled.DRAFT) or (
+                state == Enrolled.NO and not enrolled_somewhere
+            ):
+                notes.append(EnrolmentNote(service, school_year, state))
+    return notes
 
 
 @dataclass
@@ -103,6 +157,7 @@ class MonthView:
     today: datetime.date
     first_modifiable: datetime.date
     absences: list
+    enrolment_notes: list = field(default_factory=list)  # of EnrolmentNote
 
     @property
     def label(self) -> str:
@@ -151,7 +206,16 @@ def month_view(child, year: int, month: int, today: datetime.date) -> MonthView:
             "start_date"
         )
     )
-    return MonthView(child, year, month, weeks, today, first_modifiable_day(today), absences)
+    return MonthView(
+        child,
+        year,
+        month,
+        weeks,
+        today,
+        first_modifiable_day(today),
+        absences,
+        _enrolment_notes(child, slots, availability, year, month),
+    )
 
 
 @dataclass
@@ -159,8 +223,14 @@ class SlotRow:
     slot: Slot
     booking: Booking | None
     editable: bool
-    reason: str  # why the box is disabled, in French
+    reason: str  # why the box is disabled, in French, unless the day's notice says it
     places_left: int | None = None
+    refusal: str | None = None  # the Reason key
+
+    @property
+    def reason_id(self) -> str:
+        """The id of the text a disabled box points to: its own reason, or the day's."""
+        return f"raison-{self.slot.pk}" if self.reason else "raison-jour"
 
     @property
     def checked(self) -> bool:
@@ -177,6 +247,15 @@ class DayPanel:
     modifiable: bool
     cell: DayCell
     cancelled: list  # bookings cancelled by a closure, shown for information
+    notice: str = ""  # why no créneau can be changed, when they share a reason other than time
+
+    @property
+    def is_today(self) -> bool:
+        return self.day == self.today
+
+    @property
+    def is_past(self) -> bool:
+        return self.day < self.today
 
     @property
     def shown(self):
@@ -227,8 +306,10 @@ def day_panel(child, day: datetime.date, today: datetime.date) -> DayPanel:
                     editable=reason is None,
                     reason=availability.explain(reason, child, slot, day) if reason else "",
                     places_left=places,
+                    refusal=reason,
                 )
             )
+    notice = _shared_refusal(rows, day, today)
     cancelled = list(
         Booking.objects.filter(
             child=child, date=day, status=Booking.Status.CANCELLED_BY_CLOSURE
@@ -244,4 +325,26 @@ def day_panel(child, day: datetime.date, today: datetime.date) -> DayPanel:
         modifiable=is_modifiable(day, today),
         cell=cell,
         cancelled=cancelled,
+        notice=notice,
     )
+
+
+def _shared_refusal(rows, day, today) -> str:
+    """Say once, above the créneaux, a reason they all share (the deadline, the enrolment),
+    rather than under each; the rows that share it keep no reason of their own."""
+    if not rows:
+        return ""
+    if not is_modifiable(day, today):
+        # The panel words the deadline itself (today, a past day, the last day to modify).
+        for row in rows:
+            if row.refusal == Reason.DEADLINE:
+                row.reason = ""
+        return ""
+    if any(row.editable or row.refusal != Reason.NOT_ENROLLED for row in rows):
+        return ""
+    reasons = {row.reason for row in rows}
+    if len(reasons) != 1:
+        return ""
+    for row in rows:
+        row.reason = ""
+    return reasons.pop()

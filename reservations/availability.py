@@ -10,7 +10,7 @@ import datetime
 from collections import Counter
 from functools import cached_property
 
-from enrolment.models import Enrolment
+from enrolment.models import Enrolment, EnrolmentRequest
 
 from .calendar import ServiceCalendar
 from .capacity import Capacities, taken_places
@@ -41,6 +41,21 @@ class Reason:
     ORDER = [DEADLINE, CLOSED, NOT_ENROLLED, NO_SCHOOL, FULL, ALREADY_BOOKED, NOTHING_TO_CANCEL]
 
 
+class Enrolled:
+    """A child's enrolment in a service for a school year, as the agenda tells it."""
+
+    YES = "yes"
+    PENDING = "pending"  # request en traitement, not accepted yet
+    DRAFT = "draft"  # request still a draft: the parent has to send it
+    NO = "no"
+
+    LABELS = {
+        PENDING: "Inscription en attente",
+        DRAFT: "Inscription à valider",
+        NO: "Inscription requise",
+    }
+
+
 class Availability:
     def __init__(
         self,
@@ -58,6 +73,7 @@ class Availability:
         self.slots = {slot.pk: slot for slot in slots}
         self.calendar = calendar or ServiceCalendar(start, end)
         children = list(children)
+        self._children = children
         self._school_ids = sorted({child.school_id for child in children if child.school_id})
         years = [year.pk for year in self.calendar.school_years]
         self._enrolled = set(
@@ -93,6 +109,44 @@ class Availability:
     def is_enrolled(self, child, slot, day) -> bool:
         year = self.calendar.school_year(day)
         return year is not None and (child.pk, slot.activity.service_id, year.pk) in self._enrolled
+
+    @cached_property
+    def _requests(self) -> dict:
+        """The state of the live enrolment request (brouillon or en traitement) of each
+        (child, service, school year) without an enrolment; read only when a day needs it."""
+        State = EnrolmentRequest.State
+        years = [year.pk for year in self.calendar.school_years]
+        states = {}
+        rows = (
+            EnrolmentRequest.objects.filter(
+                child__in=self._children,
+                school_year__in=years,
+                state__in=[State.DRAFT, State.SUBMITTED],
+                teleservice__service__isnull=False,
+            )
+            .order_by()
+            .values_list("child", "teleservice__service", "school_year", "state")
+        )
+        for child_id, service_id, year_id, state in rows:
+            key = (child_id, service_id, year_id)
+            if states.get(key) != State.SUBMITTED:  # a request being processed wins over a draft
+                states[key] = state
+        return states
+
+    def enrolment_state(self, child, slot, day) -> str:
+        """Where the child's enrolment in the créneau's service stands for that day's school
+        year: one of the `Enrolled` values."""
+        if self.is_enrolled(child, slot, day):
+            return Enrolled.YES
+        year = self.calendar.school_year(day)
+        if year is None:
+            return Enrolled.NO
+        state = self._requests.get((child.pk, slot.activity.service_id, year.pk))
+        if state == EnrolmentRequest.State.SUBMITTED:
+            return Enrolled.PENDING
+        if state == EnrolmentRequest.State.DRAFT:
+            return Enrolled.DRAFT
+        return Enrolled.NO
 
     def places_left(self, slot, school_id, day) -> int:
         return (
@@ -135,7 +189,9 @@ class Availability:
     def explain(self, reason: str, child, slot, day) -> str:
         """A French sentence for the day panel."""
         if reason == Reason.DEADLINE:
-            if day <= self.today:
+            if day == self.today:
+                return "Aujourd'hui : ce créneau ne peut plus être réservé ni supprimé."
+            if day < self.today:
                 return "Jour passé : ce créneau ne peut plus être modifié."
             return (
                 "Délai dépassé : les réservations et suppressions se font au plus tard 3 jours "
@@ -149,12 +205,7 @@ class Availability:
                 "L'école de l'enfant n'est pas renseignée : complétez sa fiche dans « Mon foyer »."
             )
         if reason == Reason.NOT_ENROLLED:
-            year = self.calendar.school_year(day)
-            return (
-                f"{child.first_name} n'est pas inscrit(e) au service « {slot.activity.service} »"
-                + (f" pour {year}" if year else "")
-                + " : l'inscription doit être acceptée avant de réserver."
-            )
+            return self._explain_enrolment(child, slot, day)
         if reason == Reason.FULL:
             return "Complet : il ne reste plus de place sur ce créneau."
         if reason == Reason.ALREADY_BOOKED:
@@ -162,3 +213,24 @@ class Availability:
         if reason == Reason.NOTHING_TO_CANCEL:
             return "Aucune réservation à supprimer."
         return ""
+
+    def _explain_enrolment(self, child, slot, day) -> str:
+        year = self.calendar.school_year(day)
+        service = f"« {slot.activity.service} »" + (f" pour {year}" if year else "")
+        state = self.enrolment_state(child, slot, day)
+        if state == Enrolled.PENDING:
+            return (
+                f"Inscription en attente : la demande d'inscription de {child.first_name} au "
+                f"service {service} n'est pas encore acceptée par le pôle administratif. "
+                "Vous pourrez réserver dès son acceptation."
+            )
+        if state == Enrolled.DRAFT:
+            return (
+                f"Inscription à valider : la demande d'inscription de {child.first_name} au "
+                f"service {service} est encore un brouillon. Validez-la dans « Mes demandes » ; "
+                "vous pourrez réserver dès son acceptation."
+            )
+        return (
+            f"Inscription requise : {child.first_name} n'est pas inscrit(e) au service {service}. "
+            "L'inscription doit être acceptée avant de réserver."
+        )

@@ -41,11 +41,14 @@ class DayForm(forms.Form):
     affiches = forms.MultipleChoiceField(required=False, widget=forms.MultipleHiddenInput)
     reserves = forms.MultipleChoiceField(required=False, widget=forms.MultipleHiddenInput)
     modifiables = forms.MultipleChoiceField(required=False, widget=forms.MultipleHiddenInput)
+    # Set by the second step: the parent has seen which booked créneaux will be removed.
+    confirmer = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, slots, **kwargs):
         super().__init__(*args, **kwargs)
+        self.slots = {slot.pk: slot for slot in slots}
         choices = [(str(slot.pk), slot.label) for slot in slots]
-        for name in self.fields:
+        for name in ("creneau", "affiches", "reserves", "modifiables"):
             self.fields[name].choices = choices
             self.fields[name].error_messages["invalid_choice"] = (
                 "Ce créneau n'est pas proposé ce jour-là : rechargez la page."
@@ -53,6 +56,22 @@ class DayForm(forms.Form):
 
     def ids(self, name) -> set[int]:
         return _ids(self.cleaned_data.get(name, []))
+
+    def removed(self) -> list[Slot]:
+        """The booked créneaux the parent unticked, which saving would delete."""
+        pks = (self.ids("reserves") - self.ids("creneau")) & self.ids("modifiables")
+        pks &= self.ids("affiches")
+        return [slot for pk, slot in self.slots.items() if pk in pks]
+
+    def added(self) -> list[Slot]:
+        """The créneaux the parent ticked, which saving would book."""
+        pks = (self.ids("creneau") - self.ids("reserves")) & self.ids("modifiables")
+        pks &= self.ids("affiches")
+        return [slot for pk, slot in self.slots.items() if pk in pks]
+
+    def needs_confirmation(self) -> bool:
+        """Removing booked créneaux asks first: the parent sees what goes before it goes."""
+        return bool(self.removed()) and not self.cleaned_data.get("confirmer")
 
 
 class ChildChoiceField(forms.ModelMultipleChoiceField):

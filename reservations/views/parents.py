@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from common.files import serve_private_file
@@ -73,25 +74,57 @@ def month(request, child_id, year, month):
     return _render_month(request, _child(request, child_id, children), children, year, month)
 
 
-def _panel_response(request, child, day, *, form=None, result=None, status=200):
+def _in_panel(request) -> bool:
+    """Whether htmx asked for a piece of the month page's day panel (#panneau-jour); a plain
+    request, or one from a page without that panel, gets a whole page."""
+    htmx = request.htmx
+    return bool(htmx) and not htmx.history_restore_request and htmx.target in (None, "panneau-jour")
+
+
+def _render(request, template, partial, context, *, status=200):
+    """The panel's piece for htmx, or the whole page; both from the same URL, hence Vary."""
+    in_panel = _in_panel(request)
+    context["in_panel"] = in_panel
+    response = render(request, partial if in_panel else template, context, status=status)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+def _panel_response(request, child, day, *, form=None, result=None, confirm=None, status=200):
     today = timezone.localdate()
     panel = agenda.day_panel(child, day, today)
-    context = {"panel": panel, "child": child, "result": result, "form": form}
-    template = "reservations/_day_panel.html" if request.htmx else "reservations/day_panel.html"
-    return render(request, template, context, status=status)
+    context = {
+        "panel": panel,
+        "child": child,
+        "result": result,
+        "form": form,
+        "confirm": confirm,
+    }
+    return _render(
+        request,
+        "reservations/day_panel.html",
+        "reservations/_day_panel.html",
+        context,
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @family_required
 def day(request, child_id, day):
-    """The day panel of a child (GET), or saving the créneaux ticked on it (POST)."""
+    """The day panel of a child (GET), or saving the créneaux ticked on it (POST). Removing a
+    booked créneau takes a second step that says what will be removed."""
     child = _child(request, child_id)
     if request.method == "GET":
         return _panel_response(request, child, day)
     slots = [s for s in Slot.objects.active() if s.runs_on_weekday(day)]
     form = DayForm(request.POST, slots=slots)
     if not form.is_valid():
-        return _panel_response(request, child, day, form=form, status=200 if request.htmx else 400)
+        return _panel_response(
+            request, child, day, form=form, status=200 if _in_panel(request) else 400
+        )
+    if form.needs_confirmation():
+        return _panel_response(request, child, day, confirm=_confirmation(form, day))
     result = services.day_save(
         child=child,
         day=day,
@@ -102,11 +135,26 @@ def day(request, child_id, day):
         by=request.user,
         today=timezone.localdate(),
     )
-    if request.htmx:
+    if _in_panel(request):
         return _panel_response(request, child, day, result=result)
     for level, text in _result_messages(result, day):
         messages.add_message(request, level, text)
     return redirect(_month_url(child, day))
+
+
+def _confirmation(form, day):
+    """The second step of a save that removes booked créneaux: what goes, what comes, and the
+    submitted fields to send again with « confirmer »."""
+    data = form.cleaned_data
+    return {
+        "removed": form.removed(),
+        "added": form.added(),
+        "fields": [
+            (name, value)
+            for name in ("affiches", "reserves", "modifiables", "creneau")
+            for value in data.get(name, [])
+        ],
+    }
 
 
 def _result_messages(result, day):
@@ -163,34 +211,35 @@ def booking_detail(request, pk):
         and booking.absence_id is None
         and booking.presence != Booking.Presence.PRESENT,
     }
-    template = (
-        "reservations/_booking_detail.html" if request.htmx else "reservations/booking_detail.html"
+    return _render(
+        request, "reservations/booking_detail.html", "reservations/_booking_detail.html", context
     )
-    return render(request, template, context)
 
 
 @require_http_methods(["GET", "POST"])
 @family_required
 def booking_delete(request, pk):
-    """Supprimer: a confirmation page without JavaScript (GET), the cancellation (POST)."""
+    """Supprimer: the confirmation, a page or the panel's piece (GET), then the cancellation
+    (POST)."""
     booking = get_object_or_404(
         Booking.objects.for_family(request.family).select_related("child", "slot__activity"), pk=pk
     )
     if request.method == "GET":
         can_delete = booking.is_active and is_modifiable(booking.date, timezone.localdate())
-        return render(
+        return _render(
             request,
             "reservations/booking_delete.html",
+            "reservations/_booking_delete.html",
             {"booking": booking, "can_delete": can_delete},
         )
     try:
         services.booking_cancel(booking=booking, by=request.user, today=timezone.localdate())
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        if request.htmx:
+        if _in_panel(request):
             return _panel_response(request, booking.child, booking.date)
         return redirect(booking)
-    if request.htmx:
+    if _in_panel(request):
         result = services.DayResult(cancelled=[booking.slot])
         return _panel_response(request, booking.child, booking.date, result=result)
     messages.success(

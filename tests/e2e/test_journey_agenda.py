@@ -93,7 +93,13 @@ def journey_day_with_the_mouse(browser, base, data, width=1280):
     expect(panel(page).get_by_role("heading", level=2)).to_have_text(f"Accueil du matin : {MATIN}")
     expect(panel(page)).to_contain_text("Le 07/12/2026 de 07:20 à 08:20")
     shot(page, "reservation-detail", width)
-    panel(page).get_by_role("button", name=re.compile("^Supprimer")).click()
+    panel(page).get_by_role("link", name=re.compile("^Supprimer")).click()
+    expect(panel(page)).to_contain_text(
+        f"Vous allez supprimer : {MATIN} (lundi 7 décembre). Confirmer la suppression ?"
+    )
+    expect(page.locator("[data-panel-title]")).to_be_focused()
+    expect(cell_bookings(page, BOOKED_DAY)).to_have_count(3)  # nothing removed yet
+    panel(page).get_by_role("button", name="Confirmer la suppression").click()
     expect(panel(page).locator(".alert-success")).to_have_text(f"Supprimé : {MATIN}.")
     expect(cell_bookings(page, BOOKED_DAY)).to_have_text(
         [re.compile("^Soir 1"), re.compile("^Soir 2")]

@@ -65,12 +65,31 @@ def test_past_days_and_public_holidays(client, parent, child, today):
 
 
 def test_not_enrolled_child_is_told_why(client, slots, school_years, school, today):
-    """A child without an effective enrolment sees "Inscription requise" on bookable days."""
+    """A child without any enrolment or request sees « Inscription requise », never
+    « Réservable », and the page says where to ask for it."""
     family = make_family("NOUVEAU", school, children=["Zoé"], enrolled=False)
     client.force_login(family.guardians.first().user)
     html = _month(client, family.children.get(), 2026, 12).content.decode()
     cell = _cell(html, D(2026, 12, 7))
-    assert "Non réservable" in cell and "Inscription requise" in cell
+    assert "Inscription requise" in cell and "Réservable" not in cell
+    assert "agenda-day state-bookable" not in html
+    assert "Faire une demande d'inscription" in html
+
+
+def test_today_says_aujourdhui_once(client, parent, child, today):
+    """Today's cell reads « Aujourd'hui » and « Plus modifiable », not « Non réservable » nor
+    « Jour passé »."""
+    client.force_login(parent)
+    cell = _cell(_month(client, child, 2026, 11).content.decode(), today)
+    text = re.sub(r"<[^>]+>", " ", cell).replace("&#x27;", "'")
+    assert " ".join(text.split()) == "Jeudi 26 novembre 2026 Aujourd'hui Plus modifiable"
+
+
+def test_past_day_says_jour_passe_once(client, parent, child, today):
+    """A past school day says « Jour passé » alone."""
+    client.force_login(parent)
+    cell = _cell(_month(client, child, 2026, 11).content.decode(), D(2026, 11, 23))
+    assert "Jour passé" in cell and "Non réservable" not in cell
 
 
 def test_bookings_show_on_their_day(client, parent, child, slots, today):

@@ -19,8 +19,11 @@ def _url(child, day):
     return reverse("reservations:day", args=[child.pk, day])
 
 
-def _post(client, child, day, *, shown, rendered=(), editable=None, ticked=(), htmx=False):
-    """Submit the panel as a browser would: hidden state + the ticked boxes."""
+def _post(
+    client, child, day, *, shown, rendered=(), editable=None, ticked=(), htmx=False, confirm=False
+):
+    """Submit the panel as a browser would: hidden state + the ticked boxes (+ the removal's
+    confirmation, the second step)."""
     ids = lambda slots: [str(s.pk) for s in slots]  # noqa: E731
     data = {
         "affiches": ids(shown),
@@ -28,6 +31,8 @@ def _post(client, child, day, *, shown, rendered=(), editable=None, ticked=(), h
         "modifiables": ids(shown if editable is None else editable),
         "creneau": ids(ticked),
     }
+    if confirm:
+        data["confirmer"] = "1"
     headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
     return client.post(_url(child, day), data, **headers)
 
@@ -81,22 +86,116 @@ def test_htmx_save_answers_the_panel_and_the_day_cell(client, parent, child, per
     assert "checked" in html
 
 
-def test_unticking_deletes_the_booking(client, parent, child, periscolaire, today):
-    """Unticking a booked créneau and saving deletes (cancels) it; the other stays."""
+def test_unticking_asks_before_deleting(client, parent, child, periscolaire, today):
+    """Unticking a booked créneau and saving first says what will be removed, with a
+    destructive « Confirmer la suppression »; nothing is deleted until it is pressed."""
     for slot in periscolaire[:2]:
         Booking.objects.create(child=child, slot=slot, date=MONDAY, school=child.school)
     client.force_login(parent)
-    _post(
-        client,
-        child,
-        MONDAY,
-        shown=periscolaire,
-        rendered=periscolaire[:2],
-        ticked=[periscolaire[1]],
+    args = {"shown": periscolaire, "rendered": periscolaire[:2], "ticked": [periscolaire[1]]}
+    response = _post(client, child, MONDAY, **args)
+
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" in html
+    assert "Vous allez supprimer : Matin 07h20-08h20 (lundi 7 décembre)." in html
+    assert "Confirmer la suppression ?" in html
+    assert (
+        'class="btn btn-danger"><i class="bi bi-trash" aria-hidden="true"></i> Confirmer la suppression'
+        in html
     )
+    assert 'name="confirmer" value="1"' in html and "hx-post" not in html
+    assert Booking.objects.active().count() == 2
+
+    response = _post(client, child, MONDAY, confirm=True, **args)
+    assert response.status_code == 302
     assert [b.slot.code for b in Booking.objects.active()] == ["soir-1"]
     cancelled = Booking.objects.get(status=Booking.Status.CANCELLED)
     assert cancelled.cancelled_by == parent and cancelled.slot.code == "matin"
+    month = client.get(response.url).content.decode()
+    assert "Supprimé le 07/12/2026 : Matin 07h20-08h20." in month
+
+
+def test_removal_confirmation_in_the_panel(client, parent, child, periscolaire, today):
+    """In the month page's panel the confirmation replaces the panel and posts back to it;
+    a booking ticked at the same time is named too and waits for the confirmation."""
+    Booking.objects.create(child=child, slot=periscolaire[0], date=MONDAY, school=child.school)
+    client.force_login(parent)
+    args = {"shown": periscolaire, "rendered": [periscolaire[0]], "ticked": [periscolaire[2]]}
+    html = _post(client, child, MONDAY, htmx=True, **args).content.decode()
+    assert "<html" not in html and "Vous allez supprimer : Matin 07h20-08h20" in html
+    assert "Et réserver : soir 2 : 17h30 à 18h30." in html
+    assert 'hx-post="/agenda/' in html and 'hx-target="#panneau-jour"' in html
+    assert [b.slot.code for b in Booking.objects.active()] == ["matin"]
+
+    html = _post(client, child, MONDAY, htmx=True, confirm=True, **args).content.decode()
+    assert "Supprimé : Matin 07h20-08h20." in html and "Réservé : soir 2" in html
+    assert [b.slot.code for b in Booking.objects.active()] == ["soir-2"]
+
+
+def test_full_pages_carry_no_htmx_target(client, parent, child, slots, today):
+    """The day and booking pages opened by their address (no panel on the page) post plain
+    forms: no hx-* attribute points at a #panneau-jour that is not there."""
+    booking = Booking.objects.create(
+        child=child, slot=slots["matin"], date=MONDAY, school=child.school
+    )
+    client.force_login(parent)
+    for url in (
+        _url(child, MONDAY),
+        reverse("reservations:booking_detail", args=[booking.pk]),
+        reverse("reservations:booking_delete", args=[booking.pk]),
+    ):
+        html = client.get(url).content.decode()
+        assert "<html" in html and "hx-" not in html.split("<main")[1], url
+    panel = client.get(_url(child, MONDAY), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="panneau-jour")
+    assert 'hx-target="#panneau-jour"' in panel.content.decode()
+    assert "HX-Request" in panel["Vary"]
+
+
+def test_htmx_request_from_elsewhere_gets_the_whole_page(client, parent, child, today):
+    """An htmx request aimed at another target than the panel gets the whole page."""
+    client.force_login(parent)
+    html = client.get(
+        _url(child, MONDAY), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="ailleurs"
+    ).content.decode()
+    assert "<html" in html and "hx-target" not in html.split("<main")[1]
+
+
+def test_full_page_delete_asks_then_deletes(client, parent, child, slots, today):
+    """From the booking page: « Supprimer » opens the confirmation page, whose destructive
+    button cancels the booking and leads to the agenda with the confirmation."""
+    booking = Booking.objects.create(
+        child=child, slot=slots["matin"], date=MONDAY, school=child.school
+    )
+    client.force_login(parent)
+    detail = client.get(reverse("reservations:booking_detail", args=[booking.pk])).content.decode()
+    delete_url = reverse("reservations:booking_delete", args=[booking.pk])
+    assert f'class="btn btn-outline-danger btn-sm" href="{delete_url}"' in detail
+    assert "Voir la journée" in detail and f'href="{_url(child, MONDAY)}"' in detail
+
+    page = client.get(delete_url).content.decode()
+    assert "Vous allez supprimer : Matin 07h20-08h20 (lundi 7 décembre)." in page
+    assert "Confirmer la suppression" in page
+    booking.refresh_from_db()
+    assert booking.is_active
+
+    response = client.post(delete_url, follow=True)
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CANCELLED
+    assert response.redirect_chain[-1][0].endswith("/2026/12/#jour-2026-12-07")
+    assert f"La réservation n° {booking.number}" in response.content.decode()
+
+
+def test_delete_confirmation_in_the_panel(client, parent, child, slots, today):
+    """In the panel, « Supprimer » brings the confirmation into the panel."""
+    booking = Booking.objects.create(
+        child=child, slot=slots["matin"], date=MONDAY, school=child.school
+    )
+    client.force_login(parent)
+    html = client.get(
+        reverse("reservations:booking_delete", args=[booking.pk]), HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "<html" not in html and "Confirmer la suppression" in html
+    assert 'hx-post="/agenda/reservations/' in html
 
 
 def test_only_toggled_creneaux_change(client, parent, child, periscolaire, today):
@@ -200,6 +299,7 @@ def test_forged_post_past_the_deadline_changes_nothing_and_is_logged(
             shown=periscolaire,
             rendered=[periscolaire[0]],
             ticked=periscolaire[1:],
+            confirm=True,
         )
     assert response.status_code == 302
     booked.refresh_from_db()
