@@ -113,6 +113,7 @@ def test_the_demo_parent_keeps_two_good_files_past_a_refused_one(
             # Back with the error: the bad file named on its field, the good ones kept.
             domicile = page.locator(f"#div_id_{fields['justificatif-domicile']}")
             expect(domicile.locator(".invalid-feedback")).to_have_text(REFUSAL)
+            expect(page.locator(".alert-danger")).to_contain_text(REFUSAL)
             expect(page.locator(f"#id_{fields['justificatif-domicile']}")).to_have_attribute(
                 "aria-invalid", "true"
             )

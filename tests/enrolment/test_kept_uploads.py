@@ -76,6 +76,8 @@ def test_a_refused_file_keeps_the_two_good_ones_on_a_draft(parent, family_a, per
     assert response.status_code == 200
     page = text(response)
     assert field_error(page, "justificatif-domicile") == BAD_TYPE
+    summary = f'<a href="#id_{field("justificatif-domicile")}" class="alert-link">'
+    assert summary in page  # the summary at the top leads to the field
     request = EnrolmentRequest.objects.get()
     assert request.family == family_a and request.state == EnrolmentRequest.State.DRAFT
     assert kept_names(request) == ["assurance.pdf", "attestation-caf.pdf"]
