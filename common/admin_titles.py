@@ -9,8 +9,9 @@ changer », « Ajouter échange »). A ModelAdmin with this mixin writes its own
             add="Nouvel échange", change="Échange", changelist="Échanges", add_button="Nouvel échange"
         )
 
-The change page keeps Django's subtitle (the object itself) under the heading. The « add »
-button of the list needs the app's `admin/<app>/change_list.html`, which reads `add_button`.
+The change page keeps Django's subtitle (the object itself) under the heading; the list's
+« add » button (templates/admin/change_list_object_tools.html) reads `add_button`. The admin
+site gives every other ModelAdmin titles built by `titles_for` from its model's nouns.
 """
 
 from dataclasses import dataclass
@@ -25,11 +26,32 @@ class FrenchTitles:
     add_button: str = ""  # the list's « add » button; `add` when empty
 
 
+VOWELS = "aeiouyhéèêëàâîïôûù"
+
+
+def titles_for(singular: str, plural: str, *, feminine: bool) -> FrenchTitles:
+    """The headings of a model named `singular`/`plural`: « Factures », « Facture »,
+    « Nouvelle facture », « Ajouter une facture »; « Nouvel enfant » before a vowel."""
+    if feminine:
+        new, article = "Nouvelle", "une"
+    else:
+        new, article = ("Nouvel" if singular[:1].lower() in VOWELS else "Nouveau"), "un"
+    return FrenchTitles(
+        add=f"{new} {singular}",
+        change=singular[:1].upper() + singular[1:],
+        changelist=plural[:1].upper() + plural[1:],
+        add_button=f"Ajouter {article} {singular}",
+    )
+
+
 class FrenchTitlesMixin:
     titles: FrenchTitles | None = None
 
     def _with_title(self, extra_context, title):
-        return {"title": title, **(extra_context or {})} if self.titles else extra_context
+        if not self.titles:
+            return extra_context
+        # The breadcrumbs' link to the list (templates/admin/change_form.html).
+        return {"title": title, "changelist_title": self.titles.changelist, **(extra_context or {})}
 
     def add_view(self, request, form_url="", extra_context=None):
         titles = self.titles

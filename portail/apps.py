@@ -12,3 +12,9 @@ class OfficeAdminConfig(admin_apps.AdminConfig):
 
     default = False  # "portail" itself stays PortailConfig
     default_site = "portail.sites.OfficeAdminSite"
+
+    def ready(self):
+        from .sites import name_applications
+
+        name_applications()
+        super().ready()

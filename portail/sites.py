@@ -1,8 +1,11 @@
 """The staff's site: Django's admin, whose index is the office's dashboard (portail.dashboard)
-and which adds the occupancy of the coming weeks (portail.occupancy)."""
+and which adds the occupancy of the coming weeks (portail.occupancy). Its headings read in
+French (common.admin_titles, from the nouns below) and its models are grouped by the office's
+work rather than by application."""
 
 import csv
 
+from django.apps import apps
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -10,10 +13,152 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
+from common.admin_titles import FrenchTitlesMixin, titles_for
+
 from . import dashboard
 from .occupancy import charts, csv_rows, occupancy
 
 OCCUPANCY_PERMISSION = "reservations.view_booking"
+
+# The gender of each model's noun ("m" or "f"), for « Nouveau foyer », « Nouvelle fermeture »,
+# « Ajouter une facture »; and, after it, the singular and plural to show instead of a
+# third-party model's own verbose names.
+NOUNS = {
+    "account.EmailAddress": ("f", "adresse e-mail", "adresses e-mail"),
+    "accounts.User": ("m",),
+    "auth.Group": ("m",),
+    "axes.AccessAttempt": ("f",),
+    "axes.AccessFailureLog": ("m",),
+    "axes.AccessLog": ("f",),
+    "billing.CheckoutSession": ("m",),
+    "billing.CreditNote": ("m",),
+    "billing.DebitRejection": ("m",),
+    "billing.DirectDebitTeleservice": ("m",),
+    "billing.Invoice": ("f",),
+    "billing.InvoicingRun": ("f",),
+    "billing.Mandate": ("m",),
+    "billing.Payment": ("m",),
+    "billing.PaymentIssue": ("f",),
+    "billing.RecoveryHandover": ("m",),
+    "billing.Regie": ("f",),
+    "billing.SepaBatch": ("m",),
+    "billing.StripeEvent": ("m",),
+    "billing.Tariff": ("f",),
+    "common.OutboxItem": ("m",),
+    "enrolment.DocumentType": ("m",),
+    "enrolment.Enrolment": ("f",),
+    "enrolment.EnrolmentRequest": ("f",),
+    "enrolment.Service": ("m",),
+    "enrolment.Teleservice": ("m",),
+    "exchanges.Thread": ("m",),
+    "families.Child": ("m",),
+    "families.Family": ("m",),
+    "families.Guardian": ("m",),
+    "families.GuardianEvent": ("m",),
+    "families.GuardianInvitation": ("f",),
+    "families.School": ("f",),
+    "families.SchoolYear": ("f",),
+    "mfa.Authenticator": (
+        "f",
+        "application d'authentification",
+        "applications d'authentification",
+    ),
+    "portail.SitePage": ("f",),
+    "reservations.Absence": ("f",),
+    "reservations.Activity": ("f",),
+    "reservations.Booking": ("f",),
+    "reservations.CapacityOverride": ("f",),
+    "reservations.Closure": ("f",),
+    "reservations.Holiday": ("m",),
+    "reservations.Slot": ("m",),
+}
+
+# The names of the applications whose own are English or repeat another's (breadcrumbs).
+APP_NAMES = {
+    "account": "Adresses e-mail",
+    "axes": "Sécurité des connexions",
+    "mfa": "Double authentification",
+    "common": "Envois différés",
+}
+
+# The sidebar and the index list the models by the office's work, in this order; a model
+# left out here comes last, under « Autres ».
+SECTIONS = [
+    (
+        "Familles",
+        [
+            "families.Family",
+            "families.Child",
+            "families.Guardian",
+            "families.GuardianInvitation",
+            "families.GuardianEvent",
+        ],
+    ),
+    ("Demandes et inscriptions", ["enrolment.EnrolmentRequest", "enrolment.Enrolment"]),
+    ("Échanges", ["exchanges.Thread"]),
+    ("Réservations et pointage", ["reservations.Booking", "reservations.Absence"]),
+    (
+        "Facturation",
+        [
+            "billing.Invoice",
+            "billing.Payment",
+            "billing.CreditNote",
+            "billing.InvoicingRun",
+            "billing.RecoveryHandover",
+            "billing.PaymentIssue",
+            "billing.CheckoutSession",
+            "billing.StripeEvent",
+        ],
+    ),
+    (
+        "Prélèvement automatique",
+        [
+            "billing.Mandate",
+            "billing.SepaBatch",
+            "billing.DebitRejection",
+            "billing.DirectDebitTeleservice",
+        ],
+    ),
+    (
+        "Paramètres",
+        [
+            "families.School",
+            "families.SchoolYear",
+            "enrolment.Service",
+            "enrolment.Teleservice",
+            "enrolment.DocumentType",
+            "reservations.Activity",
+            "reservations.Slot",
+            "reservations.CapacityOverride",
+            "reservations.Closure",
+            "reservations.Holiday",
+            "billing.Regie",
+            "billing.Tariff",
+            "portail.SitePage",
+            "common.OutboxItem",
+        ],
+    ),
+    (
+        "Comptes et sécurité",
+        [
+            "accounts.User",
+            "auth.Group",
+            "account.EmailAddress",
+            "mfa.Authenticator",
+            "axes.AccessAttempt",
+            "axes.AccessFailureLog",
+            "axes.AccessLog",
+        ],
+    ),
+]
+OTHERS = "Autres"
+
+
+def name_applications():
+    """Give the applications of APP_NAMES their French names."""
+    for label, name in APP_NAMES.items():
+        if label in apps.app_configs:
+            apps.get_app_config(label).verbose_name = name
 
 
 class OfficeAdminSite(admin.AdminSite):
@@ -22,6 +167,74 @@ class OfficeAdminSite(admin.AdminSite):
     index_title = "Tableau de bord"
     site_url = "/"
     index_template = "admin/dashboard.html"
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Register as Django does, each admin without `titles` given French headings built
+        from its model's nouns (NOUNS)."""
+        models = [model_or_iterable] if isinstance(model_or_iterable, type) else model_or_iterable
+        for model in models:
+            super().register(model, self._titled(model, admin_class or admin.ModelAdmin), **options)
+
+    @staticmethod
+    def _titled(model, admin_class):
+        if getattr(admin_class, "titles", None):
+            return admin_class
+        gender, *nouns = NOUNS.get(model._meta.label, ("m",))
+        singular, plural = nouns or (model._meta.verbose_name, model._meta.verbose_name_plural)
+        bases = (admin_class,)
+        if not issubclass(admin_class, FrenchTitlesMixin):
+            bases = (FrenchTitlesMixin, admin_class)
+        return type(
+            admin_class.__name__,
+            bases,
+            {
+                "__module__": admin_class.__module__,
+                "__qualname__": admin_class.__qualname__,
+                "titles": titles_for(str(singular), str(plural), feminine=gender == "f"),
+            },
+        )
+
+    def get_app_list(self, request, app_label=None):
+        """The sections of SECTIONS, each with the models the user may see; an application's
+        own page (app_label) keeps Django's list."""
+        if app_label:
+            return super().get_app_list(request, app_label)
+        by_label = {}
+        for app in self._build_app_dict(request).values():
+            for model in app["models"]:
+                model["name"] = self._plural(model["model"], model["name"])
+                by_label[model["model"]._meta.label] = (app, model)
+        listed = {label for _title, labels in SECTIONS for label in labels}
+        others = sorted(set(by_label) - listed)
+        sections = []
+        for index, (title, labels) in enumerate([*SECTIONS, (OTHERS, others)], start=1):
+            rows = [by_label[label] for label in labels if label in by_label]
+            if not rows:
+                continue
+            first_app = rows[0][0]
+            sections.append(
+                {
+                    "name": title,
+                    "app_label": f"rubrique-{index}",
+                    "app_url": first_app["app_url"],
+                    "has_module_perms": True,
+                    "models": [model for _app, model in rows],
+                }
+            )
+        return sections
+
+    @staticmethod
+    def _plural(model, name):
+        _gender, *nouns = NOUNS.get(model._meta.label, ("m",))
+        return nouns[1][:1].upper() + nouns[1][1:] if nouns else name
+
+    def app_index(self, request, app_label, extra_context=None):
+        """An application's page, titled with its name alone (Django's « Administration de
+        Échanges » misses the elision)."""
+        app_config = apps.get_app_config(app_label)
+        name = str(app_config.verbose_name)
+        context = {"title": name[:1].upper() + name[1:], **(extra_context or {})}
+        return super().app_index(request, app_label, context)
 
     def index(self, request, extra_context=None):
         """The dashboard above the list of applications."""
