@@ -176,9 +176,10 @@ ROUTE_FIXTURES = {"billing:invoice_pay": ["fake_stripe"]}
 
 
 def _day_cancel_payload(booking):
-    """The day panel as rendered with the booking ticked, submitted with it unticked."""
+    """The day panel as rendered with the booking ticked, submitted with it unticked and the
+    removal confirmed (the second step)."""
     slot = str(booking.slot_id)
-    return {"affiches": [slot], "reserves": [slot], "modifiables": [slot]}
+    return {"affiches": [slot], "reserves": [slot], "modifiables": [slot], "confirmer": "1"}
 
 
 def _absence_payload(booking):
