@@ -14,7 +14,12 @@ The change page keeps Django's subtitle (the object itself) under the heading; t
 site gives every other ModelAdmin titles built by `titles_for` from its model's nouns.
 """
 
+import json
 from dataclasses import dataclass
+
+from django.contrib.admin.helpers import InlineAdminFormSet
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
+from django.forms.renderers import TemplatesSetting
 
 
 @dataclass(frozen=True)
@@ -44,8 +49,53 @@ def titles_for(singular: str, plural: str, *, feminine: bool) -> FrenchTitles:
     )
 
 
+class FrenchRelatedFieldWidgetWrapper(RelatedFieldWidgetWrapper):
+    """Django's « add / change / delete / view » links beside a related field, rendered
+    with the project's templates/admin/widgets/related_widget_wrapper.html (Django's form
+    renderer reads only the applications' templates)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        return super().render(name, value, attrs, renderer=TemplatesSetting())
+
+
+def _french_related_links(formfield):
+    widget = getattr(formfield, "widget", None)
+    if type(widget) is RelatedFieldWidgetWrapper:
+        widget.__class__ = FrenchRelatedFieldWidgetWrapper
+    return formfield
+
+
+class FrenchInlineAdminFormSet(InlineAdminFormSet):
+    """An inline whose « add another » link reads `add_another` of its InlineModelAdmin
+    (« Ajouter un enfant ») rather than Django's « Ajouter un objet Enfant supplémentaire »."""
+
+    def inline_formset_data(self):
+        data = json.loads(super().inline_formset_data())
+        data["options"]["addText"] = self.opts.add_another
+        return json.dumps(data)
+
+
+class FrenchInlineMixin:
+    add_another: str = ""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        return _french_related_links(super().formfield_for_dbfield(db_field, request, **kwargs))
+
+
 class FrenchTitlesMixin:
     titles: FrenchTitles | None = None
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        return _french_related_links(super().formfield_for_dbfield(db_field, request, **kwargs))
+
+    def get_inline_formsets(self, request, formsets, inline_instances, obj=None):
+        inline_admin_formsets = super().get_inline_formsets(
+            request, formsets, inline_instances, obj
+        )
+        for inline_admin_formset in inline_admin_formsets:
+            if getattr(inline_admin_formset.opts, "add_another", ""):
+                inline_admin_formset.__class__ = FrenchInlineAdminFormSet
+        return inline_admin_formsets
 
     def _with_title(self, extra_context, title):
         if not self.titles:

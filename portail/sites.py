@@ -13,15 +13,15 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from common.admin_titles import FrenchTitlesMixin, titles_for
+from common.admin_titles import FrenchInlineMixin, FrenchTitlesMixin, titles_for
 
 from . import dashboard
 from .occupancy import charts, csv_rows, occupancy
 
 OCCUPANCY_PERMISSION = "reservations.view_booking"
 
-# The gender of each model's noun ("m" or "f"), for « Nouveau foyer », « Nouvelle fermeture »,
-# « Ajouter une facture »; and, after it, the singular and plural to show instead of a
+# The gender of the noun of each model of the admin and its inlines ("m" or "f"), for
+# « Nouveau foyer », « Nouvelle fermeture », « Ajouter une facture »; and, after it, the singular and plural to show instead of a
 # third-party model's own verbose names.
 NOUNS = {
     "account.EmailAddress": ("f", "adresse e-mail", "adresses e-mail"),
@@ -35,23 +35,28 @@ NOUNS = {
     "billing.DebitRejection": ("m",),
     "billing.DirectDebitTeleservice": ("m",),
     "billing.Invoice": ("f",),
+    "billing.InvoiceLine": ("f",),
     "billing.InvoicingRun": ("f",),
     "billing.Mandate": ("m",),
     "billing.Payment": ("m",),
     "billing.PaymentIssue": ("f",),
     "billing.RecoveryHandover": ("m",),
     "billing.Regie": ("f",),
+    "billing.RegieActivity": ("f",),
     "billing.SepaBatch": ("m",),
     "billing.StripeEvent": ("m",),
     "billing.Tariff": ("f",),
+    "billing.TariffBracket": ("f",),
     "common.OutboxItem": ("m",),
     "enrolment.DocumentType": ("m",),
     "enrolment.Enrolment": ("f",),
     "enrolment.EnrolmentRequest": ("f",),
     "enrolment.Service": ("m",),
     "enrolment.Teleservice": ("m",),
+    "enrolment.TeleserviceDocument": ("m",),
     "exchanges.Thread": ("m",),
     "families.Child": ("m",),
+    "families.ChildContact": ("f",),
     "families.Family": ("m",),
     "families.Guardian": ("m",),
     "families.GuardianEvent": ("m",),
@@ -71,6 +76,7 @@ NOUNS = {
     "reservations.Closure": ("f",),
     "reservations.Holiday": ("m",),
     "reservations.Slot": ("m",),
+    "reservations.SlotCapacity": ("f",),
 }
 
 # The names of the applications whose own are English or repeat another's (breadcrumbs).
@@ -154,6 +160,29 @@ SECTIONS = [
 OTHERS = "Autres"
 
 
+def _titles(model, singular=None):
+    gender, *nouns = NOUNS.get(model._meta.label, ("m",))
+    default = (singular or model._meta.verbose_name, model._meta.verbose_name_plural)
+    singular, plural = nouns or default
+    return titles_for(str(singular), str(plural), feminine=gender == "f")
+
+
+def _french_inline(inline_class):
+    """The inline with French links: « Ajouter un enfant » under its rows."""
+    if issubclass(inline_class, FrenchInlineMixin):
+        return inline_class
+    titles = _titles(inline_class.model, inline_class.verbose_name)
+    return type(
+        inline_class.__name__,
+        (FrenchInlineMixin, inline_class),
+        {
+            "__module__": inline_class.__module__,
+            "__qualname__": inline_class.__qualname__,
+            "add_another": titles.add_button,
+        },
+    )
+
+
 def name_applications():
     """Give the applications of APP_NAMES their French names."""
     for label, name in APP_NAMES.items():
@@ -177,22 +206,17 @@ class OfficeAdminSite(admin.AdminSite):
 
     @staticmethod
     def _titled(model, admin_class):
-        if getattr(admin_class, "titles", None):
-            return admin_class
-        gender, *nouns = NOUNS.get(model._meta.label, ("m",))
-        singular, plural = nouns or (model._meta.verbose_name, model._meta.verbose_name_plural)
+        attrs = {
+            "__module__": admin_class.__module__,
+            "__qualname__": admin_class.__qualname__,
+            "inlines": [_french_inline(inline) for inline in admin_class.inlines],
+        }
+        if not getattr(admin_class, "titles", None):
+            attrs["titles"] = _titles(model)
         bases = (admin_class,)
         if not issubclass(admin_class, FrenchTitlesMixin):
             bases = (FrenchTitlesMixin, admin_class)
-        return type(
-            admin_class.__name__,
-            bases,
-            {
-                "__module__": admin_class.__module__,
-                "__qualname__": admin_class.__qualname__,
-                "titles": titles_for(str(singular), str(plural), feminine=gender == "f"),
-            },
-        )
+        return type(admin_class.__name__, bases, attrs)
 
     def get_app_list(self, request, app_label=None):
         """The sections of SECTIONS, each with the models the user may see; an application's

@@ -2,6 +2,7 @@
 elisions made, no English left over — checked on the demo data, group by group."""
 
 import contextlib
+import json
 import re
 from html.parser import HTMLParser
 
@@ -11,7 +12,9 @@ from django.contrib.auth.models import Group
 from django.urls import NoReverseMatch, reverse
 
 from accounts.models import User
+from common.admin_titles import titles_for
 from portail.demo import seed_demo
+from portail.sites import NOUNS, SECTIONS
 from tests.factories import activate_totp
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +25,10 @@ AWKWARD = [
     re.compile(r"Sélectionnez l['’]objet"),
     re.compile(r"\b(?:Modification|Affichage|Ajout) de (?!l['’]|la |les )"),
     re.compile(r"\bAjouter (?!un |une |des |l['’]|la |le |les |à |au |aux |d['’]|du )\w+"),
+    # the links beside a related field: « Modifier l’objet école sélectionné »
+    re.compile(r"\bl['’]objet \w+[^»]*? sélectionné|\bun autre objet \w+"),
+    # the link under an inline's rows: « Ajouter un objet Enfant supplémentaire »
+    re.compile(r"\bun objet \w+[^»]*? supplémentaire"),
 ]
 # « de échange », « le enfant », « que il »: an elision not made.
 ELISION = re.compile(r"\b(?:de|le|la|que|ne|se|ce|je)\s+[aeiouyéèêàâîôû]\w*", re.IGNORECASE)
@@ -89,6 +96,11 @@ class _VisibleText(HTMLParser):
         if tag in ("script", "style", "template"):
             self._hidden += 1
         self.parts.extend(value for name, value in attrs if name in SHOWN_ATTRIBUTES and value)
+        # the texts of an inline's links, written by Django's inlines.js
+        formset = dict(attrs).get("data-inline-formset")
+        if formset:
+            options = json.loads(formset)["options"]
+            self.parts.extend([options["addText"], options["deleteText"]])
 
     def handle_endtag(self, tag):
         if tag in ("script", "style", "template") and self._hidden:
@@ -172,3 +184,49 @@ def test_admin_pages_read_in_french(client, today, group):
     ]
 
     assert not offending, "Textes à corriger :\n" + "\n".join(sorted(set(offending)))
+
+
+def test_nouns_take_their_article():
+    """« Nouveau » before a consonant, « Nouvel » before a vowel or a mute h, « Nouvelle »
+    for a feminine noun; the list's button adds the article."""
+    foyer = titles_for("foyer", "foyers", feminine=False)
+    enfant = titles_for("enfant", "enfants", feminine=False)
+    fermeture = titles_for("fermeture", "fermetures", feminine=True)
+
+    assert (foyer.add, foyer.changelist, foyer.change) == ("Nouveau foyer", "Foyers", "Foyer")
+    assert (enfant.add, enfant.add_button) == ("Nouvel enfant", "Ajouter un enfant")
+    assert (fermeture.add, fermeture.add_button) == ("Nouvelle fermeture", "Ajouter une fermeture")
+
+
+def test_every_model_of_the_admin_has_a_gender_and_a_section():
+    """Each registered model, and each model of their inlines, is in NOUNS; each registered
+    model is in exactly one section; sections have distinct names, security last."""
+    registered = {model._meta.label for model in admin.site._registry}
+    inlines = {
+        inline.model._meta.label
+        for model_admin in admin.site._registry.values()
+        for inline in model_admin.inlines
+    }
+    listed = [label for _title, labels in SECTIONS for label in labels]
+    names = [title for title, _labels in SECTIONS]
+
+    assert (registered | inlines) - set(NOUNS) == set()
+    assert sorted(listed) == sorted(registered)
+    assert len(set(names)) == len(names) and names[-1] == "Comptes et sécurité"
+
+
+def test_index_lists_sections_by_the_office_work(client, today):
+    """A superuser's index lists the sections in order, each linked to an application's page;
+    an application's own page keeps Django's list."""
+    seed_demo(today)
+    user = _staff(None)
+    activate_totp(user)
+    client.force_login(user)
+
+    sections = client.get(reverse("admin:index")).context["app_list"]
+    app_page = client.get(reverse("admin:app_list", args=["billing"]))
+
+    assert [section["name"] for section in sections] == [title for title, _labels in SECTIONS]
+    assert all(section["app_url"].startswith("/admin/") for section in sections)
+    assert [app["app_label"] for app in app_page.context["app_list"]] == ["billing"]
+    assert app_page.context["title"] == "Facturation"
