@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.utils import formats, timezone
 
 from .models import User
 
@@ -139,11 +140,16 @@ class AuthenticatorAdmin(AllauthAuthenticatorAdmin):
 
     @admin.display(description="créée le", ordering="created_at")
     def created(self, authenticator):
-        return authenticator.created_at
+        return self._when(authenticator.created_at)
 
     @admin.display(description="dernière utilisation", ordering="last_used_at")
     def last_used(self, authenticator):
-        return authenticator.last_used_at or self.get_empty_value_display()
+        return self._when(authenticator.last_used_at)
+
+    def _when(self, moment):
+        if moment is None:
+            return self.get_empty_value_display()
+        return formats.localize(timezone.localtime(moment))
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -27,6 +27,10 @@ AWKWARD = [
     re.compile(r"\bAjouter (?!un |une |des |l['’]|la |le |les |à |au |aux |d['’]|du )\w+"),
     # the links beside a related field: « Modifier l’objet école sélectionné »
     re.compile(r"\bl['’]objet \w+[^»]*? sélectionné|\bun autre objet \w+"),
+    # Django's own slip on the « add user » page
+    re.compile(r"\bvous pourrez \w+ez\b"),
+    # a date and time as Python writes it: « 2026-11-26 10:00:00+00:00 »
+    re.compile(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"),
     # the link under an inline's rows: « Ajouter un objet Enfant supplémentaire »
     re.compile(r"\bun objet \w+[^»]*? supplémentaire"),
 ]
