@@ -28,6 +28,7 @@ def permission_label(permission):
         app = model._meta.app_config.verbose_name
         titles = getattr(admin.site._registry.get(model), "titles", None)
         name = titles.change if titles else str(model._meta.verbose_name)
+        name = UNREGISTERED_MODEL_NAMES.get(model._meta.label, name)
         if name.startswith("historical "):
             name = f"historique ({name.removeprefix('historical ')})"
     else:
@@ -39,6 +40,10 @@ def permission_label(permission):
 
 
 ACTIONS = {"add": "Ajouter", "change": "Modifier", "delete": "Supprimer", "view": "Voir"}
+# Models out of the admin whose own names are English.
+UNREGISTERED_MODEL_NAMES = {
+    "axes.AccessAttemptExpiration": "expiration des tentatives de connexion",
+}
 
 
 class FrenchPermissionsMixin:
@@ -150,14 +155,6 @@ class AuthenticatorAdmin(AllauthAuthenticatorAdmin):
         if moment is None:
             return self.get_empty_value_display()
         return formats.localize(timezone.localtime(moment))
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if "delete_selected" in actions:
-            func, name, _description = actions["delete_selected"]
-            description = "Supprimer les applications d'authentification sélectionnées"
-            actions[name] = (func, name, description)
-        return actions
 
 
 if admin.site.is_registered(Authenticator):

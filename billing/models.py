@@ -24,6 +24,7 @@ from billing.card.models import CheckoutSession, PaymentIssue, StripeEvent
 from billing.directdebit.models import DebitRejection, DirectDebitTeleservice, Mandate, SepaBatch
 from billing.recovery.models import RecoveryHandover, RecoveryHandoverLine
 from common.bank import clean_bic, clean_iban
+from common.money import format_cents
 from common.states import StateMachine
 from families.models import Child, Family, SchoolYear
 from reservations.models import Activity, Booking, Slot
@@ -267,7 +268,7 @@ class TariffBracket(models.Model):
 
     def __str__(self):
         upper = f"{self.qf_max} €" if self.qf_max is not None else "∞"
-        return f"[{self.qf_min} € ; {upper}[ : {self.unit_price_cents / 100:.2f} €"
+        return f"[{self.qf_min} € ; {upper}[ : {format_cents(self.unit_price_cents)}"
 
     def contains(self, qf: int) -> bool:
         return self.qf_min <= qf and (self.qf_max is None or qf < self.qf_max)
@@ -796,7 +797,8 @@ class Payment(models.Model):
         permissions = [("record_payment", "Peut enregistrer un paiement au guichet")]
 
     def __str__(self):
-        return f"{self.amount_cents / 100:.2f} € ({self.get_means_display()}) le {self.paid_on:%d/%m/%Y}"
+        amount = format_cents(self.amount_cents)
+        return f"{amount} ({self.get_means_display()}) le {self.paid_on:%d/%m/%Y}"
 
 
 class PaymentAllocation(models.Model):

@@ -29,6 +29,8 @@ class FrenchTitles:
     changelist: str
     view: str = ""  # the page of a staff member who may only read; `change` when empty
     add_button: str = ""  # the list's « add » button; `add` when empty
+    # the list's « delete » action, its participle agreeing with the noun; Django's when empty
+    delete_selected: str = ""
 
 
 VOWELS = "aeiouyhéèêëàâîïôûù"
@@ -46,6 +48,7 @@ def titles_for(singular: str, plural: str, *, feminine: bool) -> FrenchTitles:
         change=singular[:1].upper() + singular[1:],
         changelist=plural[:1].upper() + plural[1:],
         add_button=f"Ajouter {article} {singular}",
+        delete_selected=f"Supprimer les {plural} sélectionné{'e' if feminine else ''}s",
     )
 
 
@@ -87,6 +90,13 @@ class FrenchTitlesMixin:
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         return _french_related_links(super().formfield_for_dbfield(db_field, request, **kwargs))
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if self.titles and self.titles.delete_selected and "delete_selected" in actions:
+            func, name, _description = actions["delete_selected"]
+            actions[name] = (func, name, self.titles.delete_selected)
+        return actions
 
     def get_inline_formsets(self, request, formsets, inline_instances, obj=None):
         inline_admin_formsets = super().get_inline_formsets(

@@ -4,6 +4,7 @@ French (common.admin_titles, from the nouns below) and its models are grouped by
 work rather than by application."""
 
 import csv
+from dataclasses import replace
 
 from django.apps import apps
 from django.contrib import admin
@@ -211,8 +212,11 @@ class OfficeAdminSite(admin.AdminSite):
             "__qualname__": admin_class.__qualname__,
             "inlines": [_french_inline(inline) for inline in admin_class.inlines],
         }
-        if not getattr(admin_class, "titles", None):
+        titles = getattr(admin_class, "titles", None)
+        if not titles:
             attrs["titles"] = _titles(model)
+        elif not titles.delete_selected:
+            attrs["titles"] = replace(titles, delete_selected=_titles(model).delete_selected)
         bases = (admin_class,)
         if not issubclass(admin_class, FrenchTitlesMixin):
             bases = (FrenchTitlesMixin, admin_class)

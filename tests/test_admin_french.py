@@ -31,6 +31,10 @@ AWKWARD = [
     re.compile(r"\bvous pourrez \w+ez\b"),
     # a date and time as Python writes it: « 2026-11-26 10:00:00+00:00 »
     re.compile(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"),
+    # Django's selection of a whole list: « Sélectionner tous les 192 réservations »
+    re.compile(r"\b[Tt]ous les \d+ \w+"),
+    # an amount as Python writes it: « 67.30 € »
+    re.compile(r"\b\d+\.\d\d ?€"),
     # the link under an inline's rows: « Ajouter un objet Enfant supplémentaire »
     re.compile(r"\bun objet \w+[^»]*? supplémentaire"),
 ]
@@ -52,6 +56,7 @@ ENGLISH = [
     "Can delete",
     "Can view",
     "historical",
+    "access attempt",
     # and the usual English of Django's admin and its add-ons
     "Email",
     "Primary",
@@ -83,6 +88,17 @@ ENGLISH = [
     "Recovery codes",
 ]
 ENGLISH_WORDS = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, ENGLISH)) + r")(?![\w-])")
+
+
+def _feminine_plurals():
+    for model in admin.site._registry:
+        gender, *nouns = NOUNS[model._meta.label]
+        if gender == "f":
+            yield str(nouns[1] if nouns else model._meta.verbose_name_plural)
+
+
+# Django's delete action writes « Supprimer les fermetures sélectionnés ».
+AGREEMENT = re.compile(r"\b(?:" + "|".join(map(re.escape, _feminine_plurals())) + r") sélectionnés")
 
 SHOWN_ATTRIBUTES = {"title", "aria-label", "placeholder"}
 
@@ -124,7 +140,7 @@ def visible_text(html: str) -> list[str]:
 def bad_strings(texts: list[str]) -> list[str]:
     found = []
     for text in texts:
-        for pattern in [*AWKWARD, ELISION, ENGLISH_WORDS]:
+        for pattern in [*AWKWARD, ELISION, AGREEMENT, ENGLISH_WORDS]:
             found += [match.group(0) for match in pattern.finditer(text)]
     return found
 
