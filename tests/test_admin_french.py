@@ -35,6 +35,8 @@ AWKWARD = [
     re.compile(r"\b[Tt]ous les \d+ \w+"),
     # an amount as Python writes it: « 67.30 € »
     re.compile(r"\b\d+\.\d\d ?€"),
+    # a colon without the space French puts before it: « Enfant: »
+    re.compile(r"\b[^\W\d_]+:(?=\s|$)"),
     # the link under an inline's rows: « Ajouter un objet Enfant supplémentaire »
     re.compile(r"\bun objet \w+[^»]*? supplémentaire"),
 ]
