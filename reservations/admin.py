@@ -445,6 +445,14 @@ class AbsenceBookingInline(ReadOnlyTabularInline):
     verbose_name_plural = "créneaux concernés"
 
 
+class AbsenceStartFilter(admin.DateFieldListFilter):
+    """The first day of the absence, under a heading of its own (the column reads « du »)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "début de l'absence"
+
+
 @admin.register(Absence)
 class AbsenceAdmin(admin.ModelAdmin):
     list_display = [
@@ -456,7 +464,7 @@ class AbsenceAdmin(admin.ModelAdmin):
         "declared_at",
         "decided_by",
     ]
-    list_filter = ["status", ("start_date", admin.DateFieldListFilter)]
+    list_filter = ["status", ("start_date", AbsenceStartFilter)]
     search_fields = ["child__last_name", "child__first_name", "child__family__name"]
     list_select_related = ["child", "decided_by"]
     readonly_fields = [

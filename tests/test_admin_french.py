@@ -37,6 +37,8 @@ AWKWARD = [
     re.compile(r"\b\d+\.\d\d ?€"),
     # a colon without the space French puts before it: « Enfant: »
     re.compile(r"\b[^\W\d_]+:(?=\s|$)"),
+    # Django's filter headings: « Par émis le », « Par du »
+    re.compile(r"^Par (?:du|au|.+ le)$"),
     # the link under an inline's rows: « Ajouter un objet Enfant supplémentaire »
     re.compile(r"\bun objet \w+[^»]*? supplémentaire"),
 ]
