@@ -88,7 +88,7 @@ class DocumentTypeAdmin(FrenchTitlesMixin, admin.ModelAdmin):
     titles = FrenchTitles(
         add="Nouveau type de justificatif",
         change="Modification du type de justificatif",
-        changelist="Types de justificatif",
+        changelist="Types de justificatifs",
         add_button="Ajouter un type de justificatif",
     )
     list_display = ["name", "slug"]
