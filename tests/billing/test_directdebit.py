@@ -187,7 +187,10 @@ def test_filing_with_an_unpaid_invoice_is_refused_naming_it(client, teleservice,
     page = response.content.decode()
     assert "ne peut s&#x27;activer que lorsque toutes les factures impayées" in page
     assert f"facture n° {invoice.number} (6,00 €, impayée, à régler avant le 10/12/2026)" in page
-    assert not EnrolmentRequest.objects.exists()
+    # Nothing is sent; the good files wait on a draft, so the parent need not choose them again.
+    (draft,) = EnrolmentRequest.objects.all()
+    assert draft.state == EnrolmentRequest.State.DRAFT
+    assert draft.documents.count() == 2
 
 
 def test_an_invoice_in_recovery_also_blocks_the_request(teleservice, slots, today):

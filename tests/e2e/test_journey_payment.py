@@ -77,7 +77,7 @@ def journey_on_a_phone(browser, base, data, width=360):
 
     page.goto(base + "/paiements/")
     regie = page.get_by_role("region", name=data["regie_names"]["periscolaire"])
-    regie.get_by_role("link", name="Mes factures").click()
+    regie.get_by_role("link", name="Mes factures", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Mes factures")
     button = page.get_by_role(
         "button", name=f"Payer la facture n° {invoice['number']} par carte bancaire"
