@@ -259,8 +259,9 @@ def test_mes_factures_shows_the_green_card_button(client, invoice, fake_stripe, 
     assert form, html
     assert 'class="btn btn-sm btn-success"' in form.group(0)
     assert 'class="bi bi-credit-card-fill"' in form.group(0)
+    # « Payer » is written on the button; screen readers hear which invoice it pays.
     assert (
-        f'<span class="visually-hidden">Payer la facture n° {invoice.number} par carte '
+        f' Payer<span class="visually-hidden"> la facture n° {invoice.number} par carte '
         "bancaire</span>" in form.group(0)
     )
     assert "csrfmiddlewaretoken" in form.group(0)
