@@ -361,7 +361,7 @@ def test_the_return_page_waits_for_the_webhook(
 
     waiting = page(client, url)
     assert "Paiement en cours de confirmation" in waiting
-    assert f'hx-get="{url}" hx-trigger="every 3s"' in waiting
+    assert f'data-hx-get="{url}" data-hx-trigger="every 3s"' in waiting
     assert 'role="status"' in waiting
     invoice.refresh_from_db()
     assert invoice.status == Invoice.Status.UNPAID  # coming back proves nothing
@@ -372,7 +372,7 @@ def test_the_return_page_waits_for_the_webhook(
     full = page(client, url)
 
     assert "Votre paiement est confirmé" in partial and "<html" not in partial
-    assert "hx-trigger" not in partial
+    assert "data-hx-trigger" not in partial
     assert "Votre paiement est confirmé" in full and "Payée" in full
 
 
@@ -387,7 +387,7 @@ def test_the_return_page_explains_an_expired_or_failed_payment(client, invoice, 
     CheckoutSession.objects.filter(pk=session.pk).update(status="complete", payment_status="failed")
     failed = page(client, return_url(invoice, session))
 
-    assert "Paiement non abouti" in expired and "hx-trigger" not in expired
+    assert "Paiement non abouti" in expired and "data-hx-trigger" not in expired
     assert "Le paiement a échoué" in failed and "la facture reste à régler" in failed
     for html in (expired, failed):
         assert reverse("billing:invoice_pay", args=[invoice.pk]) in html

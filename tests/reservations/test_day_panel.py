@@ -82,7 +82,7 @@ def test_htmx_save_answers_the_panel_and_the_day_cell(client, parent, child, per
         client, child, MONDAY, shown=periscolaire, ticked=[periscolaire[0]], htmx=True
     ).content.decode()
     assert "Réservé : Matin 07h20-08h20." in html
-    assert 'id="jour-2026-12-07"' in html and 'hx-swap-oob="true"' in html
+    assert 'id="jour-2026-12-07"' in html and 'data-hx-swap-oob="true"' in html
     assert "checked" in html
 
 
@@ -103,7 +103,7 @@ def test_unticking_asks_before_deleting(client, parent, child, periscolaire, tod
         'class="btn btn-danger"><i class="bi bi-trash" aria-hidden="true"></i> Confirmer la suppression'
         in html
     )
-    assert 'name="confirmer" value="1"' in html and "hx-post" not in html
+    assert 'name="confirmer" value="1"' in html and "data-hx-post" not in html
     assert Booking.objects.active().count() == 2
 
     response = _post(client, child, MONDAY, confirm=True, **args)
@@ -124,7 +124,7 @@ def test_removal_confirmation_in_the_panel(client, parent, child, periscolaire, 
     html = _post(client, child, MONDAY, htmx=True, **args).content.decode()
     assert "<html" not in html and "Vous allez supprimer : Matin 07h20-08h20" in html
     assert "Et réserver : soir 2 : 17h30 à 18h30." in html
-    assert 'hx-post="/agenda/' in html and 'hx-target="#panneau-jour"' in html
+    assert 'data-hx-post="/agenda/' in html and 'data-hx-target="#panneau-jour"' in html
     assert [b.slot.code for b in Booking.objects.active()] == ["matin"]
 
     html = _post(client, child, MONDAY, htmx=True, confirm=True, **args).content.decode()
@@ -134,7 +134,7 @@ def test_removal_confirmation_in_the_panel(client, parent, child, periscolaire, 
 
 def test_full_pages_carry_no_htmx_target(client, parent, child, slots, today):
     """The day and booking pages opened by their address (no panel on the page) post plain
-    forms: no hx-* attribute points at a #panneau-jour that is not there."""
+    forms: no data-hx-* attribute points at a #panneau-jour that is not there."""
     booking = Booking.objects.create(
         child=child, slot=slots["matin"], date=MONDAY, school=child.school
     )
@@ -145,9 +145,9 @@ def test_full_pages_carry_no_htmx_target(client, parent, child, slots, today):
         reverse("reservations:booking_delete", args=[booking.pk]),
     ):
         html = client.get(url).content.decode()
-        assert "<html" in html and "hx-" not in html.split("<main")[1], url
+        assert "<html" in html and "data-hx-" not in html.split("<main")[1], url
     panel = client.get(_url(child, MONDAY), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="panneau-jour")
-    assert 'hx-target="#panneau-jour"' in panel.content.decode()
+    assert 'data-hx-target="#panneau-jour"' in panel.content.decode()
     assert "HX-Request" in panel["Vary"]
 
 
@@ -157,7 +157,7 @@ def test_htmx_request_from_elsewhere_gets_the_whole_page(client, parent, child, 
     html = client.get(
         _url(child, MONDAY), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="ailleurs"
     ).content.decode()
-    assert "<html" in html and "hx-target" not in html.split("<main")[1]
+    assert "<html" in html and "data-hx-target" not in html.split("<main")[1]
 
 
 def test_full_page_delete_asks_then_deletes(client, parent, child, slots, today):
@@ -195,7 +195,7 @@ def test_delete_confirmation_in_the_panel(client, parent, child, slots, today):
         reverse("reservations:booking_delete", args=[booking.pk]), HTTP_HX_REQUEST="true"
     ).content.decode()
     assert "<html" not in html and "Confirmer la suppression" in html
-    assert 'hx-post="/agenda/reservations/' in html
+    assert 'data-hx-post="/agenda/reservations/' in html
 
 
 def test_only_toggled_creneaux_change(client, parent, child, periscolaire, today):
