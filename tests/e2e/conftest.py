@@ -12,6 +12,8 @@ from django.core.cache import cache
 from django.test import override_settings
 from pytest_django.live_server_helper import LiveServer
 
+from tests.e2e.checks import nu_checker
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = [
     "--headless",
@@ -38,6 +40,19 @@ def browser_path():
             pytest.fail("E2E_REQUIRED=1 but chromium is not installed")
         pytest.skip("chromium is not installed")
     return path
+
+
+@pytest.fixture(scope="session")
+def nu():
+    """The command that runs the Nu HTML Checker; without Java or vnu.jar the tests that use it
+    skip, or fail when E2E_REQUIRED=1."""
+    command = nu_checker()
+    if not command:
+        message = "the Nu HTML Checker needs Java and vnu.jar (make install, make system-deps)"
+        if os.environ.get("E2E_REQUIRED") == "1":
+            pytest.fail(f"E2E_REQUIRED=1 but {message}")
+        pytest.skip(message)
+    return command
 
 
 def _one_at_a_time(app):

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from django.urls import Resolver404, resolve, reverse
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.e2e.checks import BrowserWatch, axe_violations, find_overflow
 from tests.e2e.conftest import ARTIFACTS, log_in
@@ -134,6 +135,15 @@ class Crawler:
         self.width = width
         self.failures = []
         self.visited = set()
+        # The HTML of each page checked (name → document), for the Nu HTML Checker at the end.
+        self.documents = {}
+        self._document = None  # the response that brought the current page
+        self.page.on("response", self._on_response)
+
+    def _on_response(self, response):
+        request = response.request
+        if request.is_navigation_request() and request.frame == self.page.main_frame:
+            self._document = response
 
     def visit(self, visit):
         """Opens the page (unless already on it), checks it, its partials and its error state."""
@@ -194,7 +204,7 @@ class Crawler:
             self.failures.append(
                 f"{step.name} @ {self.width}px: {step.route} answered {response.status}"
             )
-        if self.check(step.name, step.page_route) and response.status < 400:
+        if self.check(step.name, step.page_route, swapped=True) and response.status < 400:
             self.visited.add(step.route)
 
     def download(self, download):
@@ -218,9 +228,11 @@ class Crawler:
             if response.status == 200 and route_of(self.page.url) == name:
                 self.failures.append(f"{name} now renders a page: add it to the crawl")
 
-    def check(self, name, route, response=None, status=200):
+    def check(self, name, route, response=None, status=200, swapped=False):
         """Checks the page as it stands and screenshots it; True when it is the expected page
-        and passes every check."""
+        and passes every check. Keeps its HTML: as the server sent it, or, once htmx (or the
+        crawl) has `swapped` a piece into it, as the browser now holds it."""
+        self._keep_document(name, swapped)
         problems = []
         if response is not None and response.status != status:
             problems.append(f"HTTP {response.status}, expected {status}")
@@ -237,6 +249,19 @@ class Crawler:
         self.failures += [f"{name} @ {self.width}px: {problem}" for problem in problems]
         return not problems
 
+    def _keep_document(self, name, swapped):
+        document = self._document
+        if swapped or document is None or document.url != self.page.url:
+            html = self.page.content()
+        elif "text/html" not in document.headers.get("content-type", ""):
+            return
+        else:
+            try:
+                html = document.text()
+            except PlaywrightError:  # the body is no longer held: the page as the browser has it
+                html = self.page.content()
+        self.documents[f"{name}-{self.width}"] = html
+
     def _check_partial(self, visit, partial):
         swapped = self.page.evaluate(
             """async ([path, target]) => {
@@ -252,7 +277,7 @@ class Crawler:
             self.failures.append(
                 f"{name}: partial answered {swapped['status']} at {swapped['url']}"
             )
-        elif self.check(name, visit.route):
+        elif self.check(name, visit.route, swapped=True):
             self.visited.add(partial.route)
 
     def _check_error_state(self, visit):

@@ -45,7 +45,7 @@ from reservations.deadlines import first_modifiable_day
 from reservations.forms import CertificateForm
 from reservations.models import Absence, Booking
 from tests.conftest import TODAY
-from tests.e2e.checks import find_overflow
+from tests.e2e.checks import find_overflow, nu_html_errors
 from tests.e2e.conftest import ARTIFACTS, launch
 from tests.e2e.crawl import (
     Click,
@@ -765,10 +765,11 @@ def crawl_at(width, data, base_url, browser_path):
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_crawl_every_parent_page(
-    live_server, browser_path, mailoutbox, settings, tmp_path, pinned_now, fresh_rate_limits
+    live_server, browser_path, nu, mailoutbox, settings, tmp_path, pinned_now, fresh_rate_limits
 ):
     """Every parent-facing page and error state passes axe, fits 360 px, logs no console error,
-    CSP violation or failed request, and every route is crawled or excluded with a reason."""
+    CSP violation or failed request, is valid HTML, and every route is crawled or excluded with
+    a reason."""
     settings.MEDIA_ROOT = tmp_path / "private"
     # Card payment on, so that the green buttons are checked too; nothing here calls Stripe
     # (its address is a closed port).
@@ -788,6 +789,9 @@ def test_crawl_every_parent_page(
         crawlers = [crawler for future in futures for crawler in future.result()]
 
     failures = [failure for crawler in crawlers for failure in crawler.failures]
+    # Every page's HTML through the Nu HTML Checker, in one run.
+    documents = {name: html for crawler in crawlers for name, html in crawler.documents.items()}
+    failures += [f"HTML: {error}" for error in nu_html_errors(documents, tmp_path / "html", nu)]
     visited = set().union(*(crawler.visited for crawler in crawlers))
     failures += coverage_gaps(parent_routes(), visited, EXCLUDED, UNREACHABLE)
     assert not failures, "\n".join(failures)
@@ -853,3 +857,17 @@ def test_overflow_detector_reports_a_wide_element(browser_path):
     assert len(problems) == 1, problems
     assert problems == ["div#large «trop large» spans 8–608 px"]  # the body's 8 px margin
     assert fixed == []
+
+
+def test_nu_html_checker_reports_invalid_html(nu, tmp_path):
+    """An attribute that HTML does not know is an error, reported under every page that has
+    it, counted; a valid page has none."""
+    valid = '<!DOCTYPE html><html lang="fr"><head><title>t</title></head><body>{}</body></html>'
+    documents = {
+        "valide": valid.format('<a href="/" data-hx-get="/">Lien</a>'),
+        "invalide-360": valid.format('<a href="/" hx-get="/">Un</a> <a href="/" hx-get="/">2</a>'),
+    }
+    documents["invalide-1280"] = documents["invalide-360"]
+    errors = nu_html_errors(documents, tmp_path, nu)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("invalide-360, invalide-1280: 2 × Attribute “hx-get” not allowed")
