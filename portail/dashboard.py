@@ -26,14 +26,40 @@ from reservations.models import Booking, Closure
 CLOSURES_AHEAD = datetime.timedelta(weeks=4)
 
 
+# Each label in the singular, for 0 and 1 (« 1 demande dont… », « 0 facture… »): French
+# takes the plural from 2 on.
+SINGULAR = {
+    "demandes dont les justificatifs sont à vérifier": (
+        "demande dont les justificatifs sont à vérifier"
+    ),
+    "demandes en attente d'un justificatif de la famille": (
+        "demande en attente d'un justificatif de la famille"
+    ),
+    "demandes de prélèvement automatique à traiter": (
+        "demande de prélèvement automatique à traiter"
+    ),
+    "échanges non lus par le service": "échange non lu par le service",
+    "anomalies de paiement à traiter": "anomalie de paiement à traiter",
+    "factures mises en recouvrement à transmettre": "facture mise en recouvrement à transmettre",
+    "fermetures dans les quatre semaines à venir": "fermeture dans les quatre semaines à venir",
+    "appels non faits aujourd'hui": "appel non fait aujourd'hui",
+    "appels non faits demain": "appel non fait demain",
+}
+
+
 @dataclass
 class Figure:
     """One figure of the dashboard: how many, of what, and the list that shows them."""
 
-    label: str
+    label: str  # in the plural
     count: int
     url: str
     details: list = field(default_factory=list)  # (text, url) pairs under the figure
+
+    @property
+    def text(self) -> str:
+        """The label agreed with the count."""
+        return self.label if self.count >= 2 else SINGULAR.get(self.label, self.label)
 
 
 @dataclass

@@ -294,3 +294,18 @@ def test_recovery_count_leaves_out_what_is_handed_over(data, today):
     handover_create(regie=first.regie, by=None, today=TODAY, invoice_ids=[first.pk])
 
     assert dashboard.recovery_to_hand_over().count() == 2
+
+
+def test_each_label_agrees_with_its_count():
+    """« 1 demande dont… », « 0 facture… », « 2 factures… »: the plural from 2 on, in French."""
+    for label in dashboard.SINGULAR:
+        assert dashboard.Figure(label, 2, "").text == label
+    assert (
+        dashboard.Figure("demandes dont les justificatifs sont à vérifier", 1, "").text
+        == "demande dont les justificatifs sont à vérifier"
+    )
+    assert dashboard.Figure("factures mises en recouvrement à transmettre", 0, "").text == (
+        "facture mise en recouvrement à transmettre"
+    )
+    labels = {item.label for item in dashboard.counted()}
+    assert labels <= set(dashboard.SINGULAR)  # every count has its singular
