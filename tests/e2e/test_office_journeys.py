@@ -117,9 +117,7 @@ def test_the_assistants_morning(live_server, browser_path, settings, tmp_path, f
             browser = launch(playwright, browser_path)
             context, watch, page = new_page(browser)
             sign_in(page, base, "assistant@example.org", "assistant-portail", data["secret"])
-            figure = page.get_by_role(
-                "link", name="demandes dont les justificatifs sont à vérifier"
-            )
+            figure = page.get_by_role("link", name="demande dont les justificatifs sont à vérifier")
             expect(figure.locator(".dashboard-count")).to_have_text("1")
             check(page, watch, "assistant-tableau-de-bord", problems)
 
@@ -300,7 +298,7 @@ def test_the_regisseurs_month(live_server, browser_path, settings, tmp_path, fre
 
             # The recovery page, from the dashboard's count.
             page.locator(".breadcrumbs").get_by_role("link", name="Accueil").click()
-            figure = page.get_by_role("link", name="factures mises en recouvrement à transmettre")
+            figure = page.get_by_role("link", name="facture mise en recouvrement à transmettre")
             expect(figure.locator(".dashboard-count")).to_have_text("1")
             figure.click()
             expect(page.locator("h1")).to_have_text("Factures mises en recouvrement")
@@ -331,12 +329,12 @@ def test_the_regisseurs_month(live_server, browser_path, settings, tmp_path, fre
             # The recovery page again: nothing left to hand over; the invoice is « transmise ».
             page.goto(base + "/admin/")
             expect(
-                page.get_by_role(
-                    "link", name="factures mises en recouvrement à transmettre"
-                ).locator(".dashboard-count")
+                page.get_by_role("link", name="facture mise en recouvrement à transmettre").locator(
+                    ".dashboard-count"
+                )
             ).to_have_text("0")
-            page.get_by_role("link", name="factures mises en recouvrement à transmettre").click()
-            expect(page.locator("#recovery-summary")).to_contain_text("0 facture")
+            page.get_by_role("link", name="facture mise en recouvrement à transmettre").click()
+            expect(page.locator("#recovery-summary")).to_contain_text("0 facture,")
             expect(page.locator(".recovery-table")).not_to_contain_text(RECOVERY_INVOICE)
             check(page, watch, "recouvrement-apres-bordereau", problems)
             page.get_by_label("Transmission").select_option(label="Transmises")
