@@ -48,3 +48,24 @@ class OutboxItem(models.Model):
 
     def __str__(self):
         return self.label or self.task
+
+
+class StoredDocument(models.Model):
+    """A document the town issued (an invoice, a credit note, a tax certificate), rendered
+    once and kept as bytes in the private storage. Its SHA-256 and size are recorded when it is
+    stored: the file served later must be that one, byte for byte (see common.documents)."""
+
+    path = models.CharField("fichier", max_length=255, unique=True)
+    filename = models.CharField("nom du fichier", max_length=200)
+    content_type = models.CharField("type", max_length=100, default="application/pdf")
+    sha256 = models.CharField("empreinte SHA-256", max_length=64)
+    size = models.PositiveBigIntegerField("taille (octets)")
+    created_at = models.DateTimeField("enregistré le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "document conservé"
+        verbose_name_plural = "documents conservés"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.filename
