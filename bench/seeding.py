@@ -365,6 +365,62 @@ def seed_bookings(context: BenchContext) -> dict[str, int]:
     return created
 
 
+# Places per créneau and school: every bench booking fits, with room for a few more children
+# (the bench's "book one créneau" and bulk entry must really book, never time a refusal).
+CAPACITY_MARGIN = 0.10
+CAPACITY_MIN_FREE = 3
+
+
+def seed_capacities(context: BenchContext) -> dict[str, int]:
+    """Size each school's créneaux to the bench's volume, as the office would for that many
+    children: a créneau's places at a school (and any day's override) cover its busiest day
+    plus a margin, never fewer than before. No créneau is then over capacity, at any size."""
+    from django.db.models import Count
+
+    from reservations.models import Booking, CapacityOverride, Slot, SlotCapacity
+
+    taken = {
+        (row["slot"], row["school"], row["date"]): row["n"]
+        for row in Booking.objects.active()
+        .exclude(school=None)
+        .values("slot", "school", "date")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    peaks = Counter()
+    for (slot, school, _), count in taken.items():
+        peaks[(slot, school)] = max(peaks[(slot, school)], count)
+
+    def wanted(count: int) -> int:
+        return count + max(CAPACITY_MIN_FREE, round(count * CAPACITY_MARGIN))
+
+    defaults = dict(Slot.objects.values_list("pk", "default_capacity"))
+    rows = {(c.slot_id, c.school_id): c for c in SlotCapacity.objects.all()}
+    created, changed = [], []
+    for (slot, school), peak in sorted(peaks.items()):
+        places = wanted(peak)
+        row = rows.get((slot, school))
+        if row is None and places > defaults[slot]:
+            created.append(SlotCapacity(slot_id=slot, school_id=school, places=places))
+        elif row is not None and row.places < places:
+            row.places = places
+            changed.append(row)
+    SlotCapacity.objects.bulk_create(created)
+    SlotCapacity.objects.bulk_update(changed, ["places"])
+    overrides = []
+    for override in CapacityOverride.objects.all():
+        count = taken.get((override.slot_id, override.school_id, override.date), 0)
+        if override.places < wanted(count) and count:
+            override.places = wanted(count)
+            overrides.append(override)
+    CapacityOverride.objects.bulk_update(overrides, ["places"])
+    counts = {
+        "reservations.SlotCapacity": len(created) + len(changed),
+        "reservations.CapacityOverride": len(overrides),
+    }
+    return {label: count for label, count in counts.items() if count}
+
+
 def seed_invoices(context: BenchContext) -> dict[str, int]:
     """The invoices of the school year's months before last month, for every family, as the
     night job would have issued them: the bench then times last month's run as on a real 10th."""
@@ -381,6 +437,7 @@ SEED_STEPS: list[Callable[[BenchContext], dict[str, int]]] = [
     seed_threads,
     seed_requests,
     seed_bookings,
+    seed_capacities,
     seed_invoices,
 ]
 

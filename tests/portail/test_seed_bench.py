@@ -87,3 +87,36 @@ def test_command_seeds_at_the_given_date(db, today):
     assert bench_families().count() == 4
     assert row_counts() == counts
     assert ChildContact.objects.for_family(bench_families().first()).exists()
+
+
+def test_no_creneau_is_over_capacity(db, today):
+    """However few places the créneaux offer, the bench volume fits them: no créneau at any
+    school on any day holds more bookings than its places, and each still takes a few more
+    children (so the bench's "book one créneau" really books instead of timing a refusal)."""
+    from django.db.models import Count
+
+    from reservations.capacity import Capacities
+    from reservations.models import Booking, Slot
+    from reservations.reference import ensure_reference_data
+
+    ensure_reference_data()
+    Slot.objects.update(default_capacity=2)  # far fewer places than the bench's children
+
+    seed_bench(families=20, today=today)
+
+    taken = {
+        (row["slot"], row["school"], row["date"]): row["n"]
+        for row in Booking.objects.active()
+        .values("slot", "school", "date")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    assert max(taken.values()) > 2  # the volume did not fit the places it was given
+    capacities = Capacities(
+        Slot.objects.all(),
+        sorted({school for _, school, _ in taken}),
+        min(day for _, _, day in taken),
+        max(day for _, _, day in taken),
+    )
+    full = {key: n for key, n in taken.items() if n + 1 > capacities.places(*key)}
+    assert full == {}
