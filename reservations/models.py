@@ -17,7 +17,7 @@ from django.utils import timezone
 from common.files import get_private_storage, random_upload_path
 from common.states import StateMachine
 from enrolment.models import Service
-from families.models import Child, School
+from families.models import Child, Family, School
 
 WEEKDAY_NAMES = ["Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche"]
 
@@ -683,3 +683,39 @@ class Absence(StateMachine, models.Model):
         self.move_to(status)
         self.decided_by = by
         self.decided_at = now
+
+
+class CalendarFeedQuerySet(models.QuerySet):
+    def for_family(self, family):
+        return self.filter(family=family) if family else self.none()
+
+
+class CalendarFeed(models.Model):
+    """The private address of a child's calendar (an iCalendar feed) for one household.
+
+    The address holds a token that calendar apps send without logging in. The token is not
+    stored: it is an HMAC of `key` under the project's secret key, and only its SHA-256
+    (`token_digest`) is kept, to find the feed. Regenerating draws a new key: the old address
+    finds nothing at once (`reservations.feeds`)."""
+
+    child = models.ForeignKey(
+        Child, on_delete=models.CASCADE, related_name="calendar_feeds", verbose_name="enfant"
+    )
+    family = models.ForeignKey(
+        Family, on_delete=models.CASCADE, related_name="+", verbose_name="foyer"
+    )
+    key = models.CharField("clé", max_length=64)
+    token_digest = models.CharField("empreinte du jeton", max_length=64, unique=True)
+    created_at = models.DateTimeField("créé le", default=timezone.now)
+
+    objects = CalendarFeedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "agenda en ligne"
+        verbose_name_plural = "agendas en ligne"
+        constraints = [
+            models.UniqueConstraint(fields=["child", "family"], name="calendarfeed_once")
+        ]
+
+    def __str__(self):
+        return f"Agenda en ligne de {self.child}"

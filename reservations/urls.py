@@ -2,6 +2,7 @@ import datetime
 
 from django.urls import path, register_converter
 
+from .views import feeds
 from .views import parents as views
 
 
@@ -34,4 +35,15 @@ urlpatterns = [
     path("reservations/<int:pk>/supprimer/", views.booking_delete, name="booking_delete"),
     path("absences/<int:pk>/", views.absence_detail, name="absence_detail"),
     path("absences/<int:pk>/certificat/", views.absence_certificate, name="absence_certificate"),
+    path(
+        "<int:child_id>/agenda-en-ligne/",
+        feeds.calendar_subscribe,
+        name="calendar_subscribe",
+    ),
+    path(
+        "<int:child_id>/agenda-en-ligne/regenerer/",
+        feeds.calendar_regenerate,
+        name="calendar_regenerate",
+    ),
+    path("flux/<slug:token>.ics", feeds.calendar_feed, name="calendar_feed"),
 ]

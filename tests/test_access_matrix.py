@@ -156,6 +156,15 @@ OBJECT_ROUTES = {
         lambda family: {"pk": reservation_fixtures.absence(family).pk},
         None,
     ),
+    "reservations:calendar_subscribe": (
+        lambda family: {"child_id": family.children.first().pk},
+        None,
+    ),
+    # GET: the confirmation page; POST: a new address for the child's calendar feed.
+    "reservations:calendar_regenerate": (
+        lambda family: {"child_id": family.children.first().pk},
+        lambda family: {},
+    ),
     "billing:invoice_detail": (lambda family: {"pk": billing_fixtures.invoice(family).pk}, None),
     "billing:invoice_pdf": (lambda family: {"pk": billing_fixtures.invoice(family).pk}, None),
     # GET: back to the invoice; POST: opens a Checkout Session at the fake Stripe (303 to it).
@@ -219,6 +228,11 @@ NON_FAMILY_ROUTES = {
         "identifiant de régie : commun à toutes les familles ; la page ne montre que le mandat et "
         "les factures du foyer connecté — tests/billing/test_directdebit_pages.py::"
         "test_another_familys_mandate_is_a_404 vérifie qu'un autre foyer n'y voit pas le mandat"
+    ),
+    "reservations:calendar_feed": (
+        "jeton secret de l'agenda en ligne : ni connexion ni foyer, le jeton seul ouvre le flux ; "
+        "tests/reservations/test_calendar_feed.py vérifie qu'un jeton ancien (régénéré), deviné "
+        "ou mal formé donne 404 et que le flux d'un autre foyer ne dit rien de l'enfant"
     ),
     "billing:stripe_webhook": (
         "webhook de Stripe : ni connexion ni foyer, seule la signature compte ; "

@@ -78,6 +78,10 @@ EXCLUDED = {
     "billing:stripe_webhook": (
         "Stripe's server-to-server POST (signed JSON), not a page; tests/billing/test_webhook*.py"
     ),
+    "reservations:calendar_feed": (
+        "iCalendar text for calendar apps at a secret address, not a page; "
+        "tests/reservations/test_calendar_feed.py"
+    ),
 }
 
 # Routes that render no page with the current settings. The crawl opens each one and checks that
@@ -295,6 +299,14 @@ def agenda_steps(data):
             ErrorState(expect="Indiquez le premier jour d'absence."),
         ),
         Visit("absence", f"/agenda/absences/{data['absence_id']}/", "reservations:absence_detail"),
+        Visit(
+            "agenda-telephone", f"/agenda/{lea}/agenda-en-ligne/", "reservations:calendar_subscribe"
+        ),
+        Visit(
+            "agenda-telephone-regenerer",
+            f"/agenda/{lea}/agenda-en-ligne/regenerer/",
+            "reservations:calendar_regenerate",
+        ),
         Download(
             "reservations:absence_certificate",
             f"/agenda/absences/{data['absence_id']}/certificat/",
