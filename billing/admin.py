@@ -28,7 +28,7 @@ from common.dates import month_name
 from common.money import format_cents
 from exchanges.admin import related_threads
 
-from . import pdfs, selectors, services
+from . import documents, pdfs, selectors, services
 
 # The sub-domains' admin pages register with the same site: card payment (sessions, Stripe
 # events, payment issues), direct debit (mandates, SEPA batches, rejections) and recovery.
@@ -716,12 +716,20 @@ class InvoiceAdmin(ReadOnlyMixin, RecoveryListMixin, SimpleHistoryAdmin):
         return self._back(new)
 
     def pdf_view(self, request, pk):
+        """The invoice's kept PDF, as the family downloads it. A file missing or altered is
+        said on the invoice's page, never replaced by a new rendering."""
         invoice = self._invoice(request, pk)
-        response = HttpResponse(
-            pdfs.invoice_pdf(selectors.invoice_document(invoice)), content_type="application/pdf"
-        )
-        response["Content-Disposition"] = f'inline; filename="facture-{invoice.number}.pdf"'
-        return response
+        stored = documents.invoice_stored_document(invoice)
+        try:
+            return documents.response(request, stored, what=f"la facture n° {invoice.number}")
+        except documents.DocumentUnavailable:
+            messages.error(
+                request,
+                f"Le PDF conservé de la facture {invoice.number} est introuvable ou ne correspond "
+                f"plus à son empreinte (SHA-256 {stored.sha256}, fichier {stored.path}) : il "
+                "n'est pas envoyé. Restaurez le fichier depuis la sauvegarde.",
+            )
+            return self._back(invoice)
 
 
 # Payments and credit notes --------------------------------------------------------------------

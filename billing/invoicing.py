@@ -54,6 +54,8 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 200  # families per transaction of a run
 REGULARISATION_MONTHS = 12  # how far back a change of a booking is regularised
 CHARGE_CHUNK = 5000  # rows per INSERT of booking charges
+# The task that renders and keeps the PDFs of issued invoices (billing.documents), by name.
+STORE_INVOICE_DOCUMENTS = "billing.documents.store_invoice_documents"
 
 Kind = InvoiceLine.Kind
 
@@ -607,6 +609,16 @@ def _enqueue_notifications(invoices):
     )
 
 
+def _enqueue_documents(invoices):
+    """The PDFs of these invoices, promised in the batch's own transaction: the worker renders
+    them once the batch commits (billing.documents says why not in the batch itself)."""
+    outbox.enqueue(
+        STORE_INVOICE_DOCUMENTS,
+        [invoice.pk for invoice in invoices],
+        label=f"PDF des factures {invoices[0].number} à {invoices[-1].number}",
+    )
+
+
 def _issue_batch(
     biller: Biller,
     month: datetime.date,
@@ -646,6 +658,7 @@ def _issue_batch(
         ids = [invoice.pk for invoice in invoices]
         if notify and ids:
             _enqueue_notifications(invoices)
+            _enqueue_documents(invoices)
     return ids
 
 
@@ -677,7 +690,9 @@ def issue_invoices(
     *, regie: Regie, month: datetime.date, today: datetime.date, family_ids, notify: bool = True
 ) -> list[Invoice]:
     """Issue the invoices of `month` for the given families only, dated `today`, without
-    recording a run (the demo, an office correction). Families already invoiced are skipped."""
+    recording a run (the demo, an office correction). Families already invoiced are skipped.
+    With `notify` off (demo data, the bench), nothing goes to the outbox: no notice, and each
+    PDF is made by its first download."""
     month = _check_month(month, today)
     biller = Biller(regie)
     biller.check_prices(month)

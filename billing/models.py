@@ -24,6 +24,7 @@ from billing.card.models import CheckoutSession, PaymentIssue, StripeEvent
 from billing.directdebit.models import DebitRejection, DirectDebitTeleservice, Mandate, SepaBatch
 from billing.recovery.models import RecoveryHandover, RecoveryHandoverLine
 from common.bank import clean_bic, clean_iban
+from common.models import StoredDocument
 from common.money import format_cents
 from common.states import StateMachine
 from families.models import Child, Family, SchoolYear
@@ -530,6 +531,16 @@ class Invoice(StateMachine, models.Model):
         verbose_name="lot de prélèvement",
         help_text="Une facture n'appartient jamais qu'à un seul lot.",
     )
+    # Its PDF as issued, made once (billing.documents).
+    document = models.OneToOneField(
+        StoredDocument,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name="PDF conservé",
+    )
 
     objects = InvoiceQuerySet.as_manager()
     history = HistoricalRecords()
@@ -843,6 +854,15 @@ class CreditNote(models.Model):
         verbose_name="émis par",
     )
     created_at = models.DateTimeField("créé le", default=timezone.now)
+    document = models.OneToOneField(
+        StoredDocument,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name="PDF conservé",
+    )
 
     class Meta:
         verbose_name = "avoir"
@@ -852,3 +872,38 @@ class CreditNote(models.Model):
 
     def __str__(self):
         return f"Avoir {self.number}"
+
+    def get_pdf_url(self):
+        return reverse("billing:credit_note_pdf", args=[self.invoice_id])
+
+
+class TaxCertificateDocument(models.Model):
+    """A tax certificate of a year that is over, kept as made on `issued_on`; one per content
+    (`fingerprint`): a payment recorded late for that year makes a new one."""
+
+    family = models.ForeignKey(
+        Family, on_delete=models.PROTECT, related_name="+", verbose_name="foyer"
+    )
+    regie = models.ForeignKey(
+        Regie, on_delete=models.PROTECT, related_name="+", verbose_name="régie"
+    )
+    year = models.PositiveSmallIntegerField("année")
+    fingerprint = models.CharField("empreinte du contenu", max_length=64)
+    issued_on = models.DateField("établie le")
+    document = models.OneToOneField(
+        StoredDocument, on_delete=models.PROTECT, related_name="+", verbose_name="PDF conservé"
+    )
+
+    class Meta:
+        verbose_name = "attestation fiscale conservée"
+        verbose_name_plural = "attestations fiscales conservées"
+        ordering = ["-year", "-issued_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["family", "regie", "year", "fingerprint"],
+                name="tax_certificate_once_per_content",
+            )
+        ]
+
+    def __str__(self):
+        return f"Attestation fiscale {self.year} — {self.family}"

@@ -37,9 +37,24 @@ def statement_pdf(statement) -> bytes:
     )
 
 
+def _certificate_context(certificate) -> dict:
+    return {"certificate": certificate, "regie": certificate.regie}
+
+
+def tax_certificate_html(certificate) -> str:
+    """The HTML the certificate's PDF is made from (what it says, without rendering it)."""
+    return render_to_string("billing/tax_certificate_pdf.html", _certificate_context(certificate))
+
+
 def tax_certificate_pdf(certificate) -> bytes:
+    return render_pdf("billing/tax_certificate_pdf.html", _certificate_context(certificate))
+
+
+def credit_note_pdf(note) -> bytes:
+    """The credit note (avoir) cancelling an invoice."""
+    invoice = note.invoice
     return render_pdf(
-        "billing/tax_certificate_pdf.html", {"certificate": certificate, "regie": certificate.regie}
+        "billing/credit_note_pdf.html", {"note": note, "invoice": invoice, "regie": invoice.regie}
     )
 
 

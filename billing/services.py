@@ -17,6 +17,7 @@ from common.money import format_cents
 from exchanges.services import notify_family
 
 from .card.sessions import expire_open_sessions
+from .documents import enqueue_credit_note_document, enqueue_invoice_documents
 from .invoicing import Biller, format_number, issue_drafts, lock_sequence
 from .models import CreditNote, Invoice, NumberSequence, Payment, PaymentAllocation
 from .notices import notify_invoice_issued
@@ -139,6 +140,8 @@ def invoice_cancel(*, invoice: Invoice, reason: str, by, today: datetime.date) -
     invoice._change_reason = f"Annulation par l'avoir {note.number} : {reason}"[:100]
     invoice.save(update_fields=["status"])
     transaction.on_commit(lambda: expire_open_sessions([invoice.pk]))
+    # The credit note is a document of its own; the invoice's PDF stays as it was issued.
+    enqueue_credit_note_document(note)
     notify_family(
         family=invoice.family,
         subject=f"Votre facture {invoice.number} est annulée",
@@ -192,4 +195,6 @@ def invoice_reissue(*, invoice: Invoice, by, today: datetime.date) -> Invoice:
         replaces=invoice,
     )
     outbox.enqueue(notify_invoice_issued.name, new.pk, label=f"Avis de la facture {new.number}")
+    # Its own PDF; the cancelled invoice's stays as it was issued.
+    enqueue_invoice_documents([new])
     return new

@@ -7,8 +7,13 @@ import datetime
 from celery import shared_task
 from django.utils import timezone
 
+from .documents import store_credit_note_document, store_invoice_documents
 from .invoicing import invoice_due_months, invoicing_run
 from .models import Regie
+
+# The PDFs of issued invoices and credit notes: defined in billing.documents, listed here for
+# the worker (the outbox runs them by name).
+__all__ = ["store_credit_note_document", "store_invoice_documents"]
 
 
 @shared_task

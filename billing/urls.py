@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.regie_list, name="regie_list"),
     path("factures/<int:pk>/", views.invoice_detail, name="invoice_detail"),
     path("factures/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
+    path("factures/<int:pk>/avoir/pdf/", views.credit_note_pdf, name="credit_note_pdf"),
     path("factures/<int:pk>/payer/", card_views.invoice_pay, name="invoice_pay"),
     path("factures/<int:pk>/paiement/", card_views.payment_return, name="payment_return"),
     path("stripe/webhook/", card_views.stripe_webhook, name="stripe_webhook"),

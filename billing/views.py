@@ -13,10 +13,10 @@ from django.views.decorators.http import require_GET
 
 from families.decorators import family_required
 
-from . import pdfs, selectors
+from . import documents, pdfs, selectors
 from .forms import PeriodForm
 from .invoicing import Biller
-from .models import Invoice, Payment, Regie, month_end
+from .models import CreditNote, Invoice, Payment, Regie, month_end
 
 INVOICES_PER_PAGE = 24
 FIRST_CERTIFICATE_YEAR = 2000
@@ -62,7 +62,9 @@ def invoice_list(request, regie):
 
 
 def _family_invoice(request, pk) -> Invoice:
-    queryset = Invoice.objects.for_family(request.family).select_related("regie", "replaces")
+    queryset = Invoice.objects.for_family(request.family).select_related(
+        "regie", "replaces", "document"
+    )
     return get_object_or_404(queryset, pk=pk)
 
 
@@ -75,11 +77,46 @@ def invoice_detail(request, pk):
     )
 
 
+def _kept_document_response(request, stored, *, what: str, back_url: str):
+    """Send a kept document; if its file is missing or altered (logged for the office), a page
+    saying so rather than another document."""
+    try:
+        return documents.response(request, stored, what=what)
+    except documents.DocumentUnavailable:
+        return render(
+            request,
+            "billing/document_unavailable.html",
+            {"what": what, "back_url": back_url},
+            status=503,
+        )
+
+
 @require_GET
 @family_required
 def invoice_pdf(request, pk):
-    document = selectors.invoice_document(_family_invoice(request, pk))
-    return _pdf_response(pdfs.invoice_pdf(document), f"facture-{document.invoice.number}.pdf")
+    """The invoice's PDF as it was issued: the file kept since then (made now if it was not)."""
+    invoice = _family_invoice(request, pk)
+    return _kept_document_response(
+        request,
+        documents.invoice_stored_document(invoice),
+        what=f"la facture n° {invoice.number}",
+        back_url=invoice.get_absolute_url(),
+    )
+
+
+@require_GET
+@family_required
+def credit_note_pdf(request, pk):
+    """The PDF of the credit note that cancelled the invoice `pk`."""
+    invoice = _family_invoice(request, pk)
+    note = get_object_or_404(CreditNote.objects.select_related("document"), invoice=invoice)
+    note.invoice = invoice
+    return _kept_document_response(
+        request,
+        documents.credit_note_stored_document(note),
+        what=f"l'avoir n° {note.number}",
+        back_url=invoice.get_absolute_url(),
+    )
 
 
 @require_GET
@@ -168,6 +205,11 @@ def tax_certificate(request, regie, year):
     if not FIRST_CERTIFICATE_YEAR <= year <= today.year:
         raise Http404("Année hors de portée")
     data = selectors.tax_certificate(request.family, regie, year, today=today)
-    return _pdf_response(
-        pdfs.tax_certificate_pdf(data), f"attestation-fiscale-{regie.slug}-{year}.pdf"
+    if not documents.certificate_is_closed(year, today=today):
+        return _pdf_response(pdfs.tax_certificate_pdf(data), documents.certificate_filename(data))
+    return _kept_document_response(
+        request,
+        documents.certificate_stored_document(data),
+        what=f"l'attestation fiscale {year}",
+        back_url=reverse("billing:tax_certificate_list", args=[regie.slug]),
     )

@@ -19,7 +19,7 @@ from common.admin import ReadOnlyTabularInline
 from common.files import serve_private_file
 from families.models import School
 
-from . import services
+from . import services, waitlist
 from .calendar import days_between, ensure_calendar_around
 from .capacity import Capacities, taken_places
 from .models import (
@@ -31,6 +31,7 @@ from .models import (
     Holiday,
     Slot,
     SlotCapacity,
+    WaitlistEntry,
 )
 
 
@@ -138,7 +139,10 @@ class ClosureAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
+        before = Closure.objects.filter(pk=obj.pk).first() if change else None
         super().save_model(request, obj, form, change)
+        if before is not None:  # shortened or narrowed: the days it no longer covers reopen
+            _closure_lifted(before)
         cancelled = services.closure_apply(closure=obj, by=request.user)
         if cancelled:
             self.message_user(
@@ -146,6 +150,42 @@ class ClosureAdmin(admin.ModelAdmin):
                 f"{cancelled} réservation(s) annulée(s) ; chaque famille concernée a reçu un message.",
                 messages.WARNING,
             )
+
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        _closure_lifted(obj)
+
+    def delete_queryset(self, request, queryset):
+        closures = list(queryset)
+        super().delete_queryset(request, queryset)
+        for closure in closures:
+            _closure_lifted(closure)
+
+
+def _closure_lifted(closure: Closure) -> None:
+    """The places of the days a closure covered (or no longer covers) go to the children
+    waiting for them, if any (in the admin's transaction)."""
+    waitlist.refill(
+        today=timezone.localdate(),
+        school_ids=[closure.school_id] if closure.school_id else None,
+        slot_ids=list(closure.activity.slots.values_list("pk", flat=True))
+        if closure.activity_id
+        else None,
+        start=closure.start_date,
+        end=closure.end_date,
+    )
+
+
+def _capacity_raised(*, slot_id, school_id=None, day=None) -> None:
+    """A capacity changed: free places go to the children waiting for them, if any."""
+    waitlist.refill(
+        today=timezone.localdate(),
+        slot_ids=[slot_id],
+        school_ids=[school_id] if school_id else None,
+        start=day or timezone.localdate(),
+        end=day,
+    )
 
 
 class SlotCapacityInline(admin.TabularInline):
@@ -169,6 +209,16 @@ class SlotAdmin(admin.ModelAdmin):
     def hours(self, obj):
         return obj.hours
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change:  # the default capacity or a school's may have been raised
+            _capacity_raised(slot_id=form.instance.pk)
+
+    @admin.display(description="jours")
+    def weekday_names(self, obj):
+        return obj.weekday_names
+
+
     @admin.display(description="jours")
     def weekday_names(self, obj):
         return obj.weekday_names
@@ -179,6 +229,21 @@ class CapacityOverrideAdmin(admin.ModelAdmin):
     list_display = ["date", "slot", "school", "places", "reason"]
     list_filter = ["slot", "school"]
     date_hierarchy = "date"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        _capacity_raised(slot_id=obj.slot_id, school_id=obj.school_id, day=obj.date)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        _capacity_raised(slot_id=obj.slot_id, school_id=obj.school_id, day=obj.date)
+
+    def delete_queryset(self, request, queryset):
+        overrides = list(queryset)
+        super().delete_queryset(request, queryset)
+        for obj in overrides:
+            _capacity_raised(slot_id=obj.slot_id, school_id=obj.school_id, day=obj.date)
+
 
 
 class StaffBookingForm(forms.ModelForm):
@@ -330,6 +395,15 @@ class BookingAdmin(admin.ModelAdmin):
             raise _AdminRefusal(" ".join(getattr(exc, "messages", [str(exc)]))) from exc
         obj.pk = booking.pk
         obj.school_id = booking.school_id
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        waitlist.fill([(obj.slot_id, obj.school_id, obj.date)], today=timezone.localdate())
+
+    def delete_queryset(self, request, queryset):
+        keys = set(queryset.values_list("slot", "school", "date"))
+        super().delete_queryset(request, queryset)
+        waitlist.fill(keys, today=timezone.localdate())
 
     def add_view(self, request, form_url="", extra_context=None):
         try:
@@ -552,3 +626,95 @@ class AbsenceAdmin(admin.ModelAdmin):
             download_name=absence.certificate_name or "certificat",
             content_type=absence.certificate_type or "application/octet-stream",
         )
+
+
+class WaitlistDateFilter(admin.DateFieldListFilter):
+    """The day waited for, under a heading of its own."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "jour demandé"
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(admin.ModelAdmin):
+    """The waiting lines, one per créneau, school and day: staff see them in order and move a
+    child up or down; the portal books the first in line when a place frees."""
+
+    list_display = [
+        "date",
+        "slot",
+        "school",
+        "rank_display",
+        "child",
+        "family",
+        "status",
+        "created_at",
+        "booking_link",
+    ]
+    list_filter = ["status", ("date", WaitlistDateFilter), "slot", "school"]
+    list_select_related = ["child", "family", "slot", "school"]
+    search_fields = ["child__last_name", "child__first_name", "family__name"]
+    date_hierarchy = "date"
+    actions = ["move_up", "move_down"]
+    readonly_fields = [
+        "child",
+        "family",
+        "slot",
+        "date",
+        "school",
+        "position",
+        "status",
+        "created_at",
+        "created_by",
+        "closed_at",
+        "note",
+        "booking",
+    ]
+    fields = readonly_fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_rank()
+
+    def get_ordering(self, request):
+        return ["date", "slot__position", "school__name", "status", "position", "pk"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="rang")
+    def rank_display(self, obj):
+        return obj.rank if obj.is_waiting else "—"
+
+    @admin.display(description="réservation obtenue")
+    def booking_link(self, obj):
+        if not obj.booking_id:
+            return "—"
+        url = reverse("admin:reservations_booking_change", args=[obj.booking_id])
+        return format_html('<a href="{}">n° {}</a>', url, obj.booking_id)
+
+    def _move(self, request, queryset, up):
+        entries = sorted(queryset, key=lambda e: (e.rank if up else -e.rank))
+        moved = sum(waitlist.move(entry=entry, up=up) for entry in entries if entry.is_waiting)
+        where = "monté" if up else "descendu"
+        self.message_user(
+            request,
+            f"{moved} enfant{'s' if moved > 1 else ''} {where}{'s' if moved > 1 else ''} d'un "
+            "rang dans sa liste d'attente."
+            if moved
+            else "Aucun changement : premier ou dernier de sa liste, ou plus en attente.",
+            messages.SUCCESS if moved else messages.WARNING,
+        )
+
+    @admin.action(description="Monter d'un rang dans la liste d'attente", permissions=["change"])
+    def move_up(self, request, queryset):
+        self._move(request, queryset, True)
+
+    @admin.action(
+        description="Descendre d'un rang dans la liste d'attente", permissions=["change"]
+    )
+    def move_down(self, request, queryset):
+        self._move(request, queryset, False)

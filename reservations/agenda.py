@@ -5,6 +5,7 @@ import calendar as pycalendar
 import datetime
 from dataclasses import dataclass, field
 
+from . import waitlist
 from .availability import Availability, Enrolled, Reason
 from .deadlines import first_modifiable_day, is_modifiable, last_day_to_modify
 from .models import Absence, Booking, Slot
@@ -45,6 +46,7 @@ class DayCell:
     is_today: bool = False
     has_panel: bool = False
     text: str = ""  # says the state better than its generic label (« Aujourd'hui »…)
+    waiting: list = field(default_factory=list)  # WaitlistEntries of the child that day
 
     @property
     def label(self) -> str:
@@ -201,6 +203,7 @@ def month_view(child, year: int, month: int, today: datetime.date) -> MonthView:
             cell.bookings = bookings.get(day, [])
             cells.append(cell)
         weeks.append(cells)
+    _mark_waiting(weeks, child, start, end, None, slots_by_pk)
     absences = list(
         Absence.objects.filter(child=child, start_date__lte=end, end_date__gte=start).order_by(
             "start_date"
@@ -226,6 +229,12 @@ class SlotRow:
     reason: str  # why the box is disabled, in French, unless the day's notice says it
     places_left: int | None = None
     refusal: str | None = None  # the Reason key
+    waiting: object = None  # the child's WaitlistEntry on this créneau, with its rank
+
+    @property
+    def can_join_waitlist(self) -> bool:
+        """Full, and the child could be booked otherwise: it may wait for a place."""
+        return self.refusal == Reason.FULL and self.waiting is None
 
     @property
     def reason_id(self) -> str:
@@ -310,6 +319,7 @@ def day_panel(child, day: datetime.date, today: datetime.date) -> DayPanel:
                 )
             )
     notice = _shared_refusal(rows, day, today)
+    _add_waiting(rows, child, day, None)
     cancelled = list(
         Booking.objects.filter(
             child=child, date=day, status=Booking.Status.CANCELLED_BY_CLOSURE
@@ -348,3 +358,28 @@ def _shared_refusal(rows, day, today) -> str:
     for row in rows:
         row.reason = ""
     return reasons.pop()
+
+
+def _add_waiting(rows, child, day, family) -> None:
+    """Each créneau's place in its waiting line for the child, if it waits there (one query)."""
+    waiting = waitlist.entries_for(child, day, day, family=family)
+    for row in rows:
+        row.waiting = waiting.get((row.slot.pk, day))
+        if row.waiting is not None:
+            row.waiting.rank_label = waitlist.rank_label(row.waiting.rank)
+
+
+def _mark_waiting(weeks, child, start, end, family, slots_by_pk) -> None:
+    """The month's days on which the child waits for a place, with its place (one query)."""
+    waiting = waitlist.entries_for(child, start, end, family=family)
+    if not waiting:
+        return
+    by_day = {}
+    for entry in waiting.values():
+        if entry.slot_id in slots_by_pk:
+            entry.slot = slots_by_pk[entry.slot_id]
+            entry.rank_label = waitlist.rank_label(entry.rank)
+            by_day.setdefault(entry.date, []).append(entry)
+    for week in weeks:
+        for cell in week:
+            cell.waiting = sorted(by_day.get(cell.day, []), key=lambda e: e.slot.position)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from common.bulk import insert_rows
 
-from . import capacity
+from . import capacity, waitlist
 from .availability import Availability, Reason
 from .calendar import days_between, ensure_calendar, iso_week_parity_matches
 from .models import Booking
@@ -99,6 +99,11 @@ class Plan:
     def todo_groups(self):
         return group_items(self.todo)
 
+    @property
+    def full_items(self) -> list:
+        """The days skipped because the créneau is full: those a waiting line can take."""
+        return self.skipped.get(Reason.FULL, [])
+
 
 SHORT_WEEKDAYS = ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."]
 
@@ -157,6 +162,11 @@ class Outcome:
     plan: Plan
     lost: list = field(default_factory=list)  # (Item, reason label): previewed, not done
     gained: list = field(default_factory=list)  # Items done that the preview did not show
+    waitlist: object = None  # waitlist.JoinOutcome: the full days put in their waiting lines
+
+    @property
+    def waitlist_groups(self):
+        return group_items(self.waitlist.joined) if self.waitlist else []
 
     @property
     def changed_since_preview(self) -> bool:
@@ -164,9 +174,16 @@ class Outcome:
 
 
 def apply(
-    request: BulkRequest, *, by, today: datetime.date, preview_token: str | None = None
+    request: BulkRequest,
+    *,
+    by,
+    today: datetime.date,
+    preview_token: str | None = None,
+    waitlist_family=None,
 ) -> Outcome:
-    """Lock, plan again, write, in one transaction; report the differences from the preview."""
+    """Lock, plan again, write, in one transaction; report the differences from the preview.
+    With `waitlist_family` (the household asking), the full days of a creation are put in
+    their waiting lines, in the same transaction."""
     now = timezone.now()
     ensure_calendar(request.start, request.end)  # outside the transaction (see services.day_save)
     with transaction.atomic():
@@ -196,12 +213,23 @@ def apply(
                     for item in result.todo
                 ],
             )
+            if waitlist_family is not None:
+                waiting = waitlist.join_full_items(
+                    result.full_items, by=by, today=today, family=waitlist_family
+                )
         else:
             ids = [availability.booking(item.child, item.slot, item.day).pk for item in result.todo]
             Booking.objects.filter(pk__in=ids).move_to(
                 Booking.Status.CANCELLED, cancelled_at=now, cancelled_by=by
             )
+            # The places freed go to the children waiting for them.
+            waitlist.fill(
+                {(item.slot.pk, item.child.school_id, item.day) for item in result.todo},
+                today=today,
+            )
     outcome = Outcome(result)
+    if request.action == CREATE and waitlist_family is not None:
+        outcome.waitlist = waiting
     if preview_token:  # confirming a preview (never empty: there is no Confirmer without items)
         previewed = result.keys_from_token(preview_token)
         done = result.keys

@@ -11,6 +11,7 @@ from functools import cached_property
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -392,6 +393,7 @@ class Booking(StateMachine, models.Model):
         BULK = "bulk", "Saisie groupée"
         STAFF = "staff", "Pôle administratif"
         WALK_IN = "walk_in", "Sans réservation (pointage)"
+        WAITLIST = "waitlist", "Liste d'attente"
 
     # Few indexes on purpose: a whole year of bulk entry inserts ~1,250 rows at once. Lookups go
     # through the composite indexes below (child + date; date + créneau + school + status).
@@ -719,3 +721,154 @@ class CalendarFeed(models.Model):
 
     def __str__(self):
         return f"Agenda en ligne de {self.child}"
+
+
+class WaitlistEntryQuerySet(models.QuerySet):
+    def for_family(self, family):
+        return self.filter(family=family) if family else self.none()
+
+    def waiting(self):
+        return self.filter(status=WaitlistEntry.Status.WAITING)
+
+    def with_rank(self):
+        """Annotate `rank`: the entry's place in its line (1 for the first), counted among the
+        entries still waiting for the same créneau, school and day."""
+        ahead = (
+            WaitlistEntry.objects.filter(
+                status=WaitlistEntry.Status.WAITING,
+                slot=models.OuterRef("slot"),
+                school=models.OuterRef("school"),
+                date=models.OuterRef("date"),
+            )
+            .filter(
+                models.Q(position__lt=models.OuterRef("position"))
+                | models.Q(position=models.OuterRef("position"), pk__lt=models.OuterRef("pk"))
+            )
+            .order_by()
+            .values("slot")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        return self.annotate(
+            rank=Coalesce(models.Subquery(ahead), 0) + 1
+        )
+
+
+class WaitlistEntry(StateMachine, models.Model):
+    """A child waiting for a place on a full créneau, one day, at its school: booked
+    automatically when a place frees while the day can still be booked
+    (`reservations.waitlist`)."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "En attente"
+        BOOKED = "booked", "Réservé"
+        EXPIRED = "expired", "Délai dépassé"
+        LEFT = "left", "Retiré par la famille"
+        DROPPED = "dropped", "Retiré (plus réservable)"
+
+    TRANSITIONS = {
+        Status.WAITING: {Status.BOOKED, Status.EXPIRED, Status.LEFT, Status.DROPPED},
+        Status.BOOKED: set(),
+        Status.EXPIRED: set(),
+        Status.LEFT: set(),
+        Status.DROPPED: set(),
+    }
+    STATE_SUBJECT = "Une inscription en liste d'attente"
+
+    child = models.ForeignKey(
+        Child, on_delete=models.CASCADE, related_name="waitlist_entries", verbose_name="enfant"
+    )
+    family = models.ForeignKey(
+        Family,
+        on_delete=models.CASCADE,
+        related_name="waitlist_entries",
+        verbose_name="foyer",
+        help_text="Le foyer qui a inscrit l'enfant : la réservation obtenue sera la sienne.",
+    )
+    slot = models.ForeignKey(
+        Slot, on_delete=models.PROTECT, related_name="waitlist_entries", verbose_name="créneau"
+    )
+    date = models.DateField("date")
+    school = models.ForeignKey(
+        School,
+        on_delete=models.PROTECT,
+        related_name="waitlist_entries",
+        verbose_name="école",
+        help_text="L'école de l'enfant à l'inscription : celle dont une place doit se libérer.",
+    )
+    position = models.PositiveIntegerField(
+        "ordre", default=0, help_text="Les plus petits passent en premier."
+    )
+    status = models.CharField(
+        "statut", max_length=10, choices=Status.choices, default=Status.WAITING
+    )
+    created_at = models.DateTimeField("inscrit le", default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="inscrit par",
+    )
+    closed_at = models.DateTimeField("sorti de la liste le", null=True, blank=True)
+    booking = models.ForeignKey(
+        Booking,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="réservation obtenue",
+    )
+    note = models.CharField("motif de sortie", max_length=300, blank=True)
+
+    objects = WaitlistEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "inscription en liste d'attente"
+        verbose_name_plural = "liste d'attente"
+        ordering = ["date", "slot__position", "school", "position", "pk"]
+        indexes = [
+            models.Index(fields=["date", "slot", "school", "status"], name="waitlist_line"),
+            models.Index(fields=["child", "date"], name="waitlist_child_date"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["child", "slot", "date"],
+                condition=models.Q(status="waiting"),
+                name="waitlist_once_per_child_slot_day",
+                violation_error_message="Cet enfant est déjà en liste d'attente sur ce créneau "
+                "ce jour-là.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.child} — {self.slot} le {self.date:%d/%m/%Y}"
+
+    def get_absolute_url(self):
+        return reverse("reservations:waitlist_leave", args=[self.pk])
+
+    def get_parent_url(self):
+        """What Échanges links a message about this entry to: the booking it obtained, else
+        the family's waiting lists."""
+        if self.booking_id:
+            return reverse("reservations:booking_detail", args=[self.booking_id])
+        return reverse("reservations:waitlist")
+
+    @property
+    def parent_link_label(self) -> str:
+        if self.booking_id:
+            return f"Voir la réservation n° {self.booking_id}"
+        return "Voir mes listes d'attente"
+
+    def teleservice_label(self) -> str:
+        """What the Échanges list shows in its "Téléservice" column."""
+        return "Liste d'attente"
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status == self.Status.WAITING
+
+    @property
+    def key(self) -> tuple:
+        return (self.slot_id, self.school_id, self.date)

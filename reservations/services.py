@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from exchanges.services import notify_family
 
-from . import capacity
+from . import capacity, waitlist
 from .attendance import OVERRIDE_PERMISSION, WalkInRules, child_name, decided_by_office
 from .availability import Availability, Reason
 from .calendar import ensure_calendar
@@ -104,6 +104,8 @@ def day_save(
         to_cancel = _day_bookings_to_cancel(day_state, toggled_off, result, by=by)
         Booking.objects.bulk_create(to_create)
         _cancel(to_cancel, by=by, now=now)
+        if to_cancel:  # the places freed go to the children waiting for them
+            waitlist.fill([(b.slot_id, b.school_id, b.date) for b in to_cancel], today=today)
     return result
 
 
@@ -191,6 +193,7 @@ def booking_cancel(*, booking: Booking, by, today, staff=False) -> Booking:
     booking.save(
         update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "past_deadline"]
     )
+    waitlist.fill([(booking.slot_id, booking.school_id, booking.date)], today=today)
     return booking
 
 
@@ -327,6 +330,7 @@ def absence_declare(
         absence=absence, presence=Booking.Presence.ABSENT
     )
     _cancel(early, by=by, now=timezone.now(), reason="Absence signalée")
+    waitlist.fill([(b.slot_id, b.school_id, b.date) for b in early], today=today)
     return absence, len(late), len(early)
 
 

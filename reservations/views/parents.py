@@ -117,6 +117,10 @@ def day(request, child_id, day):
     child = _child(request, child_id)
     if request.method == "GET":
         return _panel_response(request, child, day)
+    if "liste_attente" in request.POST or "quitter_attente" in request.POST:
+        from .waitlist import day_action  # the waiting list's buttons sit in the day's form
+
+        return day_action(request, child, day)
     slots = [s for s in Slot.objects.active() if s.runs_on_weekday(day)]
     form = DayForm(request.POST, slots=slots)
     if not form.is_valid():
@@ -266,6 +270,7 @@ def bulk_entry(request):
                 by=request.user,
                 today=today,
                 preview_token=request.POST.get("apercu", ""),
+                waitlist_family=request.family if request.POST.get("liste_attente") else None,
             )
             return render(
                 request,

@@ -76,6 +76,19 @@ def school_days(month: datetime.date, weekdays=(0, 1, 3, 4), count=None):
 
 
 @pytest.fixture(autouse=True)
+def _private_storage(settings, tmp_path):
+    """Kept documents (invoice PDFs) go to this test's own private folder."""
+    from django.utils.functional import empty
+
+    from common.files import private_storage
+
+    settings.MEDIA_ROOT = tmp_path / "private"
+    private_storage._wrapped = empty
+    yield
+    private_storage._wrapped = empty
+
+
+@pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     """Families get guardians with passwords: Argon2 would take most of each test."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

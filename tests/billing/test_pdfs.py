@@ -49,7 +49,8 @@ def november_invoice(regies, slots, today):
 
 def test_invoice_pdf_shows_every_required_item(client, november_invoice, tmp_path):
     """Régie identity, number, dates, family and payer, each line, regularisations, total,
-    already paid, amount due and how to pay are all in the PDF."""
+    amount due and how to pay are all in the PDF, as the invoice was issued: the payment
+    received later is on the invoice's page, not in its document."""
     invoice = november_invoice
     assert invoice.total_cents == 7 * 200 + 2 * 210 + 180 + 100 - 200  # 19,00 €
 
@@ -86,13 +87,19 @@ def test_invoice_pdf_shows_every_required_item(client, november_invoice, tmp_pat
         "Régularisation du 05/10/2026 — Léa — Matin 07h20-08h20 : absence excusée",
         "-1 × 2,00 € = -2,00 €",
         "Total de la facture 19,00 €",
-        "Déjà payé 10,00 €",
-        "Reste à payer 9,00 €",
+        "Reste à payer 19,00 €",
         "Comment payer",
+        "Merci de régler avant le 09/01/2027",
         "Au guichet de la régie",
-        "Chèque 1234567",
     ):
         assert expected in text, expected
+    assert "Déjà payé" not in text and "Chèque 1234567" not in text
+
+    page = " ".join(
+        client.get(invoice.get_absolute_url()).content.decode().replace("<", " <").split()
+    )
+    for expected in ("Déjà payé", "10,00 €", "Reste à payer", "9,00 €", "Chèque 1234567"):
+        assert expected in page, expected
 
 
 def test_statement_pdf_has_the_running_balance(client, november_invoice, tmp_path):
