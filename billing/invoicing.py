@@ -46,7 +46,7 @@ from .models import (
     month_end,
     month_start,
 )
-from .notices import notify_invoice_issued
+from .notices import invoices_label, notify_invoices_issued
 from .tariffs import PriceBook, TariffMissing
 
 logger = logging.getLogger(__name__)
@@ -602,10 +602,12 @@ def _insert_lines_and_charges(invoices, drafts) -> None:
 
 def _enqueue_notifications(invoices):
     """The families' notices of these invoices, promised in the batch's own transaction (the
-    outbox): they go out once the batch commits, even if the broker is down at that moment."""
-    outbox.enqueue_many(
-        notify_invoice_issued.name,
-        [([invoice.pk], f"Avis de la facture {invoice.number}") for invoice in invoices],
+    outbox) as one task: they go out once the batch commits, even if the broker is down at that
+    moment."""
+    outbox.enqueue(
+        notify_invoices_issued.name,
+        [invoice.pk for invoice in invoices],
+        label=f"Avis {invoices_label(invoices)}",
     )
 
 

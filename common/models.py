@@ -1,5 +1,6 @@
 """The outbox: what a request promised to do after its commit (an e-mail, a notice, a run),
-written in the request's own transaction and carried out by the worker."""
+written in the request's own transaction and carried out by the worker; and the e-mails of
+batches already sent, so that a batch run again sends only the others."""
 
 from django.db import models
 from django.utils import timezone
@@ -69,3 +70,20 @@ class StoredDocument(models.Model):
 
     def __str__(self):
         return self.filename
+
+
+class SentEmail(models.Model):
+    """One e-mail of a batch that the mail server accepted, by the key its sender gave it: a
+    batch sent again after a failure (a refused address, a connection lost midway) sends only
+    the e-mails not recorded here."""
+
+    key = models.CharField("clé", max_length=200, unique=True)
+    sent_at = models.DateTimeField("envoyé le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "e-mail envoyé par lot"
+        verbose_name_plural = "e-mails envoyés par lot"
+        ordering = ["-sent_at", "-pk"]
+
+    def __str__(self):
+        return self.key

@@ -1,4 +1,7 @@
-"""Workflows of the exchanges: starting threads, posting messages, reading, notifying families."""
+"""Workflows of the exchanges: starting threads, posting messages, reading, notifying families
+(one at a time, or a night job's notices by batch)."""
+
+from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -94,6 +97,57 @@ def notify_family(
         )
         return thread.messages.get()
     return message_post(thread=thread, side=Message.Side.OFFICE, body=body)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """The office's news for one family: the subject and first message of a new thread about
+    `related` (an invoice…)."""
+
+    family: object
+    subject: str
+    body: str
+    related: object = None
+
+
+@transaction.atomic
+def notices_send(notices: list[Notice], *, label: str = "") -> list[Message]:
+    """Open one thread per notice, each with the office's message, unread by the family (as
+    notify_family does for one), and promise their e-mails as one batch once the transaction
+    commits: the same few queries whatever the number of notices."""
+    notices = [notice for notice in notices if notice.body.strip()]
+    if not notices:
+        return []
+    types = ContentType.objects.get_for_models(
+        *{type(notice.related) for notice in notices if notice.related is not None}
+    )
+    threads = Thread.objects.bulk_create(
+        Thread(
+            family=notice.family,
+            subject=notice.subject.strip()[:200],
+            related_type=types[type(notice.related)] if notice.related is not None else None,
+            related_id=notice.related.pk if notice.related is not None else None,
+            teleservice=_teleservice_label(notice.related)[:200],
+            family_unread=True,
+        )
+        for notice in notices
+    )
+    messages = Message.objects.bulk_create(
+        Message(thread=thread, side=Message.Side.OFFICE, body=notice.body.strip())
+        for thread, notice in zip(threads, notices, strict=True)
+    )
+    # The thread's last message is its only one (auto_now_add stamped each row on its own).
+    for thread, message in zip(threads, messages, strict=True):
+        thread.last_message_at = message.created_at
+    Thread.objects.bulk_update(threads, ["last_message_at"])
+    from .tasks import send_office_message_emails
+
+    outbox.enqueue(
+        send_office_message_emails.name,
+        [message.pk for message in messages],
+        label=label or f"E-mails de {len(messages)} messages du pôle administratif",
+    )
+    return messages
 
 
 def thread_mark_read(*, thread: Thread, side: str) -> None:

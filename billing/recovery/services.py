@@ -1,6 +1,7 @@
-"""Unpaid invoices after the fact: the reminders some days before the due date (each e-mail
-leaves through `billing.recovery.reminders`) and the switch to "mise en recouvrement" once the
-due date has passed. What the régisseur reads is `billing.recovery.selectors`.
+"""Unpaid invoices after the fact: the reminders some days before the due date (each batch's
+e-mails leave together through `billing.recovery.reminders`) and the switch to "mise en
+recouvrement" once the due date has passed. What the régisseur reads is
+`billing.recovery.selectors`.
 
 Both night jobs claim their invoices (`UPDATE … WHERE status = 'impayee'` on rows locked in
 primary-key order), batch by batch, and write the history rows themselves (a bulk update
@@ -26,13 +27,13 @@ from billing.card.models import PaymentIssue
 from billing.card.sessions import expire_open_sessions
 from billing.invoicing import lock_sequence
 from billing.models import Invoice, NumberSequence
+from billing.notices import invoices_label
 from common import outbox
 from common.emails import absolute_url
-from exchanges.models import Message
-from exchanges.services import thread_start
+from exchanges.services import Notice, notices_send
 
 from .models import RecoveryHandover, RecoveryHandoverLine
-from .reminders import send_payment_reminder
+from .reminders import send_payment_reminders_batch
 
 logger = logging.getLogger(__name__)
 
@@ -131,8 +132,10 @@ def _switch_batch(ids: list[int], today: datetime.date, *, notify: bool) -> list
         ),
     )
     if notify:
-        for invoice in claimed:
-            recovery_notify(invoice)
+        notices_send(
+            [recovery_notice(invoice) for invoice in claimed],
+            label=f"E-mails des mises en recouvrement {invoices_label(claimed)}",
+        )
     transaction.on_commit(
         # The card-payment pages still open for invoices now in recovery close (a payment that
         # still arrives is recorded and flagged by the webhook).
@@ -142,11 +145,11 @@ def _switch_batch(ids: list[int], today: datetime.date, *, notify: bool) -> list
     return claimed
 
 
-def recovery_notify(invoice: Invoice) -> Message:
-    """Tell the family, in a thread of its own about the invoice (its subject is what the
-    e-mail's subject shows), that the invoice is in recovery: no more payment on the portal, the
+def recovery_notice(invoice: Invoice) -> Notice:
+    """What the family is told, in a thread of its own about the invoice (its subject is what
+    the e-mail's subject shows): the invoice is in recovery, no more payment on the portal, the
     Trésor Public will write to them. The guardians get it by e-mail once committed."""
-    thread = thread_start(
+    return Notice(
         family=invoice.family,
         subject=f"Votre facture {invoice.number} est mise en recouvrement",
         body=render_to_string(
@@ -157,10 +160,8 @@ def recovery_notify(invoice: Invoice) -> Message:
                 "url": absolute_url(invoice.get_absolute_url()),
             },
         ).strip(),
-        side=Message.Side.OFFICE,
         related=invoice,
     )
-    return thread.messages.get()
 
 
 # Reminder before the due date -----------------------------------------------------------------
@@ -177,8 +178,9 @@ def send_payment_reminders(
     *, today: datetime.date, days: int | None = None, batch_size: int = BATCH_SIZE
 ) -> list[int]:
     """Claim every impayée invoice due within the reminder window and not reminded yet
-    (reminder_sent_at), and e-mail one reminder for each once committed. Not a programmed debit
-    (the bank collects it), nor a paid, cancelled or recovery one. Returns the invoice ids."""
+    (reminder_sent_at), and e-mail one reminder for each once committed (one task per batch).
+    Not a programmed debit (the bank collects it), nor a paid, cancelled or recovery one.
+    Returns the invoice ids."""
     start, end = reminder_window(today, days)
     ids = list(
         Invoice.objects.filter(
@@ -207,12 +209,11 @@ def _remind_batch(ids: list[int], start: datetime.date, end: datetime.date) -> l
         {"reminder_sent_at": timezone.now()},
         lambda invoice: f"Rappel de paiement envoyé (date limite du {invoice.due_date:%d/%m/%Y})",
     )
-    for invoice in claimed:
-        outbox.enqueue(
-            send_payment_reminder.name,
-            invoice.pk,
-            label=f"Rappel de paiement de la facture {invoice.number}",
-        )
+    outbox.enqueue(
+        send_payment_reminders_batch.name,
+        [invoice.pk for invoice in claimed],
+        label=f"Rappels de paiement {invoices_label(claimed)}",
+    )
     return [invoice.pk for invoice in claimed]
 
 
