@@ -32,6 +32,12 @@ app.conf.beat_schedule = {
         "task": "enrolment.tasks.purge_enrolment_data",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Just after midnight in Paris (the date has turned): the waiting lines whose day is now
+    # past the 3-working-day deadline empty, each family told; a second run finds nothing.
+    "sweep-waitlist": {
+        "task": "reservations.tasks.sweep_waitlist",
+        "schedule": crontab(hour=0, minute=20),
+    },
     "load-school-calendar": {
         "task": "reservations.tasks.load_calendar",
         "schedule": crontab(day_of_month=1, hour=3, minute=50),
