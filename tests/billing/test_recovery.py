@@ -430,19 +430,24 @@ def test_both_night_jobs_are_in_the_beat_schedule():
     } <= set(app.tasks)
 
 
-def test_the_invoice_pdf_of_an_invoice_in_recovery_says_who_collects_it(
+def test_an_invoice_in_recovery_keeps_its_pdf_and_its_page_says_who_collects_it(
     client, overdue, today, tmp_path
 ):
-    """The PDF printed after the switch no longer tells how to pay the régie: it says the
-    Trésor Public will write, as the invoice page does."""
-    switch_to_recovery(today=today)
-    response = client_for(client, overdue.family).get(overdue.get_pdf_url())
+    """The invoice's PDF is the document as issued, byte for byte after the switch (it already
+    said that past the due date the Trésor Public collects); the invoice page says the Trésor
+    Public will write and no longer offers to pay."""
+    client_for(client, overdue.family)
+    issued = client.get(overdue.get_pdf_url()).content
+    issued_text = " ".join(pdf_text(issued, tmp_path).split())
+    assert "transmise au Trésor Public pour recouvrement" in issued_text
 
-    text = " ".join(pdf_text(response.content, tmp_path).split())
-    assert "Facture mise en recouvrement" in text
-    assert "mise en recouvrement le 26/11/2026" in text
-    assert "Le Trésor Public vous contactera par voie postale" in text
-    assert "Comment payer" not in text
+    switch_to_recovery(today=today)
+
+    assert client.get(overdue.get_pdf_url()).content == issued
+    page = " ".join(client.get(overdue.get_absolute_url()).content.decode().split())
+    assert "Cette facture est mise en recouvrement depuis le 26/11/2026" in page
+    assert "directement par le Trésor Public" in page
+    assert "Comment payer" not in page
 
 
 def test_an_invoice_with_card_money_under_review_waits_for_the_regisseur(overdue, today):
