@@ -6,7 +6,11 @@ def _family_of(user):
         return None
     from .models import Guardian
 
-    guardian = Guardian.objects.select_related("family").filter(user=user).first()
+    read = user.__class__.guardian.related  # the user's side of Guardian.user
+    if read.is_cached(user):  # read with the session (accounts.sessions): no query
+        guardian = read.get_cached_value(user)
+    else:
+        guardian = Guardian.objects.select_related("family").filter(user=user).first()
     return guardian.family if guardian else None
 
 

@@ -66,7 +66,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.sessions.AuthenticationMiddleware",  # Django's, user read with the session
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -303,6 +303,12 @@ OUTBOX_BROKER_RETRY_AFTER = env.int("OUTBOX_BROKER_RETRY_AFTER", default=30)
 # Security
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
 SESSION_SAVE_EVERY_REQUEST = True  # so that SESSION_COOKIE_AGE is an idle timeout
+# Sessions in the database, read with their user and family in one query (accounts.sessions); an
+# unchanged session is written back only when its end moves by more than SESSION_REFRESH_SECONDS
+# (the idle timeout holds to within that), not on every request.
+SESSION_ENGINE = "accounts.sessions"
+SESSION_USER_RELATED = ["guardian__family"]
+SESSION_REFRESH_SECONDS = 5 * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

@@ -5,9 +5,9 @@ import datetime
 import pytest
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.models import Session
 from django.urls import reverse
 
+from accounts.models import Session
 from tests.factories import PASSWORD, GuardianFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
