@@ -112,3 +112,33 @@ def attendance_url():
         .first()
     )
     return f"/pointage/?ecole={booking.school_id}&creneau={booking.slot_id}&date={booking.date.isoformat()}"
+
+
+def day_save_refusal(response):
+    """Why the day save did not book "soir 2" (None when the booking is there)."""
+    from reservations.models import Booking
+
+    booked = (
+        Booking.objects.active()
+        .filter(child=_lea(), slot=_slot("soir-2"), date=save_day())
+        .exists()
+    )
+    return None if booked else "no booking of « soir 2 » after the save"
+
+
+def bulk_refusal(response):
+    """Why the bulk entry did not book all it previewed (None when it did): days skipped as
+    full, or changes since the preview."""
+    from reservations.availability import Reason
+    from reservations.models import Booking
+
+    page = response.content.decode()
+    full = Reason.LABELS[Reason.FULL]
+    if f"{full[:1].upper()}{full[1:]} : " in page:
+        return f"days skipped as « {full} »"
+    if 'id="changements"' in page:
+        return "changes since the preview"
+    made = Booking.objects.filter(
+        child__family=_bulk_family(), origin=Booking.Origin.BULK, status=Booking.Status.VALIDATED
+    ).count()
+    return None if made else "no booking made"

@@ -50,6 +50,8 @@ class Scenario:
     data: dict | Callable[[], dict] | None = None
     status: int = 200  # anything else stops the bench
     reset: Callable[[], None] | None = None
+    # For a write: what was refused, if anything (None: it was done); a refusal stops the bench.
+    verify: Callable[[object], str | None] | None = None
 
     def resolve(self):
         url = self.url() if callable(self.url) else self.url
@@ -94,6 +96,7 @@ SCENARIOS = [
         data=lambda: _agenda().day_save_data(),
         status=302,
         reset=lambda: _agenda().day_save_reset(),
+        verify=lambda response: _agenda().day_save_refusal(response),
     ),
     Scenario(
         "saisie groupée, whole year, 3 children (preview)",
@@ -109,6 +112,7 @@ SCENARIOS = [
         method="post",
         data=lambda: _agenda().bulk_data("confirmer"),
         reset=lambda: _agenda().bulk_reset(),
+        verify=lambda response: _agenda().bulk_refusal(response),
     ),
     Scenario(
         "pointage, one créneau (animateur)",
@@ -567,8 +571,9 @@ def measure(scenarios: list[Scenario], *, runs: int, warmup: int) -> list[dict]:
             if scenario.reset:
                 scenario.reset()
             start = time.perf_counter()
-            request()
+            response = request()
             samples.append((time.perf_counter() - start) * 1000)
+            check_done(scenario, response)  # untimed
     return [
         {
             **result,
@@ -605,10 +610,11 @@ def _prepare(scenario: Scenario, *, warmup: int):
     reset = scenario.reset or (lambda: None)
     for _ in range(warmup):
         reset()
-        request()
+        check_done(scenario, request())
     reset()
     with CaptureQueriesContext(connection) as queries:
         response = request()
+    check_done(scenario, response)
     result = {
         "name": scenario.name,
         "method": scenario.method.upper(),
@@ -618,6 +624,25 @@ def _prepare(scenario: Scenario, *, warmup: int):
         "queries": len(queries),  # read now: the next request resets the query log
     }
     return request, result
+
+
+def check_done(scenario: Scenario, response) -> None:
+    """Stop the bench if a write was refused: a warning or error message for the user (e.g.
+    « Complet », « Délai dépassé »), or what the scenario's `verify` finds missing. A bench that
+    timed refusals would report the cost of saying no."""
+    if scenario.method.lower() == "get":
+        return
+    from django.contrib.messages import constants, get_messages
+
+    request = getattr(response, "wsgi_request", None)
+    said = [
+        str(message)
+        for message in (get_messages(request) if request is not None else [])
+        if message.level >= constants.WARNING
+    ]
+    refusal = "; ".join(said) or (scenario.verify(response) if scenario.verify else None)
+    if refusal:
+        raise BenchFailure(f"{scenario.name}: the write was refused ({refusal})")
 
 
 def print_table(results):
