@@ -151,7 +151,6 @@ class ClosureAdmin(admin.ModelAdmin):
                 messages.WARNING,
             )
 
-
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
         _closure_lifted(obj)
@@ -697,7 +696,7 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">n° {}</a>', url, obj.booking_id)
 
     def _move(self, request, queryset, up):
-        entries = sorted(queryset, key=lambda e: (e.rank if up else -e.rank))
+        entries = sorted(queryset, key=lambda e: e.rank if up else -e.rank)
         moved = sum(waitlist.move(entry=entry, up=up) for entry in entries if entry.is_waiting)
         where = "monté" if up else "descendu"
         self.message_user(
@@ -713,8 +712,6 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
     def move_up(self, request, queryset):
         self._move(request, queryset, True)
 
-    @admin.action(
-        description="Descendre d'un rang dans la liste d'attente", permissions=["change"]
-    )
+    @admin.action(description="Descendre d'un rang dans la liste d'attente", permissions=["change"])
     def move_down(self, request, queryset):
         self._move(request, queryset, False)

@@ -749,9 +749,7 @@ class WaitlistEntryQuerySet(models.QuerySet):
             .annotate(n=models.Count("pk"))
             .values("n")
         )
-        return self.annotate(
-            rank=Coalesce(models.Subquery(ahead), 0) + 1
-        )
+        return self.annotate(rank=Coalesce(models.Subquery(ahead), 0) + 1)
 
 
 class WaitlistEntry(StateMachine, models.Model):

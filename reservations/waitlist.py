@@ -68,8 +68,7 @@ def join(*, child, slot: Slot, day: datetime.date, by, today, family=None) -> Wa
         _check_can_join(availability, child, slot, day)
         if WaitlistEntry.objects.waiting().filter(child=child, slot=slot, date=day).exists():
             raise ValidationError(
-                f"{child.first_name} est déjà en liste d'attente pour « {slot} » le "
-                f"{day:%d/%m/%Y}."
+                f"{child.first_name} est déjà en liste d'attente pour « {slot} » le {day:%d/%m/%Y}."
             )
         entry = WaitlistEntry(
             child=child,
@@ -354,8 +353,7 @@ def _what(entry: WaitlistEntry) -> str:
 def _tell_booked(entry: WaitlistEntry, booking: Booking) -> None:
     notify_family(
         family=entry.family,
-        subject=f"Liste d'attente : {entry.child.first_name} a une place le "
-        f"{entry.date:%d/%m/%Y}",
+        subject=f"Liste d'attente : {entry.child.first_name} a une place le {entry.date:%d/%m/%Y}",
         body=(
             f"Bonjour,\n\nUne place s'est libérée : {entry.child.first_name} est inscrit(e) sur "
             f"le créneau {_what(entry)}. La réservation n° {booking.number} est validée et sera "
