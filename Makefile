@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench install system-deps clean
+.PHONY: run test lint bench loadtest install system-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,13 @@ lint: install
 
 bench: install
 	$(PY) bench/run.py
+
+## make loadtest: simulated parents (Locust) against gunicorn and PostgreSQL, at most 3 min of load,
+## then the database's checks; e.g. make loadtest USERS=500 THINK=5 DURATION=3m (PROFILE=1: py-spy).
+loadtest: install
+	$(PY) -m bench.loadtest.run $(if $(USERS),--users $(USERS)) $(if $(THINK),--think $(THINK)) \
+		$(if $(DURATION),--duration $(DURATION)) $(if $(SPAWN_RATE),--spawn-rate $(SPAWN_RATE)) \
+		$(if $(WORKERS),--workers $(WORKERS)) $(if $(PROFILE),--profile) $(LOADTEST_ARGS)
 
 clean:
 	rm -rf test-artifacts bench/results.json

@@ -185,6 +185,7 @@ def run(args, scratch: Path, started) -> int:
     load_started = datetime.datetime.now(datetime.UTC)
     try:
         wait_until_up(port, server)
+        warm_up(port, args.workers)
         cpu_before = process_cpu(worker_pids(server.pid))
         profiler = start_profiler(server.pid, args, scratch) if args.profile else None
         samples_path = scratch / "samples.json"
@@ -312,6 +313,17 @@ def wait_until_up(port, server, timeout=60):
     raise RuntimeError("gunicorn did not answer /sante/ within a minute")
 
 
+def warm_up(port, workers):
+    """A few anonymous pages for every worker, untimed: a running portal's workers have loaded
+    their templates and modules long before the parents come."""
+    for path in ["/comptes/login/", "/"] * (2 * workers):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}{path}", headers={"X-Forwarded-Proto": "https"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+
+
 def run_locust(args, port, plan_path, samples_path) -> int:
     """Locust, headless: the parents plus the floor probe; its exit code."""
     prefix = RESULTS_DIR / f"locust-{args.users}u"
@@ -341,6 +353,7 @@ def run_locust(args, port, plan_path, samples_path) -> int:
         LOADTEST_PLAN=str(plan_path),
         LOADTEST_THINK=str(args.think),
         LOADTEST_SAMPLES=str(samples_path),
+        PYTHONPATH=str(ROOT),  # the locustfile imports bench.loadtest.forms
     )
     step = time.perf_counter()
     log(
