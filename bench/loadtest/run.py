@@ -72,7 +72,7 @@ def parse_args(argv):
     parser.add_argument("--profile", action="store_true", help="sample the workers with py-spy")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument(
-        "--reuse", action="store_true", help="run on the database a --keep run left (no seed)"
+        "--fresh", action="store_true", help="seed afresh, even if a seeded copy is kept"
     )
     args = parser.parse_args(argv)
     if args.users < 1 or args.workers < 1 or args.threads < 1 or args.think < 0:
@@ -119,25 +119,78 @@ def main(argv=None) -> int:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     old_name = connection.settings_dict["NAME"]
     connection.settings_dict["TEST"]["NAME"] = args.database
+    template, key = f"{args.database}_seed", seed_key(args)
     step = time.perf_counter()
-    if args.reuse:  # a database a previous `--keep` run left, already seeded
-        connection.close()
-        connection.settings_dict["NAME"] = args.database
+    seeded = not args.fresh and copy_template(template, key, args.database)
+    if seeded:
+        log(f"database {args.database} copied from {template} (seeded before)", step)
     else:
         connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
         log(f"database {args.database} created and migrated", step)
     try:
-        return run(args, scratch, started)
+        return run(args, scratch, started, seeded=seeded, template=(template, key))
     finally:
         connection.close()
-        if args.keep or args.reuse:
+        if args.keep:
             log(f"database {args.database} kept")
         else:
             connection.creation.destroy_test_db(old_name, verbosity=0)
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def run(args, scratch: Path, started) -> int:
+# The seeded database is kept as a template (`<database>_seed`), labelled with a digest of what
+# made it: the migrations, the seeding code, the volume and the date. A later run with the same
+# digest copies it in seconds (CREATE DATABASE … TEMPLATE); any change seeds afresh.
+SEED_SOURCES = ["*/migrations/*.py", "*/demo.py", "bench/seeding.py", "billing/invoicing.py"]
+
+
+def seed_key(args) -> str:
+    import hashlib
+
+    digest = hashlib.sha256(f"{args.families}|{args.today}".encode())
+    for pattern in SEED_SOURCES:
+        for path in sorted(ROOT.glob(pattern)):
+            digest.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def _quoted(name: str) -> str:
+    from django.db import connection
+
+    return connection.ops.quote_name(name)
+
+
+def copy_template(template: str, key: str, database: str) -> bool:
+    """Create `database` as a copy of `template` if the template's label is `key`."""
+    from django.db import connection
+
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            [template],
+        )
+        row = cursor.fetchone()
+        if not row or row[0] != key:
+            return False
+        cursor.execute(f"DROP DATABASE IF EXISTS {_quoted(database)}")
+        cursor.execute(f"CREATE DATABASE {_quoted(database)} TEMPLATE {_quoted(template)}")
+    connection.close()
+    connection.settings_dict["NAME"] = database
+    return True
+
+
+def save_template(database: str, template: str, key: str) -> None:
+    """Keep a copy of the freshly seeded `database` as `template`, labelled `key`."""
+    from django.db import connection
+
+    connection.close()
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {_quoted(template)}")
+        cursor.execute(f"CREATE DATABASE {_quoted(template)} TEMPLATE {_quoted(database)}")
+        cursor.execute(f"COMMENT ON DATABASE {_quoted(template)} IS %s", [key])
+
+
+def run(args, scratch: Path, started, *, seeded: bool, template) -> int:
     import time_machine
     from django.conf import settings
     from django.core.management import call_command
@@ -150,12 +203,15 @@ def run(args, scratch: Path, started) -> int:
 
     now = pinned_now(args.today)
     with time_machine.travel(now, tick=True):
-        if not args.reuse:
+        if not seeded:
             step = time.perf_counter()
             seed_bench(families=args.families, today=args.today)
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
             log(f"{args.families} bench families seeded for {args.today}", step)
+            step = time.perf_counter()
+            save_template(args.database, *template)
+            log(f"seeded database kept as {template[0]} for the next runs", step)
         step = time.perf_counter()
         plan = build_plan(users=args.users, today=args.today)
         plan_path = scratch / "plan.json"
