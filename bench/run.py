@@ -82,9 +82,15 @@ SCENARIOS = [
     Scenario("Paiements, both régies' balances (demo parent)", "/paiements/", user=DEMO_PARENT),
     Scenario("Mes factures (demo parent)", "/paiements/periscolaire/factures/", user=DEMO_PARENT),
     Scenario(
-        "invoice PDF (demo parent)",
+        "invoice PDF, kept file (demo parent)",
         lambda: _latest_invoice(DEMO_PARENT).get_pdf_url(),
         user=DEMO_PARENT,
+    ),
+    Scenario(
+        "invoice PDF, first download: render and keep",
+        lambda: _latest_invoice(DEMO_PARENT).get_pdf_url(),
+        user=DEMO_PARENT,
+        reset=lambda: _forget_invoice_pdf(DEMO_PARENT),
     ),
     Scenario("agenda, month page (demo parent)", lambda: _agenda().month_url(), user=DEMO_PARENT),
     Scenario("agenda, day panel (demo parent)", lambda: _agenda().day_url(), user=DEMO_PARENT),
@@ -332,6 +338,13 @@ def _latest_invoice(email):
     from billing.models import Invoice
 
     return Invoice.objects.filter(family__guardians__user__email=email).order_by("-pk").first()
+
+
+def _forget_invoice_pdf(email):
+    """The latest invoice back to "PDF not made yet" (its kept file stays on disk, unused)."""
+    from billing.models import Invoice
+
+    Invoice.objects.filter(pk=_latest_invoice(email).pk).update(document=None)
 
 
 class BenchFailure(Exception):
