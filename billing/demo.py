@@ -55,6 +55,7 @@ def _book_month(children, patterns, month, today, calendar):
                     rows.append(
                         Booking(
                             child=child,
+                            family_id=child.family_id,
                             slot=slot,
                             date=day,
                             school_id=child.school_id,
@@ -78,6 +79,7 @@ def _book_tutorial(child, month, calendar):
         [
             Booking(
                 child=child,
+                family_id=child.family_id,
                 slot=slot,
                 date=day,
                 school_id=child.school_id,

@@ -2,7 +2,7 @@ import datetime
 
 from django import forms
 
-from common.dates import month_name, parse_month
+from common.dates import MONTHS, month_name, parse_month
 from common.money import parse_euros
 
 from .invoicing import add_months
@@ -127,3 +127,34 @@ class RunForm(forms.Form):
         """The régies chosen (cleaned form)."""
         regie = self.cleaned_data["regie"]
         return [regie] if regie else list(Regie.objects.all())
+
+
+class CafPeriodForm(forms.Form):
+    """The period of the CAF figures: a calendar year, and a month of it or the whole year."""
+
+    annee = forms.TypedChoiceField(label="Année", coerce=int)
+    mois = forms.TypedChoiceField(
+        label="Mois",
+        coerce=int,
+        empty_value=None,
+        required=False,
+        choices=[("", "Toute l'année")]
+        + [(number, MONTHS[number - 1].capitalize()) for number in range(1, 13)],
+    )
+
+    def __init__(self, *args, today: datetime.date, **kwargs):
+        super().__init__(*args, **kwargs)
+        years = range(today.year, today.year - 6, -1)
+        self.fields["annee"].choices = [(year, str(year)) for year in years]
+        self.fields["annee"].error_messages["invalid_choice"] = (
+            "Choisissez une année de la liste (%(value)s n'en fait pas partie)."
+        )
+        self.fields["mois"].error_messages["invalid_choice"] = (
+            "Choisissez un mois de la liste, ou « Toute l'année »."
+        )
+
+    @staticmethod
+    def default_initial(today: datetime.date) -> dict:
+        """The last month ended: what the office usually reports."""
+        last = add_months(today, -1)
+        return {"annee": last.year, "mois": last.month}

@@ -127,16 +127,17 @@ class _Row:
     cancel_reason: str
 
 
+# A booking is billed to the household that made it (`Booking.family`): for a child in
+# résidence alternée, each household pays its own days at its own QF.
 ROW_FIELDS = [
-    "pk", "child_id", "slot_id", "date", "origin", "presence", "status", "absence_id",
-    "cancel_reason",
+    "pk", "child_id", "family_id", "slot_id", "date", "origin", "presence", "status",
+    "absence_id", "cancel_reason",
 ]  # fmt: skip
 CHARGE_ROW_FIELDS = [f"booking__{name}" if name != "pk" else "booking_id" for name in ROW_FIELDS]
 
 
-def _row(values, family_of) -> "_Row":
-    pk, child_id, *rest = values
-    return _Row(pk, child_id, family_of[child_id], *rest)
+def _row(values) -> "_Row":
+    return _Row(*values)
 
 
 def _billable_q(prefix=""):
@@ -178,7 +179,7 @@ class Biller:
             set(
                 self._bookings()
                 .filter(date__range=(since, month_end(month)))
-                .values_list("child__family_id", flat=True)
+                .values_list("family_id", flat=True)
                 .distinct()
                 .order_by()
             )
@@ -226,7 +227,7 @@ class Biller:
         rows = (
             self._bookings()
             .filter(_billable_q(), condition)
-            .values_list("child__family_id", "slot_id", "date")
+            .values_list("family_id", "slot_id", "date")
             .distinct()
             .order_by()
         )
@@ -234,17 +235,23 @@ class Biller:
             families[family_id].add(days[(slot_id, day)])
         return families
 
-    def pending_rows(self, family_of: dict, *, since: datetime.date, until: datetime.date):
-        """(to bill, to give back) for the children of `family_of` ({child id: family id})
-        between `since` and `until`: billable bookings that invoices not cancelled have not
-        charged (rows), and the charges of bookings no longer billable ((row, is_surcharge,
-        net cents)). Both queries start from the children's bookings (index on child, date)."""
-        child_ids = list(family_of)
+    def pending_rows(self, child_ids, family_ids, *, since: datetime.date, until: datetime.date):
+        """(to bill, to give back) for the bookings that the families of `family_ids` made for
+        the children of `child_ids` between `since` and `until`: billable bookings that invoices
+        not cancelled have not charged (rows), and the charges of bookings no longer billable
+        ((row, is_surcharge, net cents)). Both queries start from the children's bookings
+        (index on child, date)."""
+        child_ids, family_ids = list(child_ids), list(family_ids)
         live = _live_charges().filter(booking=OuterRef("pk"))
         to_bill = [
-            _row(values, family_of)
+            _row(values)
             for values in self._bookings()
-            .filter(_billable_q(), child_id__in=child_ids, date__range=(since, until))
+            .filter(
+                _billable_q(),
+                child_id__in=child_ids,
+                family_id__in=family_ids,
+                date__range=(since, until),
+            )
             .filter(~Exists(live))
             .values_list(*ROW_FIELDS)
             .order_by()
@@ -255,6 +262,7 @@ class Biller:
             _live_charges()
             .filter(
                 booking__child_id__in=child_ids,
+                booking__family_id__in=family_ids,
                 booking__slot_id__in=list(self.slots),
                 booking__date__range=(since, until),
                 line__invoice__regie=self.regie,
@@ -267,7 +275,7 @@ class Biller:
         to_give_back = []
         seen = {row.pk for row in to_bill}
         for *values, is_surcharge, net in charged:
-            row = _row(values, family_of)
+            row = _row(values)
             if net == 0:
                 if row.pk not in seen:
                     seen.add(row.pk)
@@ -290,14 +298,13 @@ class Biller:
             return {}
         until = until or month_end(month)
         if children is None:
-            children = Child.objects.filter(family_id__in=family_ids).only(
-                "pk", "family_id", "first_name", "last_name", "birth_date"
-            )
+            # Their own children and those they share as second household (résidence alternée).
+            children = Child.objects.filter(
+                Q(family_id__in=family_ids) | Q(second_household__family_id__in=family_ids)
+            ).only("pk", "family_id", "first_name", "last_name", "birth_date")
         children = {child.pk: child for child in children}
         to_bill, to_give_back = self.pending_rows(
-            {pk: child.family_id for pk, child in children.items()},
-            since=self.lookback_start(month),
-            until=until,
+            children, family_ids, since=self.lookback_start(month), until=until
         )
         if not (to_bill or to_give_back):
             return {}

@@ -146,6 +146,7 @@ class Regie(models.Model):
         permissions = [
             ("run_invoicing", "Peut lancer la facturation d'un mois"),
             ("view_journal", "Peut consulter le journal des encaissements"),
+            ("view_caf_figures", "Peut consulter les chiffres pour la CAF"),
         ]
 
     def __str__(self):

@@ -105,7 +105,7 @@ def family_balances(
     `with_pending` (`on` being today), "Solde réel" adds what is not invoiced yet."""
     owed = _owed_by_regie(family, on)
     regies = list(Regie.objects.all()) if regies is None else list(regies)
-    children = list(Child.objects.for_family(family)) if with_pending and regies else None
+    children = list(Child.objects.in_household(family)) if with_pending and regies else None
     return [
         Balance(
             regie,
@@ -348,7 +348,7 @@ def tax_certificate(family, regie: Regie, year: int, *, today: datetime.date) ->
     january_first = datetime.date(year, 1, 1)
     children = {
         child.pk: CertificateChild(child, child.age_on(january_first))
-        for child in Child.objects.for_family(family).order_by("birth_date", "first_name", "pk")
+        for child in Child.objects.in_household(family).order_by("birth_date", "first_name", "pk")
     }
     parts = (
         PaymentAllocation.objects.filter(

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
@@ -5,10 +6,12 @@ from django.utils import timezone
 
 from common.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 
-from . import invitations, services
+from . import households, invitations, services
 from .models import (
     Child,
     ChildContact,
+    ChildHousehold,
+    ChildHouseholdInvitation,
     Family,
     Guardian,
     GuardianEvent,
@@ -68,6 +71,17 @@ class ChildInline(admin.StackedInline):
         return fields
 
 
+class SharedChildInline(ReadOnlyTabularInline):
+    """On a family's page: the children it looks after as their second household."""
+
+    model = ChildHousehold
+    fk_name = "family"
+    fields = ["child", "origin", "linked_at"]
+    readonly_fields = fields
+    verbose_name = "enfant en résidence alternée (second foyer)"
+    verbose_name_plural = "enfants en résidence alternée (second foyer)"
+
+
 class QuotientValidityFilter(admin.SimpleListFilter):
     title = "quotient familial"
     parameter_name = "qf"
@@ -113,7 +127,7 @@ class FamilyAdmin(admin.ModelAdmin):
         ("Adresse", {"fields": ("address", "address_complement", ("postal_code", "city"))}),
         ("Quotient familial", {"fields": (("quotient_familial", "quotient_valid_until"),)}),
     )
-    inlines = [GuardianInline, ChildInline, GuardianEventInline]
+    inlines = [GuardianInline, ChildInline, SharedChildInline, GuardianEventInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_child_count=Count("children", distinct=True))
@@ -138,6 +152,45 @@ class ChildContactInline(admin.TabularInline):
     extra = 0
 
 
+class ChildHouseholdForm(forms.ModelForm):
+    class Meta:
+        model = ChildHousehold
+        fields = ["child", "family"]
+
+    def clean(self):
+        cleaned = super().clean()
+        child, family = cleaned.get("child"), cleaned.get("family")
+        if child and family and not self.instance.pk:
+            refusal = households.link_refusal(child=child, family=family)
+            if refusal:
+                raise ValidationError(refusal)
+        return cleaned
+
+
+class SecondHouseholdInline(admin.StackedInline):
+    """On the child's page: the family of the other parent (résidence alternée)."""
+
+    model = ChildHousehold
+    fk_name = "child"
+    extra = 0
+    max_num = 1
+    fields = ["family", "origin", "linked_by", "linked_at"]
+    readonly_fields = ["origin", "linked_by", "linked_at"]
+    autocomplete_fields = ["family"]
+    verbose_name = "second foyer (résidence alternée)"
+    verbose_name_plural = "second foyer (résidence alternée)"
+
+    def get_readonly_fields(self, request, obj=None):
+        # Changing the second household is removing the link, then linking the new one.
+        return (
+            [*self.readonly_fields, "family"] if obj and _has_second(obj) else self.readonly_fields
+        )
+
+
+def _has_second(child) -> bool:
+    return ChildHousehold.objects.filter(child=child).exists()
+
+
 @admin.register(Child)
 class ChildAdmin(admin.ModelAdmin):
     list_display = ["last_name", "first_name", "birth_date", "school", "school_class", "family"]
@@ -145,7 +198,15 @@ class ChildAdmin(admin.ModelAdmin):
     search_fields = ["last_name", "first_name", "family__name"]
     list_select_related = ["school", "family"]
     autocomplete_fields = ["family"]
-    inlines = [ChildContactInline]
+    inlines = [ChildContactInline, SecondHouseholdInline]
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is ChildHousehold:
+            for link_form in formset.forms:
+                link = link_form.instance
+                if link_form.has_changed() and not link.pk:
+                    link.linked_by, link.linked_at = request.user, timezone.now()
+        return super().save_formset(request, form, formset, change)
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
@@ -241,3 +302,71 @@ class GuardianEventAdmin(ReadOnlyAdmin):
     search_fields = ["email", "family__name"]
     list_select_related = ["family", "actor"]
     date_hierarchy = "at"
+
+
+@admin.register(ChildHousehold)
+class ChildHouseholdAdmin(admin.ModelAdmin):
+    """Résidence alternée: link a child to the family of its other parent."""
+
+    form = ChildHouseholdForm
+    list_display = ["child", "first_family", "family", "origin", "linked_at", "linked_by"]
+    list_filter = ["origin"]
+    search_fields = ["child__last_name", "child__first_name", "family__name", "child__family__name"]
+    list_select_related = ["child__family", "family", "linked_by"]
+    autocomplete_fields = ["child", "family"]
+    readonly_fields = ["origin", "linked_by", "linked_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "child", "family"] if obj else self.readonly_fields
+
+    def get_fields(self, request, obj=None):
+        return ["child", "family", *self.readonly_fields]
+
+    @admin.display(description="premier foyer", ordering="child__family__name")
+    def first_family(self, obj):
+        return obj.child.family
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.linked_by, obj.linked_at = request.user, timezone.now()
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ChildHouseholdInvitation)
+class ChildHouseholdInvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "child", "state", "invited_by", "created_at", "expires_at"]
+    list_filter = ["status"]
+    search_fields = ["email", "child__last_name", "child__family__name"]
+    list_select_related = ["child", "invited_by"]
+    fields = [
+        "child",
+        "email",
+        "state",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_by",
+        "accepted_at",
+        "revoked_at",
+    ]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False  # sent by the child's first household, with a link only the invitee gets
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="état")
+    def state(self, obj):
+        return obj.state_label(timezone.now())
+
+    @admin.action(description="Annuler les invitations en attente", permissions=["change"])
+    def revoke(self, request, queryset):
+        now = timezone.now()
+        revoked = 0
+        for invitation in queryset.pending(now):
+            households.invitation_revoke(invitation=invitation, now=now)
+            revoked += 1
+        self.message_user(request, f"{revoked} invitation(s) annulée(s).", messages.SUCCESS)

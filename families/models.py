@@ -333,7 +333,15 @@ class GuardianEvent(models.Model):
 
 class ChildQuerySet(models.QuerySet):
     def for_family(self, family):
+        """The children whose record `family` keeps (its own children)."""
         return self.filter(family=family) if family else self.none()
+
+    def in_household(self, family):
+        """The children `family` looks after: its own, and those it shares as their second
+        household (résidence alternée), whose record the first household keeps."""
+        if not family:
+            return self.none()
+        return self.filter(models.Q(family=family) | models.Q(second_household__family=family))
 
 
 class Child(models.Model):
@@ -400,6 +408,12 @@ class Child(models.Model):
     def full_name(self):
         return f"{self.last_name.upper()} {self.first_name}"
 
+    def household_family_ids(self) -> list[int]:
+        """The ids of the child's households: its family, then its second household if any
+        (résidence alternée)."""
+        second = ChildHousehold.objects.filter(child=self).values_list("family_id", flat=True)
+        return [self.family_id, *second]
+
     def age_on(self, day: datetime.date) -> int:
         """Age in whole years on `day`."""
         years = day.year - self.birth_date.year
@@ -436,3 +450,132 @@ class ChildContact(models.Model):
 
     def __str__(self):
         return f"{self.full_name} ({self.relationship})"
+
+
+class ChildHousehold(models.Model):
+    """A child's second household (résidence alternée): another family, with its own guardians,
+    address and QF, that books the child on its own days and is invoiced for them alone. The
+    child's record, enrolments and requests stay with the first household (`Child.family`);
+    each household sees the other's bookings only as « Réservé par l'autre foyer »."""
+
+    class Origin(models.TextChoices):
+        OFFICE = "office", "Rattachement par le pôle administratif"
+        INVITATION = "invitation", "Invitation acceptée"
+
+    child = models.OneToOneField(
+        Child, on_delete=models.CASCADE, related_name="second_household", verbose_name="enfant"
+    )
+    family = models.ForeignKey(
+        Family,
+        on_delete=models.CASCADE,
+        related_name="shared_children",
+        verbose_name="second foyer",
+        help_text="Le foyer de l'autre parent, qui réserve et paie ses propres jours.",
+    )
+    origin = models.CharField(
+        "origine", max_length=10, choices=Origin.choices, default=Origin.OFFICE
+    )
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="rattaché par",
+    )
+    linked_at = models.DateTimeField("rattaché le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "second foyer (résidence alternée)"
+        verbose_name_plural = "seconds foyers (résidence alternée)"
+        ordering = ["-linked_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.child} — second foyer : {self.family.name}"
+
+    def clean(self):
+        if self.child_id and self.family_id and self.child.family_id == self.family_id:
+            raise ValidationError(
+                {"family": "Le second foyer doit être un autre foyer que celui de l'enfant."}
+            )
+
+
+class ChildHouseholdInvitationQuerySet(models.QuerySet):
+    def for_family(self, family):
+        """Invitations sent by `family` (the child's first household)."""
+        return self.filter(child__family=family) if family else self.none()
+
+    def pending(self, now):
+        return self.filter(status=GuardianInvitation.Status.PENDING, expires_at__gt=now)
+
+
+class ChildHouseholdInvitation(models.Model):
+    """An invitation the first household sends to the other parent, whose own family becomes
+    the child's second household once they accept it (signed in, with their family file).
+
+    As for GuardianInvitation: only a hash of the token is stored, single use, bound to the
+    invited address, valid until `expires_at`, revocable while pending."""
+
+    Status = GuardianInvitation.Status
+
+    child = models.ForeignKey(
+        Child,
+        on_delete=models.CASCADE,
+        related_name="household_invitations",
+        verbose_name="enfant",
+    )
+    email = models.EmailField("adresse invitée")
+    token_hash = models.CharField("empreinte du jeton", max_length=64, unique=True, editable=False)
+    status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.PENDING)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name="invité par",
+    )
+    created_at = models.DateTimeField("envoyée le", default=timezone.now)
+    expires_at = models.DateTimeField("valable jusqu'au")
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="acceptée par",
+    )
+    accepted_at = models.DateTimeField("acceptée le", null=True, blank=True)
+    revoked_at = models.DateTimeField("annulée le", null=True, blank=True)
+
+    objects = ChildHouseholdInvitationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "invitation d'un second foyer"
+        verbose_name_plural = "invitations d'un second foyer"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"Invitation de {self.email} comme second foyer de {self.child}"
+
+    def is_pending(self, now) -> bool:
+        return self.status == self.Status.PENDING and now < self.expires_at
+
+    def state_label(self, now) -> str:
+        if self.status == self.Status.PENDING and now >= self.expires_at:
+            return "Expirée"
+        return self.get_status_display()
+
+    def refusal_reason(self, now) -> str:
+        """Why the invitation can no longer be accepted, in French; empty while it can."""
+        if self.status == self.Status.ACCEPTED:
+            return (
+                "Cette invitation a déjà été utilisée : un lien d'invitation ne sert qu'une fois."
+            )
+        if self.status == self.Status.REVOKED:
+            return "Cette invitation a été annulée par le foyer qui l'avait envoyée."
+        if now >= self.expires_at:
+            return (
+                "Cette invitation a expiré. Demandez à l'autre parent de vous inviter à nouveau "
+                "depuis « Mon foyer »."
+            )
+        return ""

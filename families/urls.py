@@ -14,4 +14,19 @@ urlpatterns = [
     path("invitations/nouvelle/", views.invitation_create, name="invitation_create"),
     path("invitations/<int:pk>/annuler/", views.invitation_revoke, name="invitation_revoke"),
     path("invitations/accepter/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path(
+        "enfants/<int:pk>/second-foyer/",
+        views.household_invite,
+        name="household_invite",
+    ),
+    path(
+        "second-foyer/invitations/<int:pk>/annuler/",
+        views.household_invitation_revoke,
+        name="household_invitation_revoke",
+    ),
+    path(
+        "second-foyer/accepter/<str:token>/",
+        views.household_accept,
+        name="household_accept",
+    ),
 ]

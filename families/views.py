@@ -4,10 +4,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from . import invitations, services
+from . import households, invitations, services
 from .decorators import family_required
 from .forms import ChildContactFormSet, ChildForm, FamilyForm, GuardianForm, InvitationForm
-from .models import Child, GuardianInvitation
+from .models import Child, ChildHouseholdInvitation, GuardianInvitation
 
 
 @family_required
@@ -22,8 +22,16 @@ def family_detail(request):
             timezone.now()
         ),
         "children": Child.objects.for_family(family)
-        .select_related("school")
+        .select_related("school", "second_household")
         .prefetch_related("contacts", "enrolments__service", "enrolments__school_year"),
+        # Children of another household that this one looks after too (résidence alternée):
+        # their record stays with the first household, which this page does not show.
+        "shared_children": Child.objects.filter(second_household__family=family)
+        .select_related("school")
+        .prefetch_related("enrolments__service", "enrolments__school_year"),
+        "household_invitations": ChildHouseholdInvitation.objects.for_family(family)
+        .pending(timezone.now())
+        .select_related("child"),
         "quotient": family.valid_quotient(timezone.localdate()),
     }
     return render(request, "families/family_detail.html", context)
@@ -182,3 +190,78 @@ def family_leave(request):
         return redirect("home")
     is_last = family.guardians.count() <= 1
     return render(request, "families/family_leave.html", {"family": family, "is_last": is_last})
+
+
+@require_http_methods(["GET", "POST"])
+@family_required
+def household_invite(request, pk):
+    """Invite the other parent to link one of the family's children to their own household
+    (résidence alternée)."""
+    child = get_object_or_404(Child.objects.for_family(request.family), pk=pk)
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = households.invitation_create(
+                child=child,
+                invited_by=request.user,
+                email=form.cleaned_data["email"],
+                now=timezone.now(),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                f"L'invitation est envoyée à {invitation.email}. Le lien est valable jusqu'au "
+                f"{timezone.localtime(invitation.expires_at):%d/%m/%Y à %H:%M}.",
+            )
+            return redirect("families:family_detail")
+    return render(request, "families/household_invite.html", {"form": form, "child": child})
+
+
+@require_http_methods(["GET", "POST"])
+def household_invitation_revoke(request, pk):
+    invitation = get_object_or_404(
+        ChildHouseholdInvitation.objects.for_family(request.family).select_related("child"),
+        pk=pk,
+    )
+    now = timezone.now()
+    if request.method == "POST":
+        try:
+            households.invitation_revoke(invitation=invitation, now=now)
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+        else:
+            messages.success(request, f"L'invitation envoyée à {invitation.email} est annulée.")
+        return redirect("families:family_detail")
+    return render(
+        request,
+        "families/household_invitation_revoke.html",
+        {"invitation": invitation, "refusal": invitation.refusal_reason(now)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def household_accept(request, token):
+    """The other parent, signed in with their own family, accepts the link: the child joins
+    their household as its second household."""
+    invitation = households.invitation_for_token(token)
+    if invitation is None:
+        return render(request, "families/household_accept.html", {"unknown": True}, status=404)
+    now = timezone.now()
+    refusal = households.acceptance_refusal(invitation=invitation, user=request.user, now=now)
+    if request.method == "POST" and not refusal:
+        try:
+            households.invitation_accept(invitation=invitation, user=request.user, now=now)
+        except ValidationError as exc:
+            refusal = exc.messages[0]
+        else:
+            messages.success(
+                request,
+                f"{invitation.child.first_name} est rattaché(e) à votre foyer : vous pouvez "
+                "réserver ses jours depuis l'agenda.",
+            )
+            return redirect("reservations:agenda")
+    context = {"invitation": invitation, "refusal": refusal}
+    status = 400 if request.method == "POST" and refusal else 200
+    return render(request, "families/household_accept.html", context, status=status)

@@ -188,7 +188,7 @@ def _requests(family) -> list[dict]:
 
 def _bookings(family) -> list[dict]:
     bookings = (
-        Booking.objects.filter(child__family=family)
+        Booking.objects.for_family(family)  # its own bookings only (résidence alternée)
         .select_related("child", "slot")
         .order_by("date", "slot__position", "child__first_name", "pk")
     )
@@ -210,9 +210,7 @@ def _bookings(family) -> list[dict]:
 
 def _absences(family) -> list[dict]:
     absences = (
-        Absence.objects.filter(child__family=family)
-        .select_related("child")
-        .order_by("start_date", "pk")
+        Absence.objects.for_family(family).select_related("child").order_by("start_date", "pk")
     )
     return [
         {

@@ -14,12 +14,15 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
+from billing import caf
+from billing.forms import CafPeriodForm
 from common.admin_titles import FrenchInlineMixin, FrenchTitlesMixin, titles_for
 
 from . import dashboard
 from .occupancy import charts, csv_rows, occupancy
 
 OCCUPANCY_PERMISSION = "reservations.view_booking"
+CAF_PERMISSION = "billing.view_caf_figures"
 
 # The gender of the noun of each model of the admin and its inlines ("m" or "f"), for
 # « Nouveau foyer », « Nouvelle fermeture », « Ajouter une facture »; and, after it, the singular and plural to show instead of a
@@ -271,6 +274,7 @@ class OfficeAdminSite(admin.AdminSite):
             "today": today,
             "sections": dashboard.sections_for(request.user, today),
             "can_see_occupancy": request.user.has_perm(OCCUPANCY_PERMISSION),
+            "can_see_caf": request.user.has_perm(CAF_PERMISSION),
             **(extra_context or {}),
         }
         return super().index(request, context)
@@ -279,6 +283,8 @@ class OfficeAdminSite(admin.AdminSite):
         return [
             path("occupation/", self.admin_view(self.occupancy_view), name="occupancy"),
             path("occupation/csv/", self.admin_view(self.occupancy_csv), name="occupancy_csv"),
+            path("chiffres-caf/", self.admin_view(self.caf_view), name="caf"),
+            path("chiffres-caf/csv/", self.admin_view(self.caf_csv), name="caf_csv"),
             *super().get_urls(),
         ]
 
@@ -311,5 +317,52 @@ class OfficeAdminSite(admin.AdminSite):
         response.write("\ufeff")  # lets spreadsheet software read the accents
         writer = csv.writer(response, delimiter=";")
         for row in csv_rows(occupancy(today)):
+            writer.writerow([csv_safe(cell) for cell in row])
+        return response
+
+    @staticmethod
+    def _caf_period(request):
+        """The period asked for (the last month ended by default) and the form that chose it."""
+        today = timezone.localdate()
+        data = request.GET if "annee" in request.GET else CafPeriodForm.default_initial(today)
+        form = CafPeriodForm(data, today=today)
+        if form.is_valid():
+            return caf.Period(form.cleaned_data["annee"], form.cleaned_data["mois"]), form
+        default = CafPeriodForm.default_initial(today)
+        return caf.Period(default["annee"], default["mois"]), form
+
+    def caf_view(self, request):
+        """The figures for the CAF (hours booked, attended and invoiced, children welcomed, by
+        activity and age group) for a month or a year: a chart and the table."""
+        if not request.user.has_perm(CAF_PERMISSION):
+            raise PermissionDenied
+        period, form = self._caf_period(request)
+        data = caf.caf_figures(period)
+        context = {
+            **self.each_context(request),
+            "title": "Chiffres pour la CAF",
+            "subtitle": None,
+            "form": form,
+            "figures": data,
+            "chart": caf.chart(data),
+            "csv_query": f"annee={period.year}" + (f"&mois={period.month}" if period.month else ""),
+        }
+        request.current_app = self.name
+        return TemplateResponse(request, "admin/caf.html", context)
+
+    def caf_csv(self, request):
+        """The CAF figures as a CSV file (semicolons, UTF-8 with BOM, for spreadsheets)."""
+        # Imported here: common.admin registers with this site, which must exist first.
+        from common.admin import csv_safe
+
+        if not request.user.has_perm(CAF_PERMISSION):
+            raise PermissionDenied
+        period, _form = self._caf_period(request)
+        suffix = f"{period.year}-{period.month:02d}" if period.month else str(period.year)
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="chiffres-caf-{suffix}.csv"'
+        response.write("\ufeff")  # lets spreadsheet software read the accents
+        writer = csv.writer(response, delimiter=";")
+        for row in caf.csv_rows(caf.caf_figures(period)):
             writer.writerow([csv_safe(cell) for cell in row])
         return response

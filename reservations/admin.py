@@ -257,13 +257,27 @@ class StaffBookingForm(forms.ModelForm):
 
     class Meta:
         model = Booking
-        fields = ["child", "slot", "date"]
+        fields = ["child", "family", "slot", "date"]
+        help_texts = {
+            "family": "Laissez vide pour le foyer de l'enfant. Pour un enfant en résidence "
+            "alternée, choisissez le foyer qui réserve ce jour-là : lui seul sera facturé."
+        }
 
     user = None  # set by BookingAdmin.get_form
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["family"].required = False
 
     def clean(self):
         cleaned = super().clean()
         child, slot, day = cleaned.get("child"), cleaned.get("slot"), cleaned.get("date")
+        family = cleaned.get("family")
+        if child and family and family.pk not in child.household_family_ids():
+            self.add_error("family", "Ce foyer n'est pas un foyer de cet enfant.")
+            return cleaned
+        if child and not family:
+            cleaned["family"] = child.family
         if child and slot and day:
             try:
                 services.staff_book_check(
@@ -325,10 +339,11 @@ class BookingAdmin(admin.ModelAdmin):
     search_fields = ["=id", "child__last_name", "child__first_name", "child__family__name"]
     date_hierarchy = "date"
     list_select_related = ["child", "slot", "school"]
-    autocomplete_fields = ["child"]
+    autocomplete_fields = ["child", "family"]
     actions = ["cancel_bookings", "mark_excused"]
     readonly_fields = [
         "child",
+        "family",
         "slot",
         "date",
         "school",
@@ -372,7 +387,7 @@ class BookingAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["child", "slot", "date", "exceed_capacity"]
+            return ["child", "family", "slot", "date", "exceed_capacity"]
         return self.readonly_fields
 
     def save_model(self, request, obj, form, change):
@@ -387,6 +402,7 @@ class BookingAdmin(admin.ModelAdmin):
                 by=request.user,
                 today=today,
                 exceed_capacity=form.cleaned_data.get("exceed_capacity", False),
+                family=form.cleaned_data.get("family"),
             )
         except (ValidationError, PermissionDenied) as exc:
             # Checked by the form a moment ago; only a concurrent booking gets here. The admin

@@ -174,8 +174,21 @@ class MonthView:
         return (self.year + 1, 1) if self.month == 12 else (self.year, self.month + 1)
 
 
-def month_view(child, year: int, month: int, today: datetime.date) -> MonthView:
-    """The month grid of `child`: weeks from Monday to Sunday, each day with its state."""
+def _mark_households(bookings, availability: Availability) -> list:
+    """The bookings a household may see, each marked `other_household` when the child's other
+    household made it (résidence alternée): shown as « Réservé par l'autre foyer » and nothing
+    more. The other household's cancelled bookings are not shown at all."""
+    shown = []
+    for booking in bookings:
+        booking.other_household = availability.is_other_household(booking)
+        if booking.is_active or not booking.other_household:
+            shown.append(booking)
+    return shown
+
+
+def month_view(child, year: int, month: int, today: datetime.date, *, family=None) -> MonthView:
+    """The month grid of `child`: weeks from Monday to Sunday, each day with its state.
+    `family`: the household looking (see `Availability`)."""
     weeks_dates = pycalendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
     start, end = weeks_dates[0][0], weeks_dates[-1][-1]
     slots = active_slots()
@@ -185,8 +198,9 @@ def month_view(child, year: int, month: int, today: datetime.date) -> MonthView:
         .order_by("date", "pk")
     )
     availability = Availability(
-        [child], slots, start, end, today, bookings=[b for b in shown if b.is_active]
+        [child], slots, start, end, today, bookings=[b for b in shown if b.is_active], family=family
     )
+    shown = _mark_households(shown, availability)
     slots_by_pk = {slot.pk: slot for slot in slots}
     bookings = {}
     for booking in shown:
@@ -203,12 +217,11 @@ def month_view(child, year: int, month: int, today: datetime.date) -> MonthView:
             cell.bookings = bookings.get(day, [])
             cells.append(cell)
         weeks.append(cells)
-    _mark_waiting(weeks, child, start, end, None, slots_by_pk)
-    absences = list(
-        Absence.objects.filter(child=child, start_date__lte=end, end_date__gte=start).order_by(
-            "start_date"
-        )
-    )
+    _mark_waiting(weeks, child, start, end, family, slots_by_pk)
+    absences = Absence.objects.filter(child=child, start_date__lte=end, end_date__gte=start)
+    if family is not None:
+        absences = absences.filter(family=family)
+    absences = list(absences.order_by("start_date"))
     return MonthView(
         child,
         year,
@@ -244,6 +257,11 @@ class SlotRow:
     @property
     def checked(self) -> bool:
         return self.booking is not None
+
+    @property
+    def other_household(self) -> bool:
+        """Booked by the child's other household (résidence alternée)."""
+        return self.booking is not None and getattr(self.booking, "other_household", False)
 
 
 @dataclass
@@ -283,6 +301,10 @@ class DayPanel:
         return any(row.editable for row in self.rows)
 
     @property
+    def has_own_booking(self) -> bool:
+        return any(row.booking and not row.other_household for row in self.rows)
+
+    @property
     def last_day_to_modify(self) -> datetime.date:
         return last_day_to_modify(self.day)
 
@@ -291,10 +313,11 @@ class DayPanel:
         return f"{self.day:%d/%m/%Y}"
 
 
-def day_panel(child, day: datetime.date, today: datetime.date) -> DayPanel:
-    """The créneaux of `day` for `child`: booked or not, and whether each can be changed."""
+def day_panel(child, day: datetime.date, today: datetime.date, *, family=None) -> DayPanel:
+    """The créneaux of `day` for `child`: booked or not, and whether each can be changed.
+    `family`: the household looking (see `Availability`)."""
     slots = [s for s in active_slots() if s.runs_on_weekday(day)]
-    availability = Availability([child], slots, day, day, today)
+    availability = Availability([child], slots, day, day, today, family=family)
     cell = _cell(DayCell(day, True), child, slots, availability, today)
     closed = availability.calendar.day_closure(day) if day.weekday() < 5 else None
     rows = []
@@ -302,6 +325,7 @@ def day_panel(child, day: datetime.date, today: datetime.date) -> DayPanel:
         for slot in slots:
             booking = availability.booking(child, slot, day)
             if booking:
+                booking.other_household = availability.is_other_household(booking)
                 reason = availability.cancel_refusal(child, slot, day)
             else:
                 reason = availability.book_refusal(child, slot, day)
@@ -319,12 +343,13 @@ def day_panel(child, day: datetime.date, today: datetime.date) -> DayPanel:
                 )
             )
     notice = _shared_refusal(rows, day, today)
-    _add_waiting(rows, child, day, None)
-    cancelled = list(
-        Booking.objects.filter(
-            child=child, date=day, status=Booking.Status.CANCELLED_BY_CLOSURE
-        ).select_related("slot__activity")
+    _add_waiting(rows, child, day, family)
+    cancelled = Booking.objects.filter(
+        child=child, date=day, status=Booking.Status.CANCELLED_BY_CLOSURE
     )
+    if family is not None:
+        cancelled = cancelled.filter(family=family)
+    cancelled = list(cancelled.select_related("slot__activity"))
     cell.bookings = [row.booking for row in rows if row.booking] + cancelled
     return DayPanel(
         child=child,

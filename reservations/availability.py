@@ -27,6 +27,7 @@ class Reason:
     NOT_ENROLLED = "not_enrolled"
     FULL = "full"
     ALREADY_BOOKED = "already_booked"
+    OTHER_HOUSEHOLD = "other_household"
     NOTHING_TO_CANCEL = "nothing_to_cancel"
 
     LABELS = {
@@ -36,9 +37,13 @@ class Reason:
         NOT_ENROLLED: "enfant non inscrit",
         FULL: "complet",
         ALREADY_BOOKED: "déjà réservé",
+        OTHER_HOUSEHOLD: "réservé par l'autre foyer",
         NOTHING_TO_CANCEL: "rien à supprimer",
     }
-    ORDER = [DEADLINE, CLOSED, NOT_ENROLLED, NO_SCHOOL, FULL, ALREADY_BOOKED, NOTHING_TO_CANCEL]
+    ORDER = [
+        DEADLINE, CLOSED, NOT_ENROLLED, NO_SCHOOL, FULL, ALREADY_BOOKED, OTHER_HOUSEHOLD,
+        NOTHING_TO_CANCEL,
+    ]  # fmt: skip
 
 
 class Enrolled:
@@ -67,7 +72,12 @@ class Availability:
         *,
         calendar: ServiceCalendar | None = None,
         bookings=None,
+        family=None,
     ):
+        # `family`: the household asking (a parent's); a child in résidence alternée may be
+        # booked by the other household, whose bookings it can neither book again nor cancel.
+        # None (staff): every booking counts as one's own.
+        self.family_id = family.pk if family is not None else None
         self.today = today
         self.start, self.end = start, end
         self.slots = {slot.pk: slot for slot in slots}
@@ -104,7 +114,16 @@ class Availability:
     # Questions -----------------------------------------------------------------------------
 
     def booking(self, child, slot, day) -> Booking | None:
+        """The child's active booking of the créneau that day, whichever household made it."""
         return self.booked.get((child.pk, slot.pk, day))
+
+    def is_other_household(self, booking) -> bool:
+        """Whether `booking` was made by the child's other household (résidence alternée)."""
+        return (
+            booking is not None
+            and self.family_id is not None
+            and booking.family_id != self.family_id
+        )
 
     def is_enrolled(self, child, slot, day) -> bool:
         year = self.calendar.school_year(day)
@@ -165,16 +184,24 @@ class Availability:
             return Reason.NO_SCHOOL
         if not self.is_enrolled(child, slot, day):
             return Reason.NOT_ENROLLED
-        if self.booking(child, slot, day):
-            return Reason.ALREADY_BOOKED
+        booking = self.booking(child, slot, day)
+        if booking:
+            return (
+                Reason.OTHER_HOUSEHOLD
+                if self.is_other_household(booking)
+                else Reason.ALREADY_BOOKED
+            )
         if check_capacity and self.places_left(slot, child.school_id, day) <= 0:
             return Reason.FULL
         return None
 
     def cancel_refusal(self, child, slot, day, *, check_deadline=True) -> str | None:
         """The Reason a cancellation is refused, or None if the booking can be cancelled."""
-        if not self.booking(child, slot, day):
+        booking = self.booking(child, slot, day)
+        if not booking:
             return Reason.NOTHING_TO_CANCEL
+        if self.is_other_household(booking):
+            return Reason.OTHER_HOUSEHOLD
         if check_deadline and not is_modifiable(day, self.today):
             return Reason.DEADLINE
         return None
@@ -210,6 +237,8 @@ class Availability:
             return "Complet : il ne reste plus de place sur ce créneau."
         if reason == Reason.ALREADY_BOOKED:
             return "Déjà réservé."
+        if reason == Reason.OTHER_HOUSEHOLD:
+            return "Réservé par l'autre foyer."
         if reason == Reason.NOTHING_TO_CANCEL:
             return "Aucune réservation à supprimer."
         return ""

@@ -35,6 +35,7 @@ class BulkRequest:
     slots: tuple  # Slot instances (with their activity)
     parity: str = ""  # "", "even" or "odd" (ISO week number)
     weekdays: frozenset = frozenset()  # ISO weekdays; empty: every weekday of each créneau
+    family: object = None  # the household asking; None: each child's own family (staff)
 
     def candidates(self):
         """(child, slot, day) asked for, before any rule: the créneau's own weekdays only."""
@@ -130,7 +131,14 @@ def group_items(items):
 
 def plan(request: BulkRequest, *, today: datetime.date) -> Plan:
     """What applying `request` today would do, and what it would skip and why."""
-    availability = Availability(request.children, request.slots, request.start, request.end, today)
+    availability = Availability(
+        request.children,
+        request.slots,
+        request.start,
+        request.end,
+        today,
+        family=request.family,
+    )
     return _plan(request, availability)
 
 
@@ -193,7 +201,12 @@ def apply(
             if child.school_id
         )
         availability = Availability(
-            request.children, request.slots, request.start, request.end, today
+            request.children,
+            request.slots,
+            request.start,
+            request.end,
+            today,
+            family=request.family,
         )
         result = _plan(request, availability)
         if request.action == CREATE:
@@ -203,6 +216,9 @@ def apply(
                 [
                     Booking(  # ids rather than objects: 1,250 of these, descriptors are slow
                         child_id=item.child.pk,
+                        family_id=request.family.pk
+                        if request.family is not None
+                        else item.child.family_id,
                         slot_id=item.slot.pk,
                         date=item.day,
                         school_id=item.child.school_id,

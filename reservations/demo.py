@@ -47,6 +47,7 @@ def _bookings_for(child, patterns, slots, start, end, calendar, enrolled, today)
             rows.append(
                 Booking(
                     child=child,
+                    family_id=child.family_id,
                     slot=slot,
                     date=day,
                     school_id=child.school_id,

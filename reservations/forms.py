@@ -147,7 +147,11 @@ class BulkForm(forms.Form):
 
     def __init__(self, *args, family, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["enfants"].queryset = Child.objects.for_family(family).select_related("school")
+        self.family = family
+        # The children the household looks after, a child in résidence alternée included.
+        self.fields["enfants"].queryset = Child.objects.in_household(family).select_related(
+            "school"
+        )
         self.fields["creneaux"].queryset = (
             Slot.objects.active()
             .select_related("activity__service")
@@ -179,6 +183,7 @@ class BulkForm(forms.Form):
             slots=tuple(data["creneaux"]),
             parity=data.get("periodicite") or "",
             weekdays=frozenset(int(d) for d in data.get("jours") or []),
+            family=self.family,
         )
 
     def slot_groups(self):

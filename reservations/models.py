@@ -343,7 +343,9 @@ class Closure(models.Model):
 
 class BookingQuerySet(models.QuerySet):
     def for_family(self, family):
-        return self.filter(child__family=family) if family else self.none()
+        """The bookings `family` made: those of its children and, for a child in résidence
+        alternée, only those of its own household (never the other household's)."""
+        return self.filter(family=family) if family else self.none()
 
     def active(self):
         """Bookings that hold a place (validated, walk-ins included)."""
@@ -403,6 +405,15 @@ class Booking(StateMachine, models.Model):
         related_name="bookings",
         verbose_name="enfant",
         db_index=False,
+    )
+    family = models.ForeignKey(
+        Family,
+        on_delete=models.CASCADE,
+        related_name="bookings",
+        verbose_name="foyer",
+        db_index=False,
+        help_text="Le foyer qui a réservé : lui seul voit, supprime et paie cette réservation "
+        "(l'un des deux foyers d'un enfant en résidence alternée).",
     )
     slot = models.ForeignKey(
         Slot,
@@ -543,6 +554,12 @@ class Booking(StateMachine, models.Model):
     def __str__(self):
         return f"n° {self.number} — {self.child} — {self.slot} le {self.date:%d/%m/%Y}"
 
+    def save(self, *args, **kwargs):
+        if self.family_id is None and self.child_id is not None:
+            # Unless a household is named (résidence alternée), the child's own family books.
+            self.family_id = self.child.family_id
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("reservations:booking_detail", args=[self.pk])
 
@@ -582,7 +599,8 @@ class Booking(StateMachine, models.Model):
 
 class AbsenceQuerySet(models.QuerySet):
     def for_family(self, family):
-        return self.filter(child__family=family) if family else self.none()
+        """The absences `family` declared (for a child in résidence alternée, only its own)."""
+        return self.filter(family=family) if family else self.none()
 
 
 class Absence(StateMachine, models.Model):
@@ -603,6 +621,13 @@ class Absence(StateMachine, models.Model):
 
     child = models.ForeignKey(
         Child, on_delete=models.CASCADE, related_name="absences", verbose_name="enfant"
+    )
+    family = models.ForeignKey(
+        Family,
+        on_delete=models.CASCADE,
+        related_name="absences",
+        verbose_name="foyer",
+        help_text="Le foyer qui a signalé l'absence, pour ses propres réservations.",
     )
     start_date = models.DateField("du")
     end_date = models.DateField("au")
@@ -657,6 +682,11 @@ class Absence(StateMachine, models.Model):
 
     def __str__(self):
         return f"Absence de {self.child} {self.period_label}"
+
+    def save(self, *args, **kwargs):
+        if self.family_id is None and self.child_id is not None:
+            self.family_id = self.child.family_id
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("reservations:absence_detail", args=[self.pk])

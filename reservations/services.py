@@ -54,9 +54,12 @@ class DayResult:
         return bool(self.created or self.cancelled)
 
 
-def _new_booking(child, slot, day, *, by, origin, now, **extra) -> Booking:
+def _new_booking(child, slot, day, *, by, origin, now, family=None, **extra) -> Booking:
+    """A booking of `child` made for `family` (its own family unless named: résidence
+    alternée), not saved yet."""
     return Booking(
         child=child,
+        family_id=family.pk if family is not None else child.family_id,
         slot=slot,
         date=day,
         school_id=child.school_id,
@@ -76,14 +79,16 @@ def _cancel(bookings, *, by, now, reason="") -> int:
 
 
 def day_save(
-    *, child, day: datetime.date, wanted, editable, rendered, shown, by, today
+    *, child, day: datetime.date, wanted, editable, rendered, shown, by, today, family=None
 ) -> DayResult:
     """Apply the créneaux the parent toggled on the day panel, in one transaction.
 
     `shown` are the créneaux the panel listed, `rendered` those it showed as booked, `editable`
     those it offered to change, `wanted` those ticked on submit. Only the toggled editable
     créneaux change; each is re-checked under lock. A créneau another guardian has meanwhile
-    put in the wanted state is left alone and reported, never overwritten."""
+    put in the wanted state is left alone and reported, never overwritten. `family` is the
+    household saving (the child's own unless named): it changes only its own bookings, never
+    the other household's of a child in résidence alternée."""
     wanted, editable, rendered, shown = (set(x) for x in (wanted, editable, rendered, shown))
     toggled_on = (wanted - rendered) & editable & shown
     toggled_off = (rendered - wanted) & editable & shown
@@ -96,10 +101,10 @@ def day_save(
     with transaction.atomic():
         if child.school_id:
             capacity.lock((pk, child.school_id, day) for pk in sorted(toggled_on | toggled_off))
-        availability = Availability([child], slots.values(), day, day, today)
+        availability = Availability([child], slots.values(), day, day, today, family=family)
         current = {pk for pk in slots if availability.booking(child, slots[pk], day)}
         result.changed_meanwhile = current != (rendered & set(slots))
-        day_state = _DayState(child, day, slots, availability, current)
+        day_state = _DayState(child, day, slots, availability, current, family)
         to_create = _day_bookings_to_create(day_state, toggled_on, result, by=by, now=now)
         to_cancel = _day_bookings_to_cancel(day_state, toggled_off, result, by=by)
         Booking.objects.bulk_create(to_create)
@@ -118,6 +123,7 @@ class _DayState:
     slots: dict  # slot id → Slot
     availability: Availability
     current: set  # ids of the créneaux booked now
+    family: object = None  # the household saving (None: the child's own family)
 
 
 def _day_bookings_to_create(state: _DayState, toggled_on, result: DayResult, *, by, now) -> list:
@@ -128,6 +134,9 @@ def _day_bookings_to_create(state: _DayState, toggled_on, result: DayResult, *, 
     for pk in sorted(toggled_on):
         slot = state.slots.get(pk)
         if slot is None:
+            continue
+        if availability.is_other_household(availability.booking(child, slot, day)):
+            result.refused.append((slot, "Réservé entre-temps par l'autre foyer."))
             continue
         if pk in state.current:
             result.already.append((slot, "déjà réservé entre-temps par un autre responsable"))
@@ -140,7 +149,9 @@ def _day_bookings_to_create(state: _DayState, toggled_on, result: DayResult, *, 
             continue
         availability.take(slot, child.school_id, day)
         to_create.append(
-            _new_booking(child, slot, day, by=by, origin=Booking.Origin.PARENT, now=now)
+            _new_booking(
+                child, slot, day, by=by, origin=Booking.Origin.PARENT, now=now, family=state.family
+            )
         )
         result.created.append(slot)
     return to_create
@@ -219,10 +230,11 @@ def staff_book_check(
 
 @transaction.atomic
 def staff_book(
-    *, child, slot: Slot, day: datetime.date, by, today, exceed_capacity=False
+    *, child, slot: Slot, day: datetime.date, by, today, exceed_capacity=False, family=None
 ) -> Booking:
     """Book a child for a family from the admin: past the deadline too (recorded), and beyond
-    the capacity only when asked explicitly by someone allowed to (recorded)."""
+    the capacity only when asked explicitly by someone allowed to (recorded). `family`: the
+    household booked and invoiced (the child's own unless named: résidence alternée)."""
     if child.school_id:
         capacity.lock([(slot.pk, child.school_id, day)])
     over = staff_book_check(
@@ -237,6 +249,7 @@ def staff_book(
         now=timezone.now(),
         past_deadline=not is_modifiable(day, today),
         over_capacity=over,
+        family=family,
     )
     booking.save()
     return booking
@@ -253,9 +266,9 @@ def closure_apply(*, closure: Closure, by=None) -> int:
     if closure.activity_id:
         bookings = bookings.filter(slot__activity=closure.activity_id)
     bookings = list(
-        bookings.select_related("child__family", "slot")
+        bookings.select_related("family", "child", "slot")
         .select_for_update(of=("self",))
-        .order_by("child__family", "date", "slot__position")
+        .order_by("family", "date", "slot__position")
     )
     if not bookings:
         return 0
@@ -268,7 +281,8 @@ def closure_apply(*, closure: Closure, by=None) -> int:
     )
     by_family = {}
     for booking in bookings:
-        by_family.setdefault(booking.child.family, []).append(booking)
+        # Each household hears of its own bookings only (résidence alternée).
+        by_family.setdefault(booking.family, []).append(booking)
     for family, cancelled in by_family.items():
         lines = "\n".join(
             f"- {b.child.first_name} : {b.slot.activity} ({b.slot}) le {b.date:%d/%m/%Y}"
@@ -290,11 +304,21 @@ def closure_apply(*, closure: Closure, by=None) -> int:
 
 @transaction.atomic
 def absence_declare(
-    *, child, start: datetime.date, end: datetime.date, reason: str, certificate=None, by, today
+    *,
+    child,
+    start: datetime.date,
+    end: datetime.date,
+    reason: str,
+    certificate=None,
+    by,
+    today,
+    family=None,
 ) -> tuple[Absence, int, int]:
     """A parent declares an absence (illness) for booked days. Bookings past the deadline are
     marked absent and wait for the office's decision; those still modifiable are simply
-    cancelled, as the parent could do on the agenda. Returns (absence, marked, cancelled)."""
+    cancelled, as the parent could do on the agenda. Returns (absence, marked, cancelled).
+    `family`: the household declaring (the child's own unless named), for its own bookings."""
+    family_id = family.pk if family is not None else child.family_id
     if end < start:
         raise ValidationError("La fin de l'absence doit suivre son début.")
     if start < today - datetime.timedelta(days=ABSENCE_LOOKBACK_DAYS):
@@ -306,7 +330,7 @@ def absence_declare(
         raise ValidationError("Une absence couvre au plus deux mois.")
     bookings = list(
         Booking.objects.active()
-        .filter(child=child, date__range=(start, end), absence__isnull=True)
+        .filter(child=child, family_id=family_id, date__range=(start, end), absence__isnull=True)
         .exclude(origin=Booking.Origin.WALK_IN)
         .exclude(presence=Booking.Presence.PRESENT)
         .select_for_update(of=("self",))
@@ -320,7 +344,14 @@ def absence_declare(
                 "depuis l'agenda."
             )
         raise ValidationError(f"{child.first_name} n'a aucune réservation sur cette période.")
-    absence = Absence(child=child, start_date=start, end_date=end, reason=reason, declared_by=by)
+    absence = Absence(
+        child=child,
+        family_id=family_id,
+        start_date=start,
+        end_date=end,
+        reason=reason,
+        declared_by=by,
+    )
     if certificate:
         absence.certificate = certificate
         absence.certificate_name = certificate.display_name
@@ -350,7 +381,9 @@ def absence_add_certificate(*, absence: Absence, certificate) -> Absence:
 def absence_decide(*, absence: Absence, excused: bool, by, note: str = "") -> Absence:
     """The office excuses the absence (its bookings are then not billed) or not, and the family
     is told."""
-    absence = Absence.objects.select_for_update().select_related("child__family").get(pk=absence.pk)
+    absence = (
+        Absence.objects.select_for_update().select_related("child", "family").get(pk=absence.pk)
+    )
     status = Absence.Status.EXCUSED if excused else Absence.Status.NOT_EXCUSED
     absence.set_status(status, by=by, now=timezone.now())
     if note:
@@ -365,7 +398,7 @@ def absence_decide(*, absence: Absence, excused: bool, by, note: str = "") -> Ab
         else ("non excusée : les créneaux réservés restent facturés")
     )
     notify_family(
-        family=absence.child.family,
+        family=absence.family,
         subject=f"Absence de {absence.child.first_name} {absence.period_label}",
         body=(
             f"Bonjour,\n\nL'absence de {absence.child.first_name} {absence.period_label} est "

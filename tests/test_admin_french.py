@@ -151,7 +151,7 @@ def bad_strings(texts: list[str]) -> list[str]:
 
 def _urls(client, user):
     """The index, each section's page, then for each model the user may see: its list, its
-    « add » page if allowed, the page of its first object if any; and the occupancy page."""
+    « add » page if allowed, the page of its first object if any; the occupancy page and the CAF figures (of a month and of the year)."""
     index = reverse("admin:index")
     yield index
     response = client.get(index)
@@ -171,6 +171,9 @@ def _urls(client, user):
                 yield reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[first.pk])
     if user.has_perm("reservations.view_booking"):
         yield reverse("admin:occupancy")
+    if user.has_perm("billing.view_caf_figures"):
+        yield reverse("admin:caf")
+        yield reverse("admin:caf") + "?annee=2026&mois="
 
 
 def _staff(group: str | None) -> User:

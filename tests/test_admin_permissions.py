@@ -163,6 +163,26 @@ VIEW_TABLE = {
     "billing_invoice_simple_history": {ASSISTANT, REGISSEUR},
 }
 
+# The admin site's own pages beside the models' (the dashboard's occupancy, the CAF figures).
+SITE_VIEW_TABLE = {
+    "occupancy": {ASSISTANT, REGISSEUR, ANIMATEUR},
+    "occupancy_csv": {ASSISTANT, REGISSEUR, ANIMATEUR},
+    "caf": {ASSISTANT, REGISSEUR},
+    "caf_csv": {ASSISTANT, REGISSEUR},
+}
+# Django's own pages of the site, each with its own checks.
+DJANGO_SITE_VIEWS = {
+    "index",
+    "login",
+    "logout",
+    "password_change",
+    "password_change_done",
+    "autocomplete",
+    "jsi18n",
+    "view_on_site",
+    "app_list",
+}
+
 MISSING = 999_999  # no such row: a view that checks the permission first refuses before looking
 
 
@@ -249,3 +269,26 @@ def test_each_group_opening_each_custom_view_gets_what_the_table_says(client, fa
                 wrong.append(f"{name} / {group or 'sans droit'} : POST {posted}, GET {read}")
 
     assert not wrong, "Vues contraires au tableau des droits :\n" + "\n".join(wrong)
+
+
+def _site_views():
+    """(URL name, URL) of each page the admin site adds to Django's own."""
+    for pattern in admin.site.get_urls():
+        name = getattr(pattern, "name", None)
+        if name and hasattr(pattern, "callback") and name not in DJANGO_SITE_VIEWS:
+            yield name, reverse(f"admin:{name}")
+
+
+def test_each_group_opening_each_site_page_gets_what_the_table_says(client):
+    """The site's own pages are in the table, and each opens (200) only for the groups the
+    table allows; the others get 403."""
+    assert {name for name, _url in _site_views()} == set(SITE_VIEW_TABLE)
+    wrong = []
+    for name, url in _site_views():
+        for group, user in _people().items():
+            client.force_login(user)
+            status = client.get(url).status_code
+            if status != (200 if group in SITE_VIEW_TABLE[name] else 403):
+                wrong.append(f"{name} / {group or 'sans droit'} : GET {status}")
+
+    assert not wrong, "Pages contraires au tableau des droits :\n" + "\n".join(wrong)

@@ -25,7 +25,9 @@ from ..models import Absence, Booking, Slot
 
 
 def _children(request):
-    return list(Child.objects.for_family(request.family).select_related("school"))
+    """The children the family looks after: its own and those it shares as their second
+    household (résidence alternée)."""
+    return list(Child.objects.in_household(request.family).select_related("school"))
 
 
 def _child(request, child_id, children=None):
@@ -44,7 +46,7 @@ def _month_url(child, day):
 
 def _render_month(request, child, children, year, month):
     today = timezone.localdate()
-    view = agenda.month_view(child, year, month, today)
+    view = agenda.month_view(child, year, month, today, family=request.family)
     return render(
         request,
         "reservations/agenda_month.html",
@@ -92,7 +94,7 @@ def _render(request, template, partial, context, *, status=200):
 
 def _panel_response(request, child, day, *, form=None, result=None, confirm=None, status=200):
     today = timezone.localdate()
-    panel = agenda.day_panel(child, day, today)
+    panel = agenda.day_panel(child, day, today, family=request.family)
     context = {
         "panel": panel,
         "child": child,
@@ -138,6 +140,7 @@ def day(request, child_id, day):
         shown=form.ids("affiches"),
         by=request.user,
         today=timezone.localdate(),
+        family=request.family,
     )
     if _in_panel(request):
         return _panel_response(request, child, day, result=result)
@@ -316,6 +319,7 @@ def absence_create(request, child_id):
                 certificate=form.cleaned_data.get("certificat"),
                 by=request.user,
                 today=today,
+                family=request.family,
             )
         except ValidationError as exc:
             form.add_error(None, exc)
