@@ -19,7 +19,7 @@ from common.models import StoredDocument
 from tests.concurrency import at_once
 from tests.conftest import client_for
 
-from .conftest import OCTOBER, book, issue, make_family, pdf_text
+from .conftest import OCTOBER, book, issue, make_family, pdf_first_page_png, pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -134,6 +134,7 @@ def test_a_reissue_keeps_the_original_and_makes_its_own_documents(
     avoir = client.get(reverse("billing:credit_note_pdf", args=[alpha.pk]))
     assert avoir.status_code == 200
     assert avoir.content == stored_bytes(note.document)
+    assert pdf_first_page_png(avoir.content, "avoir").exists()
     avoir_text = pdf_text(avoir.content, tmp_path)
     for expected in (
         f"Avoir n° {note.number}",
