@@ -9,7 +9,7 @@ gives the median and p90 wall time, the queries of one request and the ratio of 
 the floor's (a bare authenticated view with one query of its own); bench/results.json keeps the
 same data.
 
-    python bench/run.py [--families 300] [--today 2026-11-26] [--runs 30] [-k home]
+    python bench/run.py [--families 300] [--today 2026-11-26] [--runs 30] [-k home] [--jobs-only]
 
 Adding a scenario is one line in SCENARIOS. Night jobs (JOBS) are timed once after the
 scenarios, on the volume they ask for (seeded first, untimed), with their query counts.
@@ -155,25 +155,44 @@ def _invoicing_job(today):
     }
 
 
-NOTIFIED_INVOICES = 500
+def _notices_prepare(today):
+    """The notices of last month's invoices promised as invoicing promises them (one outbox
+    row per batch of invoices) and left to the sweep, as when the broker was down."""
+    from billing.invoicing import BATCH_SIZE, chunks
+    from billing.notices import notify_invoices_issued
+    from common.models import OutboxItem
+
+    _ensure_invoiced(today)
+    ids = list(_bench_invoices(today).order_by("pk").values_list("pk", flat=True))
+    OutboxItem.objects.bulk_create(
+        OutboxItem(task=notify_invoices_issued.name, args=[batch])
+        for batch in chunks(ids, BATCH_SIZE)
+    )
 
 
-def _notification_job(today):
-    """The notice of each invoice (message in Échanges + e-mail), for 500 of last month's."""
+def _notices_job(today):
+    """The notice of each of last month's invoices (thread and message in Échanges, e-mail),
+    run by the outbox's sweep batch by batch, e-mails included."""
+    from django.core import mail
+
+    from common import outbox
+    from exchanges.models import Message
+
+    before = Message.objects.count()
+    with _mail_to_memory():
+        rows = outbox.deliver_due(limit=1_000_000)
+        emails = len(mail.outbox)
+    notices = Message.objects.count() - before
+    return {"invoices": notices, "emails": emails, "outbox_rows": rows}
+
+
+def _mail_to_memory():
+    """E-mails kept in memory (django.core.mail.outbox) instead of sent."""
+    from django.core import mail
     from django.test.utils import override_settings
 
-    from billing.invoicing import previous_month
-    from billing.models import Invoice
-    from billing.notices import notify_invoice_issued
-
-    ids = list(
-        Invoice.objects.filter(period_start=previous_month(today), run__trigger="bench")
-        .order_by("pk")
-        .values_list("pk", flat=True)[:NOTIFIED_INVOICES]
-    )
-    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-        sent = sum(notify_invoice_issued(pk) for pk in ids)
-    return {"notifications": sent}
+    mail.outbox = []
+    return override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
 
 
 def _bench_invoices(today):
@@ -193,15 +212,16 @@ def _ensure_invoiced(today):
 def _reminder_job(today):
     """The reminder e-mails, on the night PAYMENT_REMINDER_DAYS before last month's due date."""
     from django.conf import settings
-    from django.test.utils import override_settings
+    from django.core import mail
 
     from billing.recovery.services import send_payment_reminders
 
     due = _bench_invoices(today).order_by("due_date").values_list("due_date", flat=True).first()
     night = due - datetime.timedelta(days=settings.PAYMENT_REMINDER_DAYS)
-    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+    with _mail_to_memory():
         reminded = send_payment_reminders(today=night)
-    return {"reminded": len(reminded)}
+        emails = len(mail.outbox)
+    return {"invoices": len(reminded), "emails": emails}
 
 
 DEBITED_FAMILIES = 1000
@@ -274,20 +294,158 @@ def _sepa_job(today):
 
 def _recovery_job(today):
     """switch_to_recovery the night after last month's due date (every bench invoice still
-    impayée), messages left out (each is the invoice notice's cost, timed above)."""
+    impayée), each family told in Échanges and by e-mail, as the night job does."""
+    from django.core import mail
+
     from billing.recovery.services import switch_to_recovery
 
     due = _bench_invoices(today).order_by("-due_date").values_list("due_date", flat=True).first()
-    result = switch_to_recovery(today=due + datetime.timedelta(days=1), notify=False)
-    return {"switched": result.count}
+    with _mail_to_memory():
+        result = switch_to_recovery(today=due + datetime.timedelta(days=1))
+        emails = len(mail.outbox)
+    return {"invoices": result.count, "emails": emails}
 
 
+RECONCILED_SESSIONS = 200
+
+
+def _reconcile_job(today):
+    """reconcile_payments: 200 card payments whose webhook never came (half paid, half expired
+    at Stripe), asked one by one of a local server playing Stripe's API."""
+    from django.core import mail
+    from django.test.utils import override_settings
+    from django.utils import timezone
+
+    from billing.card.models import CheckoutSession
+    from billing.card.services import reconcile_sessions
+    from billing.models import Invoice
+    from tests.billing import fake_stripe
+
+    fake = fake_stripe.FakeStripe().start()
+    try:
+        now = timezone.now()
+        invoices = list(
+            _bench_invoices(today)
+            .filter(status=Invoice.Status.UNPAID)
+            .order_by("pk")[:RECONCILED_SESSIONS]
+        )
+        sessions = []
+        for rank, invoice in enumerate(invoices):
+            session = fake.create_session(
+                {"line_items": [{"price_data": {"unit_amount": invoice.total_cents,
+                                                "currency": "eur"}, "quantity": 1}],
+                 "client_reference_id": str(invoice.pk)}
+            )  # fmt: skip
+            if rank % 2:
+                fake.sessions[session["id"]]["status"] = "expired"
+            else:
+                fake.pay(session["id"], send=False)
+            sessions.append(
+                CheckoutSession(
+                    invoice=invoice,
+                    session_id=session["id"],
+                    amount_cents=invoice.total_cents,
+                    expires_at=now - datetime.timedelta(minutes=1),
+                )
+            )
+        CheckoutSession.objects.bulk_create(sessions)
+        keys = {
+            "STRIPE_SECRET_KEY": fake_stripe.SECRET_KEY,
+            "STRIPE_WEBHOOK_SECRET": fake_stripe.WEBHOOK_SECRET,
+            "STRIPE_API_BASE": fake.url,
+        }
+        with override_settings(**keys), _mail_to_memory():
+            report = reconcile_sessions(now=now)
+            emails = len(mail.outbox)
+    finally:
+        fake.stop()
+    return {"sessions": report.checked, "paid": report.paid, "expired": report.expired,
+            "emails": emails}  # fmt: skip
+
+
+SWEPT_EMAILS = 500
+
+
+def _sweep_prepare(today):
+    """500 single e-mails (messages, resets…) left pending by a broker outage."""
+    from django.core.mail import EmailMessage
+
+    from common import outbox
+    from common.models import OutboxItem
+
+    message = EmailMessage("Nouveau message", "Bonjour,", to=["parent@example.org"])
+    OutboxItem.objects.bulk_create(
+        OutboxItem(task=outbox.EMAIL_TASK, args=[outbox.email_to_dict(message)])
+        for _ in range(SWEPT_EMAILS)
+    )
+
+
+def _sweep_job(today):
+    """sweep_outbox: one run of the minute's sweep over what an outage left pending."""
+    from common import outbox
+
+    with _mail_to_memory():
+        return {"delivered": outbox.deliver_due()}
+
+
+EXPIRED_SESSIONS = 20_000
+
+
+def _sessions_prepare(today):
+    """20,000 expired sessions, as a month of sign-ins leaves them."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    expired = timezone.now() - datetime.timedelta(days=1)
+    Session.objects.bulk_create(
+        Session(session_key=f"bench{index:027d}", session_data="", expire_date=expired)
+        for index in range(EXPIRED_SESSIONS)
+    )
+
+
+def _sessions_job(today):
+    """purge_expired_sessions (Django's clearsessions)."""
+    from django.contrib.sessions.models import Session
+
+    from portail.tasks import purge_expired_sessions
+
+    before = Session.objects.count()
+    purge_expired_sessions()
+    return {"deleted": before - Session.objects.count()}
+
+
+def _enrolment_purge_job(today):
+    """purge_enrolment_data: old drafts and the documents of long-decided requests."""
+    from enrolment.tasks import purge_enrolment_data
+
+    return purge_enrolment_data()
+
+
+def _calendar_job(today):
+    """load_calendar: the holidays of the school years around today (monthly)."""
+    from reservations.tasks import load_calendar
+
+    return {"school_years": load_calendar()}
+
+
+# Every job of the beat's schedule (portail/celery.py), plus the SEPA export command.
 JOBS = [
     Job("generate_invoices, last month, 5000 families", _invoicing_job, families=5000),
-    Job(f"invoice notifications ({NOTIFIED_INVOICES})", _notification_job, families=5000),
+    Job(
+        "invoice notices, every invoice of last month (outbox sweep)",
+        _notices_job,
+        families=5000,
+        prepare=_notices_prepare,
+    ),
     Job(
         "send_payment_reminders, last month's invoices",
         _reminder_job,
+        families=5000,
+        prepare=_ensure_invoiced,
+    ),
+    Job(
+        f"reconcile_payments, {RECONCILED_SESSIONS} card payments without webhook",
+        _reconcile_job,
         families=5000,
         prepare=_ensure_invoiced,
     ),
@@ -298,11 +456,25 @@ JOBS = [
         prepare=_sepa_prepare,
     ),
     Job(
-        "switch_to_recovery, last month's unpaid invoices",
+        "switch_to_recovery, last month's unpaid invoices, families told",
         _recovery_job,
         families=5000,
         prepare=_ensure_invoiced,
     ),
+    Job(
+        f"sweep_outbox, {SWEPT_EMAILS} pending e-mails",
+        _sweep_job,
+        families=5000,
+        prepare=_sweep_prepare,
+    ),
+    Job(
+        f"purge_expired_sessions, {EXPIRED_SESSIONS} expired",
+        _sessions_job,
+        families=5000,
+        prepare=_sessions_prepare,
+    ),
+    Job("purge_enrolment_data", _enrolment_purge_job, families=5000),
+    Job("load_calendar", _calendar_job, families=5000),
 ]
 
 
@@ -364,7 +536,13 @@ def parse_args(argv):
     parser.add_argument("--runs", type=int, default=30, help="timed requests per scenario")
     parser.add_argument("--warmup", type=int, default=3, help="untimed requests first")
     parser.add_argument(
-        "-k", dest="keyword", default="", help="only the scenarios whose name contains this"
+        "-k",
+        dest="keyword",
+        default="",
+        help="only the scenarios and jobs whose name contains this",
+    )
+    parser.add_argument(
+        "--jobs-only", action="store_true", help="time the night jobs, no page but the floor"
     )
     args = parser.parse_args(argv)
     if args.runs < 2 or args.warmup < 0 or args.families < 0:
@@ -394,7 +572,9 @@ def main(argv=None):
     from django.db import connection
 
     started = time.perf_counter()
-    scenarios = [FLOOR] + [s for s in SCENARIOS if args.keyword.lower() in s.name.lower()]
+    scenarios = [FLOOR] + [
+        s for s in SCENARIOS if args.keyword.lower() in s.name.lower() and not args.jobs_only
+    ]
     jobs = [job for job in JOBS if args.keyword.lower() in job.name.lower()]
     job_results = []
     try:
@@ -522,7 +702,6 @@ def measure_jobs(jobs: list[Job], args) -> list[dict]:
     """Seed the volume the jobs need (untimed), then run each job once, timed, counting its
     queries."""
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     from bench.seeding import seed_bench
 
@@ -537,27 +716,32 @@ def measure_jobs(jobs: list[Job], args) -> list[dict]:
         if job.prepare:
             job.prepare(args.today)
         gc.collect()
-        connection.queries_log.clear()  # it keeps at most 9,000 queries: count each job from 0
-        with CaptureQueriesContext(connection) as queries:
+        queries = QueryCounter()
+        with connection.execute_wrapper(queries):
             start = time.perf_counter()
             figures = job.run(args.today)
             seconds = time.perf_counter() - start
-        results.append(
-            {
-                "name": job.name,
-                "families": max(families, args.families),
-                "seconds": round(seconds, 2),
-                "queries": _query_count(queries),
-                **figures,
-            }
-        )
+        result = {
+            "name": job.name,
+            "families": max(families, args.families),
+            "seconds": round(seconds, 2),
+            "queries": queries.count,
+            **figures,
+        }
+        if figures.get("invoices"):
+            result["queries_per_invoice"] = round(queries.count / figures["invoices"], 3)
+        results.append(result)
     return results
 
 
-def _query_count(queries):
-    """The job's queries; past the log's 9,000 the count says "9000+"."""
-    count = len(queries)
-    return f"{count}+" if count >= queries.connection.queries_log.maxlen else count
+class QueryCounter:
+    """Counts the queries run through a connection (connection.execute_wrapper), however many."""
+
+    count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
 
 
 def print_jobs(results):
