@@ -6,9 +6,10 @@ under the project's secret key, and looked up by its SHA-256: neither the token 
 that compares it character by character is stored. An unknown token, an old one (the family
 regenerated the address) or a guessed one finds nothing: a 404.
 
-The feed holds the child's bookings (one event per créneau and day, in Europe/Paris time, with
-the créneau and the school in it), the closures of the child's school or of the whole town and
-the school holidays and public holidays (all-day events), from FEED_PAST_DAYS ago onwards.
+The feed holds the child's bookings made by the feed's household (one event per créneau and
+day, in Europe/Paris time, with the créneau and the school in it), the closures of the child's
+school or of the whole town, and the school holidays and public holidays (all-day events), from
+FEED_PAST_DAYS ago onwards. In résidence alternée each household's feed has its own days only.
 Cancelled bookings are left out. Read in a fixed number of queries whatever the number of
 bookings.
 """
@@ -21,7 +22,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.crypto import salted_hmac
 from icalendar import Calendar, Event
 
@@ -73,9 +74,12 @@ def feed_regenerate(*, feed: CalendarFeed) -> CalendarFeed:
 
 def find_feed(token: str) -> CalendarFeed | None:
     """The feed whose address holds `token`, with its child and school, or None."""
+    # Only while the household still looks after the child (a second household unlinked by
+    # the office loses the feed at once).
+    looks_after = Q(child__family=F("family")) | Q(child__second_household__family=F("family"))
     return (
         CalendarFeed.objects.select_related("child__school")
-        .filter(token_digest=token_digest(token))
+        .filter(looks_after, token_digest=token_digest(token))
         .first()
     )
 
@@ -168,7 +172,7 @@ def calendar_for(feed: CalendarFeed, *, today: datetime.date, now: datetime.date
     calendar.add("x-published-ttl", "PT6H")
     bookings = (
         Booking.objects.active()
-        .filter(child=child, date__gte=since)
+        .filter(child=child, family_id=feed.family_id, date__gte=since)
         .select_related("slot__activity", "school")
         .order_by("date", "slot__start_time", "pk")
     )

@@ -23,7 +23,7 @@ FEED_MAX_AGE = 3600
 
 
 def _child(request, child_id) -> Child:
-    child = Child.objects.for_family(request.family).filter(pk=child_id).first()
+    child = Child.objects.in_household(request.family).filter(pk=child_id).first()
     if child is None:
         raise Http404("Enfant introuvable.")
     return child

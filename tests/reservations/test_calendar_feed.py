@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from families.models import ChildHousehold
 from reservations.models import Booking, CalendarFeed, Closure, Holiday
 from tests.factories import SchoolFactory
 from tests.portail.test_pages import PUBLIC_ROUTES
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.django_db
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 BEFORE_DST_END = datetime.date(2026, 10, 23)  # Friday: summer time (UTC+2)
 AFTER_DST_END = datetime.date(2026, 11, 2)  # Monday: winter time since Sunday 25 October
+WEEK = datetime.timedelta(weeks=1)
 
 
 def _book(child, slot, day, **fields):
@@ -290,3 +292,27 @@ def test_feed_answers_in_constant_queries_with_cache_headers(client, parent, chi
     assert "private" in cache and "max-age=3600" in cache
     assert client.get(url, headers={"if-none-match": second["ETag"]}).status_code == 304
     assert re.fullmatch(r'"[0-9a-f]{32}"', second["ETag"])
+
+
+def test_each_household_of_a_shared_child_has_its_own_days(client, child, school, booked, today):
+    """In résidence alternée, the second household subscribes to the child's calendar with its
+    own address and finds its own days only; the first household's feed does not list them;
+    once the office unlinks the second household, its address is a 404."""
+    second = make_family("MARTIN", school, children=())
+    ChildHousehold.objects.create(child=child, family=second)
+    theirs = Booking.objects.create(
+        child=child, family=second, slot=booked["december"].slot, date=MONDAY + WEEK, school=school
+    )
+    first_url = _feed_url(client, child.family.guardians.first().user, child)
+    second_url = _feed_url(client, second.guardians.first().user, child)
+    assert second_url != first_url
+
+    first_feed = _events(_fetch(client, first_url).content)
+    second_feed = _events(_fetch(client, second_url).content)
+    assert f"reservation-{theirs.pk}@127.0.0.1" in second_feed
+    assert f"reservation-{theirs.pk}@127.0.0.1" not in first_feed
+    assert f"reservation-{booked['december'].pk}@127.0.0.1" not in second_feed
+
+    ChildHousehold.objects.filter(child=child).delete()
+    assert client.get(second_url).status_code == 404
+    assert client.get(first_url).status_code == 200
