@@ -8,6 +8,8 @@ reason). A new route or a new id field that this file does not know makes the te
 import datetime
 import importlib
 import inspect
+import secrets
+from html import unescape
 
 import pytest
 from django import forms
@@ -15,13 +17,17 @@ from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import BaseModelFormSet
 from django.urls import reverse
+from django.utils import timezone
 
 from common.files import PNG
 from enrolment import services as enrolment_services
 from enrolment.models import EnrolmentRequest, Teleservice
 from exchanges.models import Attachment, Message
 from exchanges.services import thread_start
-from reservations.models import Slot
+from families import households
+from families.invitations import hash_token
+from families.models import ChildHouseholdInvitation
+from reservations.models import Absence, Booking, Slot
 from tests.billing import fixtures as billing_fixtures
 from tests.billing.conftest import pdf_text
 from tests.common.test_uploads import png_bytes
@@ -75,6 +81,21 @@ def _attachment(family):
     return Attachment.objects.for_family(family).order_by("pk").first()
 
 
+def _household_invitation(family):
+    """A pending invitation of a second household for the family's first child."""
+    child = family.children.order_by("pk").first()
+    invitation = (
+        ChildHouseholdInvitation.objects.filter(child=child).pending(timezone.now()).first()
+    )
+    return invitation or ChildHouseholdInvitation.objects.create(
+        child=child,
+        email="ex.conjoint@example.org",
+        token_hash=hash_token(secrets.token_urlsafe(32)),
+        invited_by=family.guardians.first().user,
+        expires_at=timezone.now() + datetime.timedelta(days=7),
+    )
+
+
 # route name → (kwargs for an object of `family`, a valid POST payload for it or None for GET-only)
 OBJECT_ROUTES = {
     "families:child_update": (
@@ -86,6 +107,16 @@ OBJECT_ROUTES = {
         lambda family: {"body": "Message glissé dans l'échange d'une autre famille."},
     ),
     "exchanges:attachment_download": (lambda family: {"pk": _attachment(family).pk}, None),
+    # GET: the form; POST: invites the other parent to be the child's second household.
+    "families:household_invite": (
+        lambda family: {"pk": family.children.first().pk},
+        lambda family: {"email": "autre.parent@example.org"},
+    ),
+    # GET: the confirmation page; POST: revokes the second household's invitation.
+    "families:household_invitation_revoke": (
+        lambda family: {"pk": _household_invitation(family).pk},
+        lambda family: {},
+    ),
     # GET: the confirmation page; POST: revokes the invitation.
     "families:invitation_revoke": (
         lambda family: {"pk": GuardianInvitationFactory(family=family).pk},
@@ -203,6 +234,11 @@ NON_FAMILY_ROUTES = {
     "enrolment:request_create": (
         "identifiant de téléservice : le même pour toutes les familles ; l'enfant choisi dans le "
         "formulaire est vérifié (ID_FIELD_TESTS, test_request_child_of_another_family_is_refused)"
+    ),
+    "families:household_accept": (
+        "jeton d'invitation d'un second foyer : il appartient à l'autre parent invité ; "
+        "tests/families/test_second_household.py vérifie adresse, foyer, usage unique, "
+        "expiration et annulation"
     ),
     "families:invitation_accept": (
         "jeton d'invitation : il appartient à la personne invitée, qui n'a pas encore de foyer ; "
@@ -525,3 +561,143 @@ def test_my_data_export_holds_nothing_of_another_family(client, family_a, family
             assert marker not in text, (marker, name)
     for marker in own:
         assert marker in texts["my_data_json"] and marker in texts["my_data_pdf"], marker
+
+
+# Résidence alternée: family B is the second household of family A's first child (Alice).
+# The child's agenda pages open to both households; everything else of each stays its own.
+SHARED_CHILD_ROUTES = {"reservations:month", "reservations:day", "reservations:absence_create"}
+# Each household has its own calendar feed of the shared child (one per child and household).
+SHARED_CHILD_ROUTES |= {name for name in OBJECT_ROUTES if name.startswith("reservations:calendar_")}
+
+
+@pytest.fixture
+def shared_child(family_a, family_b):
+    """Alice (family A) has B as her second household; B booked her on a day of its own and
+    declared an absence of its own, with a certificate."""
+    alice = family_a.children.order_by("pk").first()
+    households.household_link(child=alice, family=family_b, by=None, now=timezone.now())
+    day = reservation_fixtures.modifiable_day(timezone.localdate())
+    booking = Booking.objects.create(
+        child=alice,
+        family=family_b,
+        slot=Slot.objects.get(code="matin"),
+        date=day,
+        school=alice.school,
+    )
+    absence = Absence(child=alice, family=family_b, start_date=day, end_date=day, reason="Rhume")
+    absence.certificate = SimpleUploadedFile("certificat-b.png", png_bytes())
+    absence.certificate_name, absence.certificate_type = "certificat-b.png", "image/png"
+    absence.save()
+    return {"child": alice, "booking": booking, "absence": absence}
+
+
+def _markers(family):
+    """What of `family` another household must never read: its guardian's e-mail, its
+    bookings', absences' and invoices' addresses and numbers."""
+    return [
+        family.guardians.first().user.email,
+        *(
+            reverse("reservations:booking_detail", args=[pk])
+            for pk in Booking.objects.for_family(family).values_list("pk", flat=True)
+        ),
+        *(
+            reverse("reservations:absence_detail", args=[pk])
+            for pk in Absence.objects.for_family(family).values_list("pk", flat=True)
+        ),
+        billing_fixtures.invoice(family).number,
+    ]
+
+
+@pytest.mark.parametrize("direction", ["B→A", "A→B"])
+@pytest.mark.parametrize("route_name", sorted(set(OBJECT_ROUTES) - SHARED_CHILD_ROUTES))
+def test_two_households_of_a_shared_child_reach_nothing_of_each_other(
+    request, client, family_a, family_b, shared_child, route_name, direction
+):
+    """With a child shared by the two households, every object of one household stays a 404 for
+    the other, GET and POST, and nothing changes."""
+    for fixture in ROUTE_FIXTURES.get(route_name, ()):
+        request.getfixturevalue(fixture)
+    owner, intruder = (family_a, family_b) if direction == "B→A" else (family_b, family_a)
+    build_kwargs, build_payload = OBJECT_ROUTES[route_name]
+    url = reverse(route_name, kwargs=build_kwargs(owner))
+    client.force_login(intruder.guardians.first().user)
+
+    assert client.get(url).status_code == 404
+    if build_payload:
+        payload = build_payload(owner)
+        before = _snapshot()
+        assert client.post(url, payload).status_code == 404
+        assert _snapshot() == before
+
+
+@pytest.mark.parametrize("name", ["booking_detail", "booking_delete"])
+def test_the_first_household_gets_404_on_the_second_households_bookings(
+    client, family_a, shared_child, name
+):
+    """A's child booked by B: B's booking (page, removal) is a 404 for A, and stays booked."""
+    client.force_login(family_a.guardians.first().user)
+    url = reverse(f"reservations:{name}", args=[shared_child["booking"].pk])
+    before = _snapshot()
+
+    assert client.get(url).status_code == 404
+    if name == "booking_delete":
+        assert client.post(url).status_code == 404
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize("name", ["absence_detail", "absence_certificate"])
+def test_the_first_household_gets_404_on_the_second_households_absence(
+    client, family_a, shared_child, name
+):
+    """B's absence of the shared child and its medical certificate are a 404 for A."""
+    client.force_login(family_a.guardians.first().user)
+    url = reverse(f"reservations:{name}", args=[shared_child["absence"].pk])
+
+    assert client.get(url).status_code == 404
+    assert client.post(url).status_code in (404, 405)
+
+
+@pytest.mark.parametrize(
+    "route_name", ["reservations:month", "reservations:day", "reservations:absence_create"]
+)
+def test_the_shared_childs_pages_show_each_household_nothing_of_the_other(
+    client, family_a, family_b, shared_child, route_name
+):
+    """The shared child's month, day and absence pages open to both households; neither reads
+    the other's e-mail, bookings', absences' or invoices' numbers and addresses there, and the
+    other household's POST of the owner's payload changes nothing of the owner's."""
+    build_kwargs, build_payload = OBJECT_ROUTES[route_name]
+    url = reverse(route_name, kwargs=build_kwargs(family_a))
+    for viewer, other in ((family_b, family_a), (family_a, family_b)):
+        client.force_login(viewer.guardians.first().user)
+        html = unescape(client.get(url).content.decode())
+        for marker in _markers(other):
+            assert marker not in html, (route_name, marker)
+    if route_name == "reservations:month":
+        assert "Réservé par l'autre foyer" in html
+
+    if build_payload:
+        client.force_login(family_b.guardians.first().user)
+        before = _domain_snapshot()
+        assert client.post(url, build_payload(family_a)).status_code in (200, 302)
+        assert _domain_snapshot() == before
+
+
+def _domain_snapshot():
+    """The project's rows but the session and the créneaux' lock rows, which a refused save
+    may touch (a flash message, the lock taken before re-checking)."""
+    rows = _snapshot()
+    for label in ("accounts.Session", "reservations.SlotDay"):
+        rows.pop(label, None)
+    return rows
+
+
+def test_my_data_of_each_household_holds_only_its_own_bookings_of_the_shared_child(
+    client, family_a, family_b, shared_child
+):
+    """« Mes données » of A lists none of B's bookings or absences of the shared child."""
+    client.force_login(family_a.guardians.first().user)
+    data = client.get(reverse("my_data_json")).content.decode()
+
+    assert "Rhume" not in data
+    assert "certificat-b.png" not in data
