@@ -81,6 +81,7 @@ NOUNS = {
     "reservations.Holiday": ("m",),
     "reservations.Slot": ("m",),
     "reservations.SlotCapacity": ("f",),
+    "reservations.WaitlistEntry": ("f",),
 }
 
 # The names of the applications whose own are English or repeat another's (breadcrumbs).
@@ -106,7 +107,10 @@ SECTIONS = [
     ),
     ("Demandes et inscriptions", ["enrolment.EnrolmentRequest", "enrolment.Enrolment"]),
     ("Échanges", ["exchanges.Thread"]),
-    ("Réservations et pointage", ["reservations.Booking", "reservations.Absence"]),
+    (
+        "Réservations et pointage",
+        ["reservations.Booking", "reservations.WaitlistEntry", "reservations.Absence"],
+    ),
     (
         "Facturation",
         [
