@@ -56,7 +56,13 @@ def duration(value: str) -> int:
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=200, help="simulated parents (200)")
-    parser.add_argument("--spawn-rate", type=float, default=20, help="parents started per second")
+    parser.add_argument(
+        "--spawn-rate",
+        type=float,
+        default=None,
+        help="parents started per second (default: all of them within the first minute: each "
+        "sign-in hashes a password, a third of a second of CPU)",
+    )
     parser.add_argument("--duration", type=duration, default=MAX_SECONDS, help="≤ 3m (3m)")
     parser.add_argument("--think", type=float, default=5.0, help="mean think time, s (5)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4)")
@@ -75,6 +81,8 @@ def parse_args(argv):
         "--fresh", action="store_true", help="seed afresh, even if a seeded copy is kept"
     )
     args = parser.parse_args(argv)
+    if args.spawn_rate is None:
+        args.spawn_rate = max(1.0, round(args.users / 60, 1))
     if args.users < 1 or args.workers < 1 or args.threads < 1 or args.think < 0:
         parser.error("--users, --workers and --threads must be 1 or more, --think 0 or more")
     return args
@@ -123,7 +131,10 @@ def main(argv=None) -> int:
     step = time.perf_counter()
     seeded = not args.fresh and copy_template(template, key, args.database)
     if seeded:
-        log(f"database {args.database} copied from {template} (seeded before)", step)
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0, interactive=False)  # migrations added since
+        log(f"database {args.database} copied from {template} (seeded before), migrated", step)
     else:
         connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
         log(f"database {args.database} created and migrated", step)
@@ -139,9 +150,10 @@ def main(argv=None) -> int:
 
 
 # The seeded database is kept as a template (`<database>_seed`), labelled with a digest of what
-# made it: the migrations, the seeding code, the volume and the date. A later run with the same
-# digest copies it in seconds (CREATE DATABASE … TEMPLATE); any change seeds afresh.
-SEED_SOURCES = ["*/migrations/*.py", "*/demo.py", "bench/seeding.py", "billing/invoicing.py"]
+# made it: the seeding code, the volume and the date. A later run with the same digest copies it
+# in seconds (CREATE DATABASE … TEMPLATE) and applies the migrations added since; a change of
+# the seeding code seeds afresh.
+SEED_SOURCES = ["*/demo.py", "bench/seeding.py", "billing/invoicing.py"]
 
 
 def seed_key(args) -> str:
@@ -244,15 +256,19 @@ def run(args, scratch: Path, started, *, seeded: bool, template) -> int:
         warm_up(port, args.workers)
         cpu_before = process_cpu(worker_pids(server.pid))
         profiler = start_profiler(server.pid, args, scratch) if args.profile else None
+        backends = BackendCPU(args.database)
+        load_before = os.getloadavg()[0]
         samples_path = scratch / "samples.json"
         locust = run_locust(args, port, plan_path, samples_path)
+        load_after = os.getloadavg()[0]
         cpu_after = process_cpu(worker_pids(server.pid))
-        db_cpu = database_cpu(args.database)
+        db_cpu = backends.stop()
         profile = stop_profiler(profiler)
     finally:
         stop(server)
-    samples = json.loads(samples_path.read_text()) if samples_path.exists() else []
-    report = summarise(samples, args, parse_access_log(access_log))
+    recorded = json.loads(samples_path.read_text()) if samples_path.exists() else {}
+    report = summarise(recorded, args, parse_access_log(access_log))
+    report["load_average"] = f"{load_before:.1f} before, {load_after:.1f} after"
     report["locust_exit_code"] = locust
     report["gunicorn_cpu_s"] = round(sum(cpu_after.values()) - sum(cpu_before.values()), 1)
     report["postgres_cpu_s"] = db_cpu
@@ -481,13 +497,13 @@ def parse_access_log(path: Path) -> dict:
     return times
 
 
-def summarise(samples, args, worker_times) -> dict:
-    """Per request type and overall: rps, p50/p95/p99, failures; the journey against the floor,
-    in the client's times and in the workers' own."""
-    seconds = args.duration
+def _by_request(samples, *, steady_only=False):
+    """{(type, name): (times of the answered requests, failures)}, and the journeys completed."""
     by_name = defaultdict(lambda: ([], [0]))
     journeys = 0
-    for request_type, name, ms, ok in samples:
+    for request_type, name, ms, ok, steady in samples:
+        if steady_only and not steady:
+            continue
         if request_type == "JOURNEY":
             journeys += 1
             continue
@@ -496,30 +512,49 @@ def summarise(samples, args, worker_times) -> dict:
             failures[0] += 1
         if ms or ok:
             times.append(ms)
-    rows = {
-        f"{kind} {name}": figures(times, fails[0], seconds)
-        for (kind, name), (times, fails) in sorted(by_name.items(), key=lambda i: i[0][1])
+    return by_name, journeys
+
+
+def _groups(by_name, seconds) -> dict:
+    """The parents' journey (sign-in apart), the floor, and everything."""
+
+    def pick(keep):
+        times = [ms for key, (t, _) in by_name.items() if keep(key[1]) for ms in t]
+        fails = sum(f[0] for key, (_, f) in by_name.items() if keep(key[1]))
+        return figures(times, fails, seconds)
+
+    return {
+        "journey": pick(lambda n: n != FLOOR_NAME and not n.startswith("sign in")),
+        "sign_in": pick(lambda n: n.startswith("sign in")),
+        "floor": pick(lambda n: n == FLOOR_NAME),
+        "overall": pick(lambda n: True),
     }
-    parent_times = [
-        ms
-        for (kind, name), (times, _) in by_name.items()
-        if name != FLOOR_NAME and not name.startswith("sign in")
-        for ms in times
-    ]
-    all_times = [ms for times, _ in by_name.values() for ms in times]
-    all_failures = sum(fails[0] for _, fails in by_name.values())
-    journey = figures(
-        parent_times,
-        sum(f[0] for (k, n), (_, f) in by_name.items() if n != FLOOR_NAME),
-        seconds,
-    )
-    floor = rows.get(f"GET {FLOOR_NAME}", figures([], 0, seconds))
+
+
+def summarise(recorded, args, worker_times) -> dict:
+    """Per request type and overall: rps, p50/p95/p99, failures, over the whole run and in the
+    steady state (once every parent has signed in); the journey against the floor, in the
+    clients' times and in the workers' own."""
+    samples = recorded.get("samples", [])
+    seconds = recorded.get("seconds") or args.duration
+    steady_seconds = recorded.get("steady_seconds") or 0
+    by_name, journeys = _by_request(samples)
+    steady_by_name, steady_journeys = _by_request(samples, steady_only=True)
+    rows = {}
+    for key in sorted(by_name, key=lambda k: k[1]):
+        times, fails = by_name[key]
+        row = figures(times, fails[0], seconds)
+        steady_times = steady_by_name.get(key, ([], [0]))[0]
+        row["steady_p95_ms"] = round(percentile(steady_times, 95)) if steady_times else None
+        rows[f"{key[0]} {key[1]}"] = row
+    whole, steady = _groups(by_name, seconds), _groups(steady_by_name, steady_seconds)
     server = {
         f"{method} {path}": {
             "requests": len(ms),
             "median_ms": round(statistics.median(ms), 1),
             "mean_ms": round(statistics.fmean(ms), 1),
             "p95_ms": round(percentile(ms, 95), 1),
+            "busy_s": round(sum(ms) / 1000, 1),
         }
         for (method, path), ms in sorted(worker_times.items())
         if ms
@@ -534,20 +569,24 @@ def summarise(samples, args, worker_times) -> dict:
     return {
         "users": args.users,
         "think_s": args.think,
-        "duration_s": seconds,
+        "duration_s": args.duration,
         "workers": args.workers,
         "threads": args.threads,
         "families": args.families,
         "today": args.today.isoformat(),
+        "seconds": round(seconds, 1),
+        "all_signed_in_after_s": recorded.get("all_signed_in_after"),
+        "steady_seconds": round(steady_seconds, 1),
         "requests": rows,
-        "journey": journey,
-        "floor": floor,
+        "whole_run": whole,
+        "steady": steady,
         "journeys_completed": journeys,
-        "overall": figures(all_times, all_failures, seconds),
+        "journeys_completed_steady": steady_journeys,
+        "overall": whole["overall"],
         "server": server,
         # Throughput is the inverse of the time a request takes: under the same load, the
         # journey's requests (their mean over the journey's mix) against the floor's.
-        "journey_vs_floor_client": ratio(floor["mean_ms"], journey["mean_ms"]),
+        "journey_vs_floor_client": ratio(steady["floor"]["mean_ms"], steady["journey"]["mean_ms"]),
         "journey_vs_floor_server": ratio(
             statistics.fmean(floor_server) if floor_server else 0,
             statistics.fmean(journey_server) if journey_server else 0,
@@ -560,19 +599,23 @@ def ratio(floor_ms, journey_ms):
 
 
 def print_report(report, args):
-    headers = ("request", "count", "fail", "req/s", "p50 ms", "p95 ms", "p99 ms")
+    headers = ("request", "count", "fail", "req/s", "p50 ms", "p95 ms", "p99 ms", "steady p95")
     rows = [
-        (name, r["requests"], r["failures"], r["rps"], r["p50_ms"], r["p95_ms"], r["p99_ms"])
+        (name, *_cells(r), r["steady_p95_ms"] if r["steady_p95_ms"] is not None else "-")
         for name, r in report["requests"].items()
     ]
-    rows.append(("parents' journey (all but sign-in)", *_cells(report["journey"])))
-    rows.append(("overall", *_cells(report["overall"])))
+    for label, key in (
+        ("parents' journey (sign-in apart)", "journey"),
+        ("floor", "floor"),
+        ("overall", "overall"),
+    ):
+        rows.append((label, *_cells(report["whole_run"][key]), report["steady"][key]["p95_ms"]))
     rows = [tuple(str(c) for c in row) for row in rows]
     widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
     print(
         f"\nLoad test at {report['commit']}: {args.users} parents, think time {args.think:g} s, "
         f"{args.duration} s, gunicorn {args.workers}×{args.threads}, {args.families} families, "
-        f"today {args.today}"
+        f"today {args.today}; load average {report['load_average']}"
     )
     for row in [headers, tuple("-" * w for w in widths), *rows]:
         print(
@@ -581,17 +624,35 @@ def print_report(report, args):
                 + [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
             )
         )
-    print(f"\njourneys completed: {report['journeys_completed']}")
+    after = report["all_signed_in_after_s"]
+    steady = report["steady"]
+    print(
+        f"\nEvery parent signed in after {after:.0f} s; "
+        if after
+        else "\nNot every parent signed in; "
+    )
+    if after:
+        print(
+            f"steady state ({report['steady_seconds']:.0f} s): journey {steady['journey']['rps']} "
+            f"req/s, p50/p95/p99 {steady['journey']['p50_ms']}/{steady['journey']['p95_ms']}/"
+            f"{steady['journey']['p99_ms']} ms, {steady['journey']['failures']} failed; "
+            f"overall p95 {steady['overall']['p95_ms']} ms"
+        )
+    print(
+        f"journeys completed: {report['journeys_completed']} "
+        f"({report['journeys_completed_steady']} in the steady state)"
+    )
     print("\nIn the workers (gunicorn's own time per request, queueing excluded):")
     for name, r in report["server"].items():
         print(
             f"  {name}: {r['requests']} requests, median {r['median_ms']} ms, "
-            f"mean {r['mean_ms']} ms, p95 {r['p95_ms']} ms"
+            f"mean {r['mean_ms']} ms, p95 {r['p95_ms']} ms, {r['busy_s']} s in all"
         )
     client, server = report["journey_vs_floor_client"], report["journey_vs_floor_server"]
     print(
         "\nThe journey's throughput against the floor's (floor mean time / journey mean time): "
-        f"{_pct(server)} in the workers, {_pct(client)} as the clients saw it (target ≥ 33 %)"
+        f"{_pct(server)} in the workers, {_pct(client)} as the clients saw it in the steady "
+        "state (target ≥ 33 %)"
     )
     print(
         f"CPU during the load: gunicorn workers {report['gunicorn_cpu_s']} s, "
@@ -632,23 +693,40 @@ def process_cpu(pids) -> dict[int, float]:
     return out
 
 
-def database_cpu(database: str) -> float | None:
-    """CPU seconds of the PostgreSQL backends connected to `database` (the workers' kept
-    connections), if this machine runs the server."""
-    from django.db import connection
+class BackendCPU:
+    """The CPU seconds of the PostgreSQL backends serving `database` (the workers' connections,
+    which come and go with CONN_MAX_AGE), read from /proc every two seconds while the load runs;
+    None if this machine does not run the server."""
 
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                [database],
-            )
-            pids = [row[0] for row in cursor.fetchall()]
-        connection.close()
-    except Exception:
-        return None
-    cpu = process_cpu(pids)
-    return round(sum(cpu.values()), 1) if cpu else None
+    def __init__(self, database: str):
+        import threading
+
+        self.database, self.seen = database, {}
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self):
+        from django.db import connection
+
+        try:
+            while not self.done.wait(2):
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = %s "
+                        "AND pid <> pg_backend_pid()",
+                        [self.database],
+                    )
+                    pids = [row[0] for row in cursor.fetchall()]
+                for pid, cpu in process_cpu(pids).items():
+                    self.seen[pid] = max(cpu, self.seen.get(pid, 0.0))
+        finally:
+            connection.close()
+
+    def stop(self) -> float | None:
+        self.done.set()
+        self.thread.join(10)
+        return round(sum(self.seen.values()), 1) if self.seen else None
 
 
 def start_profiler(arbiter: int, args, scratch: Path):
@@ -693,7 +771,7 @@ def stop_profiler(profiler) -> list[str]:
 
 
 PROFILE_BUCKETS = [
-    ("waiting for PostgreSQL (psycopg)", ("psycopg/", "psycopg_binary")),
+    ("psycopg (sending queries, reading rows)", ("psycopg/", "psycopg_binary")),
     ("templates (render)", ("django/template/",)),
     ("PDF (WeasyPrint)", ("weasyprint/",)),
     ("sessions", ("django/contrib/sessions/",)),
