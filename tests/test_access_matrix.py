@@ -198,6 +198,10 @@ OBJECT_ROUTES = {
     ),
     "billing:invoice_detail": (lambda family: {"pk": billing_fixtures.invoice(family).pk}, None),
     "billing:invoice_pdf": (lambda family: {"pk": billing_fixtures.invoice(family).pk}, None),
+    "billing:credit_note_pdf": (
+        lambda family: {"pk": billing_fixtures.cancelled_invoice(family).pk},
+        None,
+    ),
     # GET: back to the invoice; POST: opens a Checkout Session at the fake Stripe (303 to it).
     "billing:invoice_pay": (
         lambda family: {"pk": billing_fixtures.invoice(family).pk},

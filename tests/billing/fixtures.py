@@ -3,7 +3,7 @@
 import datetime
 
 from billing.directdebit.models import Mandate
-from billing.models import Invoice, InvoiceLine, Regie
+from billing.models import CreditNote, Invoice, InvoiceLine, Regie
 
 
 def invoice(family) -> Invoice:
@@ -35,6 +35,35 @@ def invoice(family) -> Invoice:
         quantity=15,
         unit_price_cents=200,
         amount_cents=3000,
+    )
+    return made
+
+
+def cancelled_invoice(family) -> Invoice:
+    """The family's September 2026 invoice, cancelled by its credit note (created once)."""
+    existing = Invoice.objects.filter(family=family, status=Invoice.Status.CANCELLED).first()
+    if existing:
+        return existing
+    made = Invoice.objects.create(
+        regie=Regie.objects.get(slug="periscolaire"),
+        family=family,
+        number=f"MATRICEA{family.pk:06d}",
+        period_start=datetime.date(2026, 9, 1),
+        period_end=datetime.date(2026, 9, 30),
+        issue_date=datetime.date(2026, 10, 10),
+        due_date=datetime.date(2026, 11, 10),
+        status=Invoice.Status.CANCELLED,
+        total_cents=1000,
+        payer_name=f"Parent {family.name}",
+        payer_address=f"{family.address}\n{family.postal_code} {family.city}",
+        family_label=f"Foyer {family.name}",
+    )
+    CreditNote.objects.create(
+        invoice=made,
+        number=f"AVMATRICE{family.pk:06d}",
+        issue_date=datetime.date(2026, 10, 20),
+        amount_cents=1000,
+        reason="Erreur de saisie",
     )
     return made
 
