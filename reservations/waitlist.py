@@ -64,7 +64,7 @@ def join(*, child, slot: Slot, day: datetime.date, by, today, family=None) -> Wa
                 "L'école de l'enfant n'est pas renseignée : complétez sa fiche dans « Mon foyer »."
             )
         capacity.lock([(slot.pk, child.school_id, day)])
-        availability = Availability([child], [slot], day, day, today)
+        availability = Availability([child], [slot], day, day, today, family=family)
         _check_can_join(availability, child, slot, day)
         if WaitlistEntry.objects.waiting().filter(child=child, slot=slot, date=day).exists():
             raise ValidationError(
@@ -299,7 +299,7 @@ def _fill_line(line, availability: Availability, today, now, outcome: FillOutcom
             return  # the whole line waits: the closure may be lifted
         if reason == Reason.FULL:
             return
-        if reason == Reason.ALREADY_BOOKED:
+        if reason in (Reason.ALREADY_BOOKED, Reason.OTHER_HOUSEHOLD):
             # Booked meanwhile (by staff, or by the child's other household): nothing to wait
             # for any more.
             _close(entry, WaitlistEntry.Status.DROPPED, now, "Déjà réservé")
@@ -320,18 +320,16 @@ def _fill_line(line, availability: Availability, today, now, outcome: FillOutcom
 
 
 def _book(entry: WaitlistEntry, now) -> Booking:
-    fields = {
-        "child": entry.child,
-        "slot": entry.slot,
-        "date": entry.date,
-        "school_id": entry.school_id,
-        "origin": Booking.Origin.WAITLIST,
-        "created_by_id": entry.created_by_id,
-        "created_at": now,
-    }
-    if any(f.name == "family" for f in Booking._meta.concrete_fields):
-        fields["family"] = entry.family
-    booking = Booking(**fields)
+    booking = Booking(
+        child=entry.child,
+        family=entry.family,  # the household that joined: its booking, its invoice
+        slot=entry.slot,
+        date=entry.date,
+        school_id=entry.school_id,
+        origin=Booking.Origin.WAITLIST,
+        created_by_id=entry.created_by_id,
+        created_at=now,
+    )
     booking.save()
     return booking
 
