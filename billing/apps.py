@@ -11,3 +11,15 @@ class BillingConfig(AppConfig):
 
         # The "Prélèvement automatique" requests of enrolment create mandates here.
         services.register_hooks()
+
+        from common import refcache
+        from families.models import SchoolYear
+        from reservations.models import Activity, Slot
+
+        from .invoicing import REFERENCE
+        from .models import Regie, RegieActivity, Tariff, TariffBracket
+
+        # The créneaux and price grids of the régies' estimates leave the cache on any change.
+        refcache.invalidate_on_change(
+            REFERENCE, Regie, RegieActivity, Slot, Activity, Tariff, TariffBracket, SchoolYear
+        )

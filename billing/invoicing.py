@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, Sum
 from django.utils import timezone
 
-from common import outbox
+from common import outbox, refcache
 from common.bulk import insert_rows
 from common.dates import month_name
 from common.money import format_cents
@@ -147,6 +147,10 @@ def _billable_q(prefix=""):
     )
 
 
+# The régies' créneaux and price grids in the cache (invalidated by BillingConfig.ready).
+REFERENCE = "billing"
+
+
 def _live_charges():
     return BookingCharge.objects.exclude(line__invoice__status=Invoice.Status.CANCELLED)
 
@@ -155,10 +159,19 @@ class Biller:
     """Prices and groups the bookings of one régie. Loads the régie's créneaux and grids once;
     each call then costs a fixed number of queries, whatever the number of families."""
 
-    def __init__(self, regie: Regie):
+    def __init__(self, regie: Regie, *, cached: bool = False):
+        """`cached`: the créneaux and grids from the cache (common.refcache), for pages that
+        show an estimate; invoicing reads them from the database."""
         self.regie = regie
-        self.slots = {slot.pk: slot for slot in regie.slots().select_related("activity")}
-        self.prices = PriceBook(self.slots)
+        if cached:
+            name = f"biller-{regie.pk}"
+            self.slots, self.prices = refcache.reference(REFERENCE, name, self._reference)
+        else:
+            self.slots, self.prices = self._reference()
+
+    def _reference(self):
+        slots = {slot.pk: slot for slot in self.regie.slots().select_related("activity")}
+        return slots, PriceBook(slots)
 
     # Reading what is due -----------------------------------------------------------------
 

@@ -111,7 +111,7 @@ def family_balances(
             regie,
             on,
             pending_cents=(
-                Biller(regie).pending_total(family, today=on, children=children)
+                Biller(regie, cached=True).pending_total(family, today=on, children=children)
                 if with_pending
                 else None
             ),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from . import waitlist
 from .availability import Availability, Enrolled, Reason
+from .calendar import ServiceCalendar, reference
 from .deadlines import first_modifiable_day, is_modifiable, last_day_to_modify
 from .models import Absence, Booking, Slot
 
@@ -63,7 +64,9 @@ class DayCell:
 
 def active_slots():
     """The créneaux on offer, with their activity and service."""
-    return list(Slot.objects.active().select_related("activity__service"))
+    return reference(
+        "active-slots", lambda: list(Slot.objects.active().select_related("activity__service"))
+    )
 
 
 def _cell(cell: DayCell, child, slots, availability: Availability, today) -> DayCell:
@@ -198,7 +201,14 @@ def month_view(child, year: int, month: int, today: datetime.date, *, family=Non
         .order_by("date", "pk")
     )
     availability = Availability(
-        [child], slots, start, end, today, bookings=[b for b in shown if b.is_active], family=family
+        [child],
+        slots,
+        start,
+        end,
+        today,
+        bookings=[b for b in shown if b.is_active],
+        family=family,
+        calendar=ServiceCalendar(start, end, cached_closures=True),  # shown, not booked on
     )
     shown = _mark_households(shown, availability)
     slots_by_pk = {slot.pk: slot for slot in slots}
@@ -317,7 +327,15 @@ def day_panel(child, day: datetime.date, today: datetime.date, *, family=None) -
     """The créneaux of `day` for `child`: booked or not, and whether each can be changed.
     `family`: the household looking (see `Availability`)."""
     slots = [s for s in active_slots() if s.runs_on_weekday(day)]
-    availability = Availability([child], slots, day, day, today, family=family)
+    availability = Availability(
+        [child],
+        slots,
+        day,
+        day,
+        today,
+        family=family,
+        calendar=ServiceCalendar(day, day, cached_closures=True),  # saving reads them afresh
+    )
     cell = _cell(DayCell(day, True), child, slots, availability, today)
     closed = availability.calendar.day_closure(day) if day.weekday() < 5 else None
     rows = []

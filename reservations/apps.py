@@ -5,3 +5,16 @@ class ReservationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reservations"
     verbose_name = "Réservations et calendrier"
+
+    def ready(self):
+        from common import refcache
+        from enrolment.models import Service
+        from families.models import SchoolYear
+
+        from .calendar import REFERENCE
+        from .models import Activity, CalendarImport, Closure, Holiday, Slot
+
+        # The agenda's reference data (créneaux, calendar) leaves the cache on any change.
+        refcache.invalidate_on_change(
+            REFERENCE, Slot, Activity, Service, Holiday, Closure, CalendarImport, SchoolYear
+        )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import holidays
 from django.db import IntegrityError, transaction
 
+from common import refcache
 from families.models import SchoolYear
 
 from .deadlines import public_holidays
@@ -87,10 +88,43 @@ def load_school_year(start_year: int) -> int:
 def ensure_calendar(start: datetime.date, end: datetime.date) -> int:
     """Make sure the holidays of every school year touching [start, end] are stored."""
     wanted = set(range(school_year_start(start), school_year_start(end) + 1))
-    done = set(
-        CalendarImport.objects.filter(start_year__in=wanted).values_list("start_year", flat=True)
-    )
-    return sum(load_school_year(year) for year in sorted(wanted - done))
+    done = set(reference("calendar-imports", _imported_years))
+    if not wanted - done:
+        return 0
+    loaded = sum(load_school_year(year) for year in sorted(wanted - done))
+    reference("calendar-imports", _imported_years)  # cached again, as the loads changed it
+    return loaded
+
+
+# The calendar's reference data, from the cache (common.refcache; invalidated by any change of
+# these tables, see ReservationsConfig.ready) rather than three or four queries a page.
+REFERENCE = "reservations"
+
+
+def reference(name, build):
+    return refcache.reference(REFERENCE, name, build)
+
+
+def all_slots() -> list[Slot]:
+    """Every créneau (active or not), with its activity and service."""
+    return reference("slots", lambda: list(Slot.objects.select_related("activity__service")))
+
+
+def _imported_years():
+    return list(CalendarImport.objects.values_list("start_year", flat=True))
+
+
+def _holidays():
+    # School holidays first, then public holidays take precedence on the same day.
+    return list(Holiday.objects.order_by("-kind", "start_date", "pk"))
+
+
+def _school_years():
+    return list(SchoolYear.objects.order_by("start_date"))
+
+
+def _closures():
+    return list(Closure.objects.order_by("pk"))
 
 
 def ensure_calendar_around(today: datetime.date) -> int:
@@ -115,27 +149,35 @@ class DayClosure:
 
 
 class ServiceCalendar:
-    """The holidays, closures and school years of a period, read in three queries, answering
-    "does this créneau run at this school on this day, and if not, why?"."""
+    """The holidays, closures and school years of a period, answering "does this créneau run at
+    this school on this day, and if not, why?".
 
-    def __init__(self, start: datetime.date, end: datetime.date, *, load=True):
+    Holidays and school years come from the cache (`reference`). Closures are read from the
+    database (one query), as a booking must see one the instant it is decided; pages that only
+    show the calendar pass `cached_closures=True` and read none."""
+
+    def __init__(
+        self, start: datetime.date, end: datetime.date, *, load=True, cached_closures=False
+    ):
         if load:
             ensure_calendar(start, end)
         self.start, self.end = start, end
         self._holidays: dict[datetime.date, Holiday] = {}
-        for holiday in Holiday.objects.filter(start_date__lte=end, end_date__gte=start).order_by(
-            "-kind"  # school first, then public holidays take precedence on the same day
-        ):
-            for day in days_between(max(holiday.start_date, start), min(holiday.end_date, end)):
-                self._holidays[day] = holiday
-        self.closures = list(
-            Closure.objects.filter(start_date__lte=end, end_date__gte=start).order_by("pk")
-        )
-        self.school_years = list(
-            SchoolYear.objects.filter(start_date__lte=end, end_date__gte=start).order_by(
-                "start_date"
-            )
-        )
+        for holiday in reference("holidays", _holidays):
+            if holiday.start_date <= end and holiday.end_date >= start:
+                for day in days_between(max(holiday.start_date, start), min(holiday.end_date, end)):
+                    self._holidays[day] = holiday
+        if cached_closures:
+            closures = reference("closures", _closures)
+        else:
+            closures = Closure.objects.filter(start_date__lte=end, end_date__gte=start)
+            closures = list(closures.order_by("pk"))
+        self.closures = [c for c in closures if c.start_date <= end and c.end_date >= start]
+        self.school_years = [
+            year
+            for year in reference("school-years", _school_years)
+            if year.start_date <= end and year.end_date >= start
+        ]
 
     def holiday(self, day: datetime.date) -> Holiday | None:
         return self._holidays.get(day)

@@ -15,7 +15,7 @@ from exchanges.services import notify_family
 from . import capacity, waitlist
 from .attendance import OVERRIDE_PERMISSION, WalkInRules, child_name, decided_by_office
 from .availability import Availability, Reason
-from .calendar import ensure_calendar
+from .calendar import all_slots, ensure_calendar
 from .capacity import Capacities, taken_places
 from .deadlines import is_modifiable
 from .models import Absence, Booking, Closure, Slot
@@ -93,7 +93,7 @@ def day_save(
     toggled_on = (wanted - rendered) & editable & shown
     toggled_off = (rendered - wanted) & editable & shown
     result = DayResult()
-    slots = {slot.pk: slot for slot in Slot.objects.select_related("activity").filter(pk__in=shown)}
+    slots = {slot.pk: slot for slot in all_slots() if slot.pk in shown}
     if not (toggled_on | toggled_off):
         return result
     now = timezone.now()

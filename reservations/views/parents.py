@@ -21,7 +21,7 @@ from families.models import Child
 from .. import agenda, bulk, services
 from ..deadlines import first_modifiable_day, is_modifiable
 from ..forms import AbsenceForm, BulkForm, CertificateForm, DayForm
-from ..models import Absence, Booking, Slot
+from ..models import Absence, Booking
 
 
 def _children(request):
@@ -123,7 +123,7 @@ def day(request, child_id, day):
         from .waitlist import day_action  # the waiting list's buttons sit in the day's form
 
         return day_action(request, child, day)
-    slots = [s for s in Slot.objects.active() if s.runs_on_weekday(day)]
+    slots = [s for s in agenda.active_slots() if s.runs_on_weekday(day)]
     form = DayForm(request.POST, slots=slots)
     if not form.is_valid():
         return _panel_response(
