@@ -4,7 +4,7 @@ import datetime
 
 from django.contrib.auth import get_user_model
 
-from .models import Child, ChildContact, Family, Guardian, School, SchoolYear
+from .models import Child, ChildContact, ChildHousehold, Family, Guardian, School, SchoolYear
 
 # Zone A (Lyon) school years as published by the Ministry: rentrée and last day of class.
 KNOWN_SCHOOL_YEARS = {
@@ -142,3 +142,43 @@ def seed_family(
             is_emergency_contact=True,
         )
     return family
+
+
+SHARED_CUSTODY_PASSWORD = "alternance-portail"
+
+
+def seed_shared_custody(today, schools):
+    """Résidence alternée: Tom lives alternately with his mother (ROCHE, QF 1300, whose
+    household keeps his record) and his father (FAURE, QF 450, his second household, with no
+    child of his own). Returns (first household, second household, Tom); idempotent."""
+    first = seed_family(
+        email="alternance-mere@example.org",
+        password=SHARED_CUSTODY_PASSWORD,
+        first_name="Julie",
+        family_name="ROCHE",
+        relationship=Guardian.Relationship.MOTHER,
+        today=today,
+        schools=schools[:1],
+        address="27 rue de la Poste",
+        phone="06 11 22 33 44",
+        quotient=1300,
+        children=[("Tom", 7, "CE1", "M", "")],
+    )
+    second = seed_family(
+        email="alternance-pere@example.org",
+        password=SHARED_CUSTODY_PASSWORD,
+        first_name="Hugo",
+        family_name="FAURE",
+        relationship=Guardian.Relationship.FATHER,
+        today=today,
+        schools=schools[:1],
+        address="4 allée des Érables",
+        phone="06 77 88 99 00",
+        quotient=450,
+        children=[],
+    )
+    tom = first.children.get(first_name="Tom")
+    ChildHousehold.objects.get_or_create(
+        child=tom, defaults={"family": second, "origin": ChildHousehold.Origin.OFFICE}
+    )
+    return first, second, tom
