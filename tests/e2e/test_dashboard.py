@@ -1,5 +1,6 @@
 """The office's dashboard in the browser: the assistant signs in (password, then the
-authenticator's code), lands on the dashboard, opens the occupancy of the coming weeks; at 1280
+authenticator's code), lands on the dashboard, opens the occupancy of the coming weeks and the
+figures for the CAF (a month, then the year); at 1280
 and 360 px, with axe-core, the overflow check and no CSP violation; screenshots of each."""
 
 import datetime
@@ -67,6 +68,22 @@ def visit(browser, base, width, account):
     expect(page.locator(".occupancy-data table")).to_be_visible()
     problems += check(page, "occupation-tableau", width)
 
+    # The figures for the CAF: last month by default, then the whole year month by month.
+    page.goto(base + "/admin/")
+    page.get_by_role("link", name="Heures réservées, réalisées et facturées").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Chiffres pour la CAF")
+    expect(page.get_by_role("heading", level=2, name="Octobre 2026")).to_be_visible()
+    expect(page.get_by_role("img", name="Heures réservées, réalisées et facturées")).to_be_visible()
+    expect(page.locator("table.caf-table")).to_contain_text("Accueil du matin")
+    problems += check(page, "caf-mois", width)
+    page.get_by_label("Mois").select_option(label="Toute l'année")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Afficher").click()
+    expect(page.get_by_role("heading", level=2, name="Année 2026")).to_be_visible()
+    page.locator(".occupancy-data summary").click()
+    expect(page.locator(".occupancy-data table")).to_contain_text("Septembre 2026")
+    problems += check(page, "caf-annee", width)
+
     problems += [f"@ {width}px: {problem}" for problem in watch.drain()]
     context.close()
     return problems
@@ -74,7 +91,8 @@ def visit(browser, base, width, account):
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_dashboard_in_the_browser(live_server, browser_path, fresh_rate_limits):
-    """The dashboard and the occupancy page pass axe-core, fit 360 px and break no CSP rule."""
+    """The dashboard, the occupancy and the CAF figures pass axe-core, fit 360 px and break no
+    CSP rule."""
     with time_machine.travel(NOW, tick=True):
         accounts = dashboard_data()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
