@@ -43,7 +43,7 @@ from portail.demo import seed_demo
 from reservations import services as reservation_services
 from reservations.deadlines import first_modifiable_day
 from reservations.forms import CertificateForm
-from reservations.models import Absence, Booking
+from reservations.models import Absence, Booking, CapacityOverride, Slot, WaitlistEntry
 from tests.conftest import TODAY
 from tests.e2e.checks import find_overflow, nu_html_errors
 from tests.e2e.conftest import ARTIFACTS, launch
@@ -299,6 +299,13 @@ def agenda_steps(data):
             ErrorState(expect="Indiquez le premier jour d'absence."),
         ),
         Visit("absence", f"/agenda/absences/{data['absence_id']}/", "reservations:absence_detail"),
+        Visit("agenda-jour-liste-attente", data["waitlist_day_path"], "reservations:day"),
+        Visit("listes-attente", "/agenda/liste-attente/", "reservations:waitlist"),
+        Visit(
+            "liste-attente-quitter",
+            f"/agenda/liste-attente/{data['waitlist_entry_id']}/quitter/",
+            "reservations:waitlist_leave",
+        ),
         Visit(
             "agenda-telephone", f"/agenda/{lea}/agenda-en-ligne/", "reservations:calendar_subscribe"
         ),
@@ -355,6 +362,11 @@ def billing_steps(data):
             Download(
                 "billing:invoice_pdf",
                 f"/paiements/factures/{data['invoice_id']}/pdf/",
+                "application/pdf",
+            ),
+            Download(
+                "billing:credit_note_pdf",
+                f"/paiements/factures/{data['cancelled_invoice_id']}/avoir/pdf/",
                 "application/pdf",
             ),
             # The périscolaire invoices: paid, impayée, cancelled and mise en recouvrement,
@@ -555,6 +567,33 @@ def current_totp(secret):
     return format_hotp_value(hotp_value(secret, counters[len(counters) // 2]))
 
 
+def _waiting_list(lea, parent):
+    """On the first day Léa is booked on a créneau while others run, those others full at her
+    school: she waits in line for one, and the day panel offers the waiting list for the next."""
+    bookings = Booking.objects.active().filter(child=lea, date__gte=first_modifiable_day(TODAY))
+    for booking in bookings.order_by("date"):
+        others = [
+            slot
+            for slot in Slot.objects.active().order_by("position")
+            if slot.runs_on_weekday(booking.date) and slot.pk != booking.slot_id
+        ]
+        if others:
+            break
+    for slot in others:
+        CapacityOverride.objects.update_or_create(
+            slot=slot, school=lea.school, date=booking.date, defaults={"places": 0}
+        )
+    return WaitlistEntry.objects.create(
+        child=lea,
+        family=lea.family,
+        slot=others[0],
+        date=booking.date,
+        school=lea.school,
+        position=1,
+        created_by=parent,
+    )
+
+
 def crawl_data(mailbox):
     """Everything the crawl needs in the database, created before the browser starts."""
     seed_demo(TODAY)
@@ -617,6 +656,7 @@ def crawl_data(mailbox):
         absence=absence, certificate=certificate.cleaned_data["certificat"]
     )
     registered = Booking.objects.active().filter(child=lea, date__lte=TODAY).latest("date")
+    waiting = _waiting_list(lea, parent)
 
     # Card payment: a Checkout Session opened on an impayée invoice, its webhook not yet in.
     payable = Invoice.objects.for_family(family).filter(status=Invoice.Status.UNPAID).first()
@@ -703,6 +743,10 @@ def crawl_data(mailbox):
         + f"?session_id={pending.session_id}",
         "payment_paid_path": reverse("billing:payment_return", args=[paid.pk]),
         "mandate_id": mandate.pk,
+        "cancelled_invoice_id": Invoice.objects.for_family(family)
+        .filter(status=Invoice.Status.CANCELLED, credit_note__isnull=False)
+        .values_list("pk", flat=True)
+        .first(),
         "recovery_invoice_id": Invoice.objects.for_family(family)
         .in_recovery()
         .values_list("pk", flat=True)
@@ -718,6 +762,8 @@ def crawl_data(mailbox):
         "day_path": reverse("reservations:day", args=[lea.pk, booking.date]),
         "booking_path": reverse("reservations:booking_detail", args=[booking.pk]),
         "absence_id": absence.pk,
+        "waitlist_entry_id": waiting.pk,
+        "waitlist_day_path": reverse("reservations:day", args=[lea.pk, waiting.date]),
         "register_path": reverse("pointage:attendance")
         + f"?ecole={registered.school_id}&creneau={registered.slot_id}&date={registered.date}",
         "invitation_id": invitation.pk,
