@@ -22,6 +22,7 @@ from .. import agenda, bulk, services
 from ..deadlines import first_modifiable_day, is_modifiable
 from ..forms import AbsenceForm, BulkForm, CertificateForm, DayForm
 from ..models import Absence, Booking
+from . import waitlist as waitlist_views
 
 
 def _children(request):
@@ -120,9 +121,11 @@ def day(request, child_id, day):
     if request.method == "GET":
         return _panel_response(request, child, day)
     if "liste_attente" in request.POST or "quitter_attente" in request.POST:
-        from .waitlist import day_action  # the waiting list's buttons sit in the day's form
-
-        return day_action(request, child, day)
+        # The waiting list's buttons sit in the day's form: join or leave, then the day again.
+        waitlist_views.day_action(request, child, day)
+        if _in_panel(request):
+            return _panel_response(request, child, day)
+        return redirect(_month_url(child, day))
     slots = [s for s in agenda.active_slots() if s.runs_on_weekday(day)]
     form = DayForm(request.POST, slots=slots)
     if not form.is_valid():

@@ -13,12 +13,12 @@ from families.decorators import family_required
 from .. import waitlist
 from ..deadlines import is_modifiable
 from ..models import Slot, WaitlistEntry
-from . import parents
 
 
-def day_action(request, child, day):
+def day_action(request, child, day) -> None:
     """The day panel's « M'inscrire en liste d'attente » (`liste_attente`: the créneau) or
-    « Quitter la liste d'attente » (`quitter_attente`: the entry), then the panel again."""
+    « Quitter la liste d'attente » (`quitter_attente`: the entry); the outcome goes to the
+    messages, which the day's panel or page shows."""
     try:
         if "quitter_attente" in request.POST:
             entry = _entry(request, request.POST.get("quitter_attente"))
@@ -47,9 +47,6 @@ def day_action(request, child, day):
             )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    if parents._in_panel(request):
-        return parents._panel_response(request, child, day)
-    return redirect(parents._month_url(child, day))
 
 
 def _slot(value, day):
