@@ -4,6 +4,7 @@ booking when a place frees (and the family told), the deadline, the rules of any
 import datetime
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.exceptions import ValidationError
@@ -465,3 +466,17 @@ def test_the_waiting_list_costs_the_month_and_the_panel_one_query(
     assert "attente, 1re place" in client.get(month).content.decode()
     assert one == many
     assert one[0] <= before[0] + 1 and one[1] <= before[1] + 1
+
+
+def test_the_sweep_runs_every_night_from_the_beat(family, slots, full_monday, today):
+    """The beat runs the sweep each night just after midnight in Paris; its task empties the
+    lines whose day is past the deadline, like the command."""
+    from portail.celery import app
+    from reservations.tasks import sweep_waitlist
+
+    schedules = {e["task"]: e["schedule"] for e in app.conf.beat_schedule.values()}
+    assert schedules["reservations.tasks.sweep_waitlist"].hour == {0}
+    entry = _join(family, slots["matin"], today=today)
+    with time_machine.travel(datetime.datetime(2026, 12, 3, 6, 0, tzinfo=datetime.UTC)):
+        assert sweep_waitlist() == 1
+    assert WaitlistEntry.objects.get(pk=entry.pk).status == WaitlistEntry.Status.EXPIRED
