@@ -333,3 +333,36 @@ def test_a_credit_note_is_kept_once(issued, office):
     again = documents.credit_note_stored_document(CreditNote.objects.get(pk=note.pk))
 
     assert first.pk == again.pk
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_first_downloads_of_a_past_certificate_keep_one(regies, slots):
+    """Two first downloads of a past year's certificate at the same moment keep one file, and
+    both send it."""
+    family = make_family(birth_dates=[datetime.date(2022, 3, 1)])
+    book(family.children.get(), slots["matin"], datetime.date(2025, 10, 6))
+    issue(regies, month=datetime.date(2025, 10, 1), today=datetime.date(2025, 11, 10))
+    payment_record(
+        invoice=Invoice.objects.get(family=family),
+        amount_cents=100,
+        paid_on=datetime.date(2025, 11, 20),
+        means=Payment.Means.CHEQUE,
+    )
+
+    def first_download():
+        from billing.selectors import tax_certificate
+
+        data = tax_certificate(
+            family, regies["periscolaire"], 2025, today=datetime.date(2026, 11, 26)
+        )
+        return documents.certificate_stored_document(data).pk
+
+    results = at_once(first_download, first_download)
+
+    assert all(isinstance(result, int) for result in results), results
+    assert results[0] == results[1]
+    assert TaxCertificateDocument.objects.count() == 1
+    assert StoredDocument.objects.count() == 1
+    kept = StoredDocument.objects.get()
+    assert stored_bytes(kept)  # the loser's file is gone, the winner's is there
