@@ -30,9 +30,7 @@ urlpatterns = [
     path("", views.agenda_home, name="agenda"),
     path("saisie-groupee/", views.bulk_entry, name="bulk_entry"),
     path("liste-attente/", waitlist_views.waitlist_list, name="waitlist"),
-    path(
-        "liste-attente/<int:pk>/quitter/", waitlist_views.waitlist_leave, name="waitlist_leave"
-    ),
+    path("liste-attente/<int:pk>/quitter/", waitlist_views.waitlist_leave, name="waitlist_leave"),
     path("<int:child_id>/<int:year>/<int:month>/", views.month, name="month"),
     path("<int:child_id>/<jour:day>/", views.day, name="day"),
     path("<int:child_id>/absence/", views.absence_create, name="absence_create"),
