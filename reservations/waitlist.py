@@ -45,6 +45,12 @@ def rank_label(rank: int) -> str:
     return f"{rank}{'re' if rank == 1 else 'e'} place"
 
 
+def agreed(child, word: str) -> str:
+    """`word` agreeing with the child: « inscrite » for a girl, « inscrit » for a boy,
+    « inscrit(e) » when the record does not say."""
+    return word + {"F": "e", "M": ""}.get(child.sex, "(e)")
+
+
 def _family_of(child):
     return child.family
 
@@ -353,9 +359,10 @@ def _tell_booked(entry: WaitlistEntry, booking: Booking) -> None:
         family=entry.family,
         subject=f"Liste d'attente : {entry.child.first_name} a une place le {entry.date:%d/%m/%Y}",
         body=(
-            f"Bonjour,\n\nUne place s'est libérée : {entry.child.first_name} est inscrit(e) sur "
-            f"le créneau {_what(entry)}. La réservation n° {booking.number} est validée et sera "
-            "facturée comme les autres.\n\nSi vous n'en avez plus besoin, vous pouvez la "
+            f"Bonjour,\n\nUne place s'est libérée : {entry.child.first_name} est "
+            f"{agreed(entry.child, 'inscrit')} sur le créneau {_what(entry)}. La réservation "
+            f"n° {booking.number} est validée et sera facturée comme les autres.\n\n"
+            "Si vous n'en avez plus besoin, vous pouvez la "
             "supprimer depuis l'agenda jusqu'au "
             f"{last_day_to_modify(entry.date):%d/%m/%Y}.\n\nLe pôle administratif"
         ),
@@ -384,7 +391,8 @@ def _tell_dropped(entry: WaitlistEntry, why: str) -> None:
         subject=f"Liste d'attente : {entry.child.first_name} le {entry.date:%d/%m/%Y}",
         body=(
             f"Bonjour,\n\nUne place s'est libérée sur le créneau {_what(entry)}, mais "
-            f"{entry.child.first_name} ne peut pas y être inscrit(e) : {why}. "
+            f"{entry.child.first_name} ne peut pas y être {agreed(entry.child, 'inscrit')} : "
+            f"{why}. "
             f"{entry.child.first_name} quitte donc la liste d'attente de ce jour-là.\n\n"
             "Le pôle administratif"
         ),

@@ -41,9 +41,9 @@ def day_action(request, child, day) -> None:
             rank = WaitlistEntry.objects.with_rank().get(pk=entry.pk).rank
             messages.success(
                 request,
-                f"{child.first_name} est inscrit(e) en liste d'attente pour « {slot} » le "
-                f"{day:%d/%m/%Y} : {waitlist.rank_label(rank)}. Vous serez prévenu(e) dans « Échanges » "
-                "et par e-mail si une place se libère.",
+                f"{child.first_name} est {waitlist.agreed(child, 'inscrit')} en liste "
+                f"d'attente pour « {slot} » le {day:%d/%m/%Y} : {waitlist.rank_label(rank)}. "
+                "Vous serez prévenu(e) dans « Échanges » et par e-mail si une place se libère.",
             )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

@@ -70,7 +70,8 @@ def test_the_day_panel_offers_the_waiting_list_on_a_full_creneau(
     response = _panel_post(client, child, MONDAY, {"liste_attente": str(slots["matin"].pk)})
 
     page = response.content.decode()
-    assert "est inscrit(e) en liste d&#x27;attente pour « Matin 07h20-08h20 »" in page
+    expected = {"F": "inscrite", "M": "inscrit"}.get(child.sex, "inscrit(e)")
+    assert f"Léa est {expected} en liste d&#x27;attente pour « Matin 07h20-08h20 »" in page
     assert "Liste d'attente : <strong>1re place</strong>" in page
     assert "Quitter la liste d'attente" in page
     assert "M'inscrire en liste d'attente" not in page
@@ -298,7 +299,9 @@ def test_promotion_respects_the_enrolment(family, child, slots, school, full_mon
     assert WaitlistEntry.objects.get(pk=entry.pk).status == WaitlistEntry.Status.DROPPED
     assert WaitlistEntry.objects.get(pk=behind.pk).status == WaitlistEntry.Status.BOOKED
     assert not Booking.objects.active().filter(child=child).exists()
-    assert "ne peut pas y être inscrit(e)" in Thread.objects.get(family=family).messages.get().body
+    expected = {"F": "inscrite", "M": "inscrit"}.get(child.sex, "inscrit(e)")
+    body = Thread.objects.get(family=family).messages.get().body
+    assert f"Léa ne peut pas y être {expected} : inscription requise" in body
 
 
 def test_promotion_respects_the_school(family, child, slots, full_monday, today):
