@@ -43,7 +43,7 @@ from portail.demo import seed_demo
 from reservations import services as reservation_services
 from reservations.deadlines import first_modifiable_day
 from reservations.forms import CertificateForm
-from reservations.models import Absence, Booking
+from reservations.models import Absence, Booking, CapacityOverride, Slot, WaitlistEntry
 from tests.conftest import TODAY
 from tests.e2e.checks import find_overflow, nu_html_errors
 from tests.e2e.conftest import ARTIFACTS, launch
@@ -299,6 +299,13 @@ def agenda_steps(data):
             ErrorState(expect="Indiquez le premier jour d'absence."),
         ),
         Visit("absence", f"/agenda/absences/{data['absence_id']}/", "reservations:absence_detail"),
+        Visit("agenda-jour-liste-attente", data["waitlist_day_path"], "reservations:day"),
+        Visit("listes-attente", "/agenda/liste-attente/", "reservations:waitlist"),
+        Visit(
+            "liste-attente-quitter",
+            f"/agenda/liste-attente/{data['waitlist_entry_id']}/quitter/",
+            "reservations:waitlist_leave",
+        ),
         Visit(
             "agenda-telephone", f"/agenda/{lea}/agenda-en-ligne/", "reservations:calendar_subscribe"
         ),
@@ -560,6 +567,35 @@ def current_totp(secret):
     return format_hotp_value(hotp_value(secret, counters[len(counters) // 2]))
 
 
+def _waiting_list(lea, parent):
+    """On the first day Léa is booked on a créneau while others run, those she is not booked
+    on full at her school: she waits in line for one, and the day panel offers the waiting list
+    for the next."""
+    bookings = Booking.objects.active().filter(child=lea, date__gte=first_modifiable_day(TODAY))
+    for booking in bookings.order_by("date"):
+        others = [
+            slot
+            for slot in Slot.objects.active().order_by("position")
+            if slot.runs_on_weekday(booking.date)
+            and not bookings.filter(date=booking.date, slot=slot).exists()
+        ]
+        if others:
+            break
+    for slot in others:
+        CapacityOverride.objects.update_or_create(
+            slot=slot, school=lea.school, date=booking.date, defaults={"places": 0}
+        )
+    return WaitlistEntry.objects.create(
+        child=lea,
+        family=lea.family,
+        slot=others[0],
+        date=booking.date,
+        school=lea.school,
+        position=1,
+        created_by=parent,
+    )
+
+
 def crawl_data(mailbox):
     """Everything the crawl needs in the database, created before the browser starts."""
     seed_demo(TODAY)
@@ -622,6 +658,7 @@ def crawl_data(mailbox):
         absence=absence, certificate=certificate.cleaned_data["certificat"]
     )
     registered = Booking.objects.active().filter(child=lea, date__lte=TODAY).latest("date")
+    waiting = _waiting_list(lea, parent)
 
     # Card payment: a Checkout Session opened on an impayée invoice, its webhook not yet in.
     payable = Invoice.objects.for_family(family).filter(status=Invoice.Status.UNPAID).first()
@@ -727,6 +764,8 @@ def crawl_data(mailbox):
         "day_path": reverse("reservations:day", args=[lea.pk, booking.date]),
         "booking_path": reverse("reservations:booking_detail", args=[booking.pk]),
         "absence_id": absence.pk,
+        "waitlist_entry_id": waiting.pk,
+        "waitlist_day_path": reverse("reservations:day", args=[lea.pk, waiting.date]),
         "register_path": reverse("pointage:attendance")
         + f"?ecole={registered.school_id}&creneau={registered.slot_id}&date={registered.date}",
         "invitation_id": invitation.pk,
