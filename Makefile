@@ -37,11 +37,13 @@ bench: install
 	$(PY) bench/run.py
 
 ## make loadtest: simulated parents (Locust) against gunicorn and PostgreSQL, at most 3 min of load,
-## then the database's checks; e.g. make loadtest USERS=500 THINK=5 DURATION=3m (PROFILE=1: py-spy).
+## then the database's checks; e.g. make loadtest USERS=500 THINK=5 DURATION=3m (PROFILE=1: py-spy;
+## NICE=-10 on a machine other jobs share).
 loadtest: install
 	$(PY) -m bench.loadtest.run $(if $(USERS),--users $(USERS)) $(if $(THINK),--think $(THINK)) \
 		$(if $(DURATION),--duration $(DURATION)) $(if $(SPAWN_RATE),--spawn-rate $(SPAWN_RATE)) \
-		$(if $(WORKERS),--workers $(WORKERS)) $(if $(PROFILE),--profile) $(LOADTEST_ARGS)
+		$(if $(WORKERS),--workers $(WORKERS)) $(if $(NICE),--nice $(NICE)) $(if $(PROFILE),--profile) \
+		$(LOADTEST_ARGS)
 
 clean:
 	rm -rf test-artifacts bench/results.json
