@@ -89,6 +89,11 @@ def parse_args(argv):
     parser.add_argument(
         "--fresh", action="store_true", help="seed afresh, even if a seeded copy is kept"
     )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="copy the kept seeded database even if the seeding code changed since",
+    )
     args = parser.parse_args(argv)
     if args.spawn_rate is None:
         args.spawn_rate = max(1.0, round(args.users / 60, 1))
@@ -138,7 +143,7 @@ def main(argv=None) -> int:
     connection.settings_dict["TEST"]["NAME"] = args.database
     template, key = f"{args.database}_seed", seed_key(args)
     step = time.perf_counter()
-    seeded = not args.fresh and copy_template(template, key, args.database)
+    seeded = not args.fresh and copy_template(template, None if args.reuse else key, args.database)
     if seeded:
         from django.core.management import call_command
 
@@ -181,8 +186,8 @@ def _quoted(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def copy_template(template: str, key: str, database: str) -> bool:
-    """Create `database` as a copy of `template` if the template's label is `key`."""
+def copy_template(template: str, key: str | None, database: str) -> bool:
+    """Create `database` as a copy of `template` if the template's label is `key` (None: any)."""
     from django.db import connection
 
     with connection._nodb_cursor() as cursor:
@@ -191,7 +196,7 @@ def copy_template(template: str, key: str, database: str) -> bool:
             [template],
         )
         row = cursor.fetchone()
-        if not row or row[0] != key:
+        if not row or (key is not None and row[0] != key):
             return False
         cursor.execute(f"DROP DATABASE IF EXISTS {_quoted(database)}")
         cursor.execute(f"CREATE DATABASE {_quoted(database)} TEMPLATE {_quoted(template)}")
@@ -256,6 +261,7 @@ def run(args, scratch: Path, started, *, seeded: bool, template) -> int:
     log("static files collected", step)
     connection.close()
 
+    prioritise_session(args.nice)
     port = free_port()
     access_log = scratch / "access.log"
     server = start_gunicorn(args, port, scratch, static_root, access_log, now)
@@ -310,6 +316,15 @@ def run(args, scratch: Path, started, *, seeded: bool, template) -> int:
 def priority(nice: int):
     """What a child process runs before its program: take the scheduling priority `nice`."""
     return (lambda: os.nice(nice)) if nice else None
+
+
+def prioritise_session(nice: int) -> None:
+    """With the kernel's autogroups (sched_autogroup_enabled), the processes' own nice counts
+    only inside their session: every session on the machine gets an equal share of the CPU.
+    Give this run's session (the driver, gunicorn, Locust) the priority `nice` as a whole."""
+    if nice:
+        with contextlib.suppress(OSError):
+            Path("/proc/self/autogroup").write_text(str(nice))
 
 
 def free_port() -> int:
