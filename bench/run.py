@@ -393,8 +393,9 @@ EXPIRED_SESSIONS = 20_000
 
 def _sessions_prepare(today):
     """20,000 expired sessions, as a month of sign-ins leaves them."""
-    from django.contrib.sessions.models import Session
     from django.utils import timezone
+
+    Session = _session_model()
 
     expired = timezone.now() - datetime.timedelta(days=1)
     Session.objects.bulk_create(
@@ -405,13 +406,21 @@ def _sessions_prepare(today):
 
 def _sessions_job(today):
     """purge_expired_sessions (Django's clearsessions)."""
-    from django.contrib.sessions.models import Session
-
     from portail.tasks import purge_expired_sessions
 
+    Session = _session_model()
     before = Session.objects.count()
     purge_expired_sessions()
     return {"deleted": before - Session.objects.count()}
+
+
+def _session_model():
+    """The model of the sessions' engine (SESSION_ENGINE)."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    return import_module(settings.SESSION_ENGINE).SessionStore.get_model_class()
 
 
 def _enrolment_purge_job(today):
