@@ -82,4 +82,8 @@ def seed_demo(today: datetime.date):
     reservations_demo.seed_bookings(lagrange, today)
     # After the bookings of the reservations demo: invoices in each state for both families.
     billing_demo.seed_invoices({"parent": lagrange, "voisin": voisin}, today)
+    # Résidence alternée: Tom's mother keeps his record; his father's family is his second
+    # household. No bookings: each household books its own weeks from the agenda.
+    roche, _, _ = families_demo.seed_shared_custody(today, schools)
+    enrolment_demo.ensure_enrolments(roche, today, children=["Tom"])
     return {"parent": lagrange, "voisin": voisin}

@@ -124,6 +124,7 @@ ACTION_TABLE = {
     "common.outboxitem.retry_now": {ASSISTANT, REGISSEUR},
     "families.guardian.detach": {ASSISTANT},
     "families.guardianinvitation.revoke": {ASSISTANT},
+    "families.childhouseholdinvitation.revoke": {ASSISTANT},
     "reservations.holiday.load_calendar": {ASSISTANT},
     "reservations.booking.cancel_bookings": {ASSISTANT},
     "reservations.booking.mark_excused": {ASSISTANT},

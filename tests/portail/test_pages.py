@@ -111,7 +111,8 @@ def test_seed_demo_is_idempotent_and_logins_work():
     call_command("seed_demo", "--today", "2026-11-26")
     counts = (Family.objects.count(), Child.objects.count())
     call_command("seed_demo", "--today", "2026-11-26")
-    assert (Family.objects.count(), Child.objects.count()) == counts == (2, 3)
+    # LAGRANGE (Léa, Lalo), BERNARD (Nina), and Tom's two households in résidence alternée.
+    assert (Family.objects.count(), Child.objects.count()) == counts == (4, 4)
     for email, password in [
         ("admin@example.org", "admin-portail"),
         ("assistant@example.org", "assistant-portail"),
@@ -119,6 +120,8 @@ def test_seed_demo_is_idempotent_and_logins_work():
         ("animateur@example.org", "animateur-portail"),
         ("parent@example.org", "parent-portail"),
         ("voisin@example.org", "voisin-portail"),
+        ("alternance-mere@example.org", "alternance-portail"),
+        ("alternance-pere@example.org", "alternance-portail"),
     ]:
         # django-axes needs the request (the client's address) of every authentication.
         request = RequestFactory().post(reverse("account_login"))

@@ -56,7 +56,7 @@ def test_keeps_the_demo_families(db, today):
     seed_bench(families=3, today=today)
 
     assert Family.objects.filter(guardians__user__email="parent@example.org").exists()
-    assert Family.objects.count() == 3 + 2
+    assert Family.objects.count() == 3 + 4  # the bench's and the demo's (see seed_demo)
 
 
 def test_second_run_adds_nothing(db, today):
