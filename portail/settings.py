@@ -106,9 +106,10 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
-# Redis may go down without taking the portal with it: the cache (rate-limit counters only,
-# sessions are in the database) falls back to memory, with timeouts short enough that no
-# request waits on it (common.cache).
+# Redis may go down without taking the portal with it: the cache (rate-limit counters, and
+# reference data that common.refcache then reads from the database; sessions are in the
+# database) falls back to memory, with timeouts short enough that no request waits on it
+# (common.cache).
 REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=0.5)
 if REDIS_URL:
     CACHES = {
