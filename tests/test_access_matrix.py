@@ -187,6 +187,11 @@ OBJECT_ROUTES = {
         lambda family: {"pk": reservation_fixtures.absence(family).pk},
         None,
     ),
+    # GET: the confirmation page; POST: takes the child out of the waiting line.
+    "reservations:waitlist_leave": (
+        lambda family: {"pk": reservation_fixtures.waiting_entry(family).pk},
+        lambda family: {},
+    ),
     "reservations:calendar_subscribe": (
         lambda family: {"child_id": family.children.first().pk},
         None,

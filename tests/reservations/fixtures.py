@@ -10,7 +10,7 @@ from enrolment.models import Enrolment, Service
 from families.demo import ensure_school_years
 from families.models import SchoolYear
 from reservations.deadlines import first_modifiable_day
-from reservations.models import Absence, Booking
+from reservations.models import Absence, Booking, WaitlistEntry
 from reservations.reference import ensure_reference_data
 
 
@@ -23,8 +23,8 @@ def modifiable_day(today):
 
 
 def reservation_objects(family, certificate: bytes):
-    """Family's first child: enrolled, a modifiable booking, a booking past the deadline, and an
-    absence with a medical certificate."""
+    """Family's first child: enrolled, a modifiable booking, a booking past the deadline, a
+    place in a waiting line, and an absence with a medical certificate."""
     today = timezone.localdate()
     slots = ensure_reference_data()
     ensure_school_years(today)
@@ -46,6 +46,14 @@ def reservation_objects(family, certificate: bytes):
         date=today + datetime.timedelta(days=1),
         school=child.school,
     )
+    WaitlistEntry.objects.create(
+        child=child,
+        family=family,
+        slot=slots["matin"],
+        date=modifiable_day(today),
+        school=child.school,
+        position=1,
+    )
     absence = Absence(child=child, start_date=today, end_date=today, reason="Maladie")
     absence.certificate = SimpleUploadedFile("certificat.png", certificate)
     absence.certificate_name, absence.certificate_type = "certificat.png", "image/png"
@@ -62,3 +70,7 @@ def late_booking(family):
 
 def absence(family):
     return Absence.objects.for_family(family).order_by("pk").first()
+
+
+def waiting_entry(family):
+    return WaitlistEntry.objects.for_family(family).order_by("pk").first()
