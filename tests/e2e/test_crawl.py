@@ -37,7 +37,7 @@ from enrolment.models import EnrolmentRequest, RequestDocument, Teleservice
 from exchanges import services as exchange_services
 from exchanges.forms import ReplyForm
 from exchanges.models import Message, Thread
-from families import invitations
+from families import households, invitations
 from families.models import Child, Family
 from portail.demo import seed_demo
 from reservations import services as reservation_services
@@ -175,6 +175,17 @@ def parent_steps(data):
             "invitation-annuler",
             f"/foyer/invitations/{data['invitation_id']}/annuler/",
             "families:invitation_revoke",
+        ),
+        Visit(
+            "residence-alternee-inviter",
+            f"/foyer/enfants/{data['lea_id']}/second-foyer/",
+            "families:household_invite",
+            ErrorState(),
+        ),
+        Visit(
+            "residence-alternee-annuler",
+            f"/foyer/second-foyer/invitations/{data['household_invitation_id']}/annuler/",
+            "families:household_invitation_revoke",
         ),
         Visit("foyer-quitter", "/foyer/quitter/", "families:family_leave"),
         Visit("mes-donnees", "/foyer/mes-donnees/", "my_data"),
@@ -494,6 +505,25 @@ def newcomer_steps(data):
     ]
 
 
+def shared_custody_steps(data):
+    """Tom's father (family FAURE), his second household in résidence alternée, invited by
+    LAGRANGE to be Lalo's too."""
+    return [
+        LogIn("alternance-pere@example.org", "alternance-portail"),
+        Visit("alternance-foyer", "/foyer/", "families:family_detail"),
+        Visit("alternance-agenda", data["tom_month_path"], "reservations:month"),
+        Visit(
+            "alternance-accepter", data["household_invitation_path"], "families:household_accept"
+        ),
+        Visit(
+            "alternance-invitation-inconnue",
+            "/foyer/second-foyer/accepter/lien-perime/",
+            "families:household_accept",
+            status=404,
+        ),
+    ]
+
+
 def passwordless_steps(width):
     """A parent without a password (e.g. created by the office) sets one: allauth first asks
     for a code sent by e-mail, since there is no password to confirm who they are."""
@@ -610,6 +640,15 @@ def crawl_data(mailbox):
         family=family, invited_by=parent, email="nouveau@example.org", now=timezone.now()
     )
     link = re.search(r"/foyer/invitations/accepter/[^/\s]+/", mailbox[-1].body)
+    # LAGRANGE invites Tom's father to be Lalo's second household (résidence alternée).
+    household_invitation = households.invitation_create(
+        child=Child.objects.get(family=family, first_name="Lalo"),
+        invited_by=parent,
+        email="alternance-pere@example.org",
+        now=timezone.now(),
+    )
+    household_link = re.search(r"/foyer/second-foyer/accepter/[^/\s]+/", mailbox[-1].body)
+    tom = Child.objects.get(first_name="Tom", family__name="ROCHE")
 
     # A parent's reply with a PDF, sent as the reply form would.
     thread = Thread.objects.for_family(family).order_by("-last_message_at").first()
@@ -770,6 +809,9 @@ def crawl_data(mailbox):
         + f"?ecole={registered.school_id}&creneau={registered.slot_id}&date={registered.date}",
         "invitation_id": invitation.pk,
         "invitation_path": link.group(0),
+        "household_invitation_id": household_invitation.pk,
+        "household_invitation_path": household_link.group(0),
+        "tom_month_path": reverse("reservations:month", args=[tom.pk, TODAY.year, TODAY.month]),
         "thread_id": thread.pk,
         "attachment_id": message.attachments.get().pk,
         "reset_path": reset_path,
@@ -809,6 +851,7 @@ def crawl_at(width, data, base_url, browser_path):
         crawler.visit(Visit("erreur-serveur", SERVER_ERROR_PATH, None, status=500))
         crawler.check_unreachable(UNREACHABLE)
         session("nouveau", newcomer_steps(data))
+        session("alternance", shared_custody_steps(data))
         session("prelevement", direct_debit_steps(data))
         session("prelevement-demande", direct_debit_request_steps(data))
         cookie = {
