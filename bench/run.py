@@ -125,6 +125,20 @@ SCENARIOS = [
         lambda: _agenda().attendance_url(),
         user="animateur@example.org",
     ),
+    Scenario(
+        "calendar feed, a school year of bookings (calendar app, no login)",
+        lambda: _calendar_feed_url("parent00001.1@bench.example.org"),
+    ),
+    Scenario(
+        "chiffres CAF, the year month by month (régisseur)",
+        "/admin/chiffres-caf/?annee=2026&mois=",
+        user=lambda: _staff_with_totp("regisseur@example.org"),
+    ),
+    Scenario(
+        "chiffres CAF, CSV of the year (régisseur)",
+        "/admin/chiffres-caf/csv/?annee=2026",
+        user=lambda: _staff_with_totp("regisseur@example.org"),
+    ),
 ]
 
 
@@ -513,6 +527,37 @@ def _first_request_url(email):
         .first()
         .get_absolute_url()
     )
+
+
+def _staff_with_totp(email):
+    """A staff member whose account an authenticator app protects, as the admin requires
+    outside DEBUG; returns the e-mail."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(email=email)
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, generate_totp_secret())
+    return email
+
+
+def _calendar_feed_url(email):
+    """The feed address of the family's child with the most bookings."""
+    from django.db.models import Count
+    from django.urls import reverse
+
+    from families.models import Child
+    from reservations.feeds import feed_for, feed_token
+
+    child = (
+        Child.objects.filter(family__guardians__user__email=email)
+        .annotate(n=Count("bookings"))
+        .order_by("-n", "pk")
+        .first()
+    )
+    feed = feed_for(child=child, family=child.family)
+    return reverse("reservations:calendar_feed", args=[feed_token(feed)])
 
 
 def _latest_invoice(email):
