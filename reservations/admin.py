@@ -218,11 +218,6 @@ class SlotAdmin(admin.ModelAdmin):
         return obj.weekday_names
 
 
-    @admin.display(description="jours")
-    def weekday_names(self, obj):
-        return obj.weekday_names
-
-
 @admin.register(CapacityOverride)
 class CapacityOverrideAdmin(admin.ModelAdmin):
     list_display = ["date", "slot", "school", "places", "reason"]
@@ -242,7 +237,6 @@ class CapacityOverrideAdmin(admin.ModelAdmin):
         super().delete_queryset(request, queryset)
         for obj in overrides:
             _capacity_raised(slot_id=obj.slot_id, school_id=obj.school_id, day=obj.date)
-
 
 
 class StaffBookingForm(forms.ModelForm):
