@@ -131,13 +131,14 @@ def pinned_now(today: datetime.date) -> datetime.datetime:
 def main(argv=None) -> int:
     args = parse_args(argv)
     configure_environment()
+    scratch = Path(tempfile.mkdtemp(prefix="portail-loadtest-"))
+    os.environ["MEDIA_ROOT"] = str(scratch / "media")  # the documents, the driver's and gunicorn's
     import django
 
     django.setup()
     from django.db import connection
 
     started = time.perf_counter()
-    scratch = Path(tempfile.mkdtemp(prefix="portail-loadtest-"))
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     old_name = connection.settings_dict["NAME"]
     connection.settings_dict["TEST"]["NAME"] = args.database
@@ -226,6 +227,7 @@ def run(args, scratch: Path, started, *, seeded: bool, template) -> int:
     from bench.loadtest import checks
     from bench.loadtest.plan import build_plan, write_plan
     from bench.seeding import seed_bench
+    from billing.documents import store_invoice_documents
 
     now = pinned_now(args.today)
     with time_machine.travel(now, tick=True):
@@ -244,6 +246,9 @@ def run(args, scratch: Path, started, *, seeded: bool, template) -> int:
         write_plan(plan, plan_path)
         before = checks.overbooked()
         log(f"journeys of {len(plan['parents'])} parents planned", step)
+        step = time.perf_counter()
+        made = store_invoice_documents([parent["invoice"] for parent in plan["parents"]])
+        log(f"{made} invoice PDFs made and kept, as the invoicing run does when it issues", step)
     step = time.perf_counter()
     static_root = scratch / "static"
     # The manifest that production's storage reads, without its compressed copies (the load
@@ -822,7 +827,13 @@ PROFILE_BUCKETS = [
 ]
 
 
-def profile_lines(collapsed: str, top: int = 12) -> list[str]:
+PROJECT_PACKAGES = {
+    "portail", "billing", "reservations", "enrolment", "exchanges", "families", "accounts",
+    "common",
+}  # fmt: skip
+
+
+def profile_lines(collapsed: str, top: int = 15) -> list[str]:
     """Share of the samples spent under each bucket, and the project's functions that take the
     most (inclusive), from py-spy's collapsed stacks."""
     total = 0
@@ -845,9 +856,9 @@ def profile_lines(collapsed: str, top: int = 12) -> list[str]:
                 break
         seen = set()
         for frame in frames:
-            if "/work/" in frame and ".venv" not in frame and "bench/" not in frame:
-                label = frame.split(" (")[0] + " (" + frame.split("/")[-1].split(":")[0]
-                label = label.rstrip("(") + ")"
+            name, _, where = frame.rpartition(" (")
+            if where.split("/")[0] in PROJECT_PACKAGES:
+                label = f"{name} ({where.split(':')[0]})"
                 if label not in seen:
                     seen.add(label)
                     functions[label] += n
