@@ -271,6 +271,7 @@ def run(args, scratch: Path, started, *, seeded: bool, template) -> int:
     access_log = scratch / "access.log"
     server = start_gunicorn(args, port, scratch, static_root, access_log, now)
     load_started = datetime.datetime.now(datetime.UTC)
+    commit = git_commit()  # what gunicorn loads now
     try:
         wait_until_up(port, server)
         warm_up(port, args.workers)
@@ -293,7 +294,7 @@ def run(args, scratch: Path, started, *, seeded: bool, template) -> int:
     report["gunicorn_cpu_s"] = round(sum(cpu_after.values()) - sum(cpu_before.values()), 1)
     report["postgres_cpu_s"] = db_cpu
     report["load_started"] = load_started.isoformat(timespec="seconds")
-    report["commit"] = git_commit()
+    report["commit"] = commit
     print_report(report, args)
     if profile:
         print("\nWhere the workers' time goes (py-spy, share of samples, inclusive):")
