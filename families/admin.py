@@ -187,6 +187,23 @@ class SecondHouseholdInline(admin.StackedInline):
         )
 
 
+def _unlink(model_admin, request, link) -> int:
+    """Remove a second household through the service (its bookings to come are cancelled, the
+    household told) and say so to the office."""
+    child, family = link.child, link.family
+    cancelled = households.household_unlink(link=link, by=request.user, today=timezone.localdate())
+    bookings = f"{cancelled} réservation{'s' if cancelled > 1 else ''}"
+    model_admin.message_user(
+        request,
+        f"Le foyer {family.name} n'est plus le second foyer de {child.first_name} : "
+        f"{bookings} à venir de ce foyer pour {child.first_name} "
+        f"{'ont été annulées' if cancelled > 1 else 'a été annulée'}, "
+        "et le foyer en est informé dans « Échanges ».",
+        messages.SUCCESS,
+    )
+    return cancelled
+
+
 def _has_second(child) -> bool:
     return ChildHousehold.objects.filter(child=child).exists()
 
@@ -206,6 +223,9 @@ class ChildAdmin(admin.ModelAdmin):
                 link = link_form.instance
                 if link_form.has_changed() and not link.pk:
                     link.linked_by, link.linked_at = request.user, timezone.now()
+            for link_form in formset.deleted_forms:  # « Supprimer » ticked: the link is removed
+                if link_form.instance.pk:
+                    _unlink(self, request, link_form.instance)
         return super().save_formset(request, form, formset, change)
 
     def get_fields(self, request, obj=None):
@@ -330,6 +350,13 @@ class ChildHouseholdAdmin(admin.ModelAdmin):
         if not change:
             obj.linked_by, obj.linked_at = request.user, timezone.now()
         super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        _unlink(self, request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for link in queryset.select_related("child", "family"):
+            _unlink(self, request, link)
 
 
 @admin.register(ChildHouseholdInvitation)

@@ -15,6 +15,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.urls import reverse
 
 from common import outbox
@@ -22,6 +23,13 @@ from common.emails import absolute_url, render_templated_email
 
 from .invitations import hash_token
 from .models import Child, ChildHousehold, ChildHouseholdInvitation, Family, Guardian
+
+# Sent in the transaction that removes a child's second household, once the link is gone, with
+# `child`, `family` (the former second household), `by` and `today`. The reservations app cancels
+# that household's bookings of the child after `today`, frees the places for the waiting list and
+# tells the household; each receiver returns how many bookings it cancelled. A receiver's error
+# undoes the unlinking.
+household_unlinked = Signal()
 
 
 def link_refusal(*, child: Child, family: Family) -> str:
@@ -52,6 +60,24 @@ def household_link(
             )
     except IntegrityError as exc:  # linked meanwhile (the child's row lock makes it rare)
         raise ValidationError(f"{child.first_name} a déjà un second foyer.") from exc
+
+
+@transaction.atomic
+def household_unlink(*, link: ChildHousehold, by, today: datetime.date) -> int:
+    """Remove the second household of `link`'s child: every path that removes the link (the
+    admin's deletion, on the link's page, in its list or on the child's page) comes here. Returns
+    how many of that household's bookings of the child, after `today`, were cancelled with it
+    (0 when the link was removed meanwhile)."""
+    Child.objects.select_for_update().filter(pk=link.child_id).first()
+    link = ChildHousehold.objects.select_related("child", "family").filter(pk=link.pk).first()
+    if link is None:
+        return 0
+    child, family = link.child, link.family
+    link.delete()
+    replies = household_unlinked.send(
+        sender=ChildHousehold, child=child, family=family, by=by, today=today
+    )
+    return sum(count or 0 for _, count in replies)
 
 
 def invitation_for_token(token: str) -> ChildHouseholdInvitation | None:

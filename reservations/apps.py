@@ -9,12 +9,18 @@ class ReservationsConfig(AppConfig):
     def ready(self):
         from common import refcache
         from enrolment.models import Service
+        from families.households import household_unlinked
         from families.models import SchoolYear
 
         from .calendar import REFERENCE
         from .models import Activity, CalendarImport, Closure, Holiday, Slot
+        from .services import second_household_removed
 
         # The agenda's reference data (créneaux, calendar) leaves the cache on any change.
         refcache.invalidate_on_change(
             REFERENCE, Slot, Activity, Service, Holiday, Closure, CalendarImport, SchoolYear
+        )
+        # A child's second household removed: its bookings of the child to come are cancelled.
+        household_unlinked.connect(
+            second_household_removed, dispatch_uid="second_household_removed"
         )

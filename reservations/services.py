@@ -18,7 +18,7 @@ from .availability import Availability, Reason
 from .calendar import all_slots, ensure_calendar
 from .capacity import Capacities, taken_places
 from .deadlines import is_modifiable
-from .models import Absence, Booking, Closure, Slot
+from .models import Absence, Booking, Closure, Slot, WaitlistEntry
 
 logger = logging.getLogger(__name__)
 
@@ -206,6 +206,74 @@ def booking_cancel(*, booking: Booking, by, today, staff=False) -> Booking:
     )
     waitlist.fill([(booking.slot_id, booking.school_id, booking.date)], today=today)
     return booking
+
+
+UNLINK_REASON = "Second foyer retiré par le pôle administratif"
+
+
+def second_household_removed(*, child, family, by, today: datetime.date, **signal) -> int:
+    """The office removed `family` as the second household of `child` (résidence alternée):
+    in the transaction that removed the link, cancel that household's active bookings of the
+    child on the days after `today` as a staff cancellation does (past the deadline too,
+    recorded), take the child out of the household's waiting lines, give the freed places to
+    the children waiting for them, and tell the household in « Échanges ». Past days and
+    today stay as they were (invoiced as booked). Returns how many bookings were cancelled."""
+    bookings = list(
+        Booking.objects.active()
+        .filter(child=child, family=family, date__gt=today)
+        .order_by("date", "slot__start_time")
+    )
+    entries = list(WaitlistEntry.objects.waiting().filter(child=child, family=family))
+    keys = [(b.slot_id, b.school_id, b.date) for b in bookings]
+    capacity.lock(keys + [entry.key for entry in entries])
+    now = timezone.now()
+    # The entries leave first: a place freed here must not go back to this household.
+    WaitlistEntry.objects.waiting().filter(pk__in=[e.pk for e in entries]).update(
+        status=WaitlistEntry.Status.DROPPED, closed_at=now, note=UNLINK_REASON
+    )
+    cancel = {"cancelled_at": now, "cancelled_by": by, "cancel_reason": UNLINK_REASON}
+    late = [b.pk for b in bookings if not is_modifiable(b.date, today)]
+    in_time = [b.pk for b in bookings if b.pk not in set(late)]
+    # Past the deadline is recorded, as for any staff cancellation (never unset).
+    cancelled = Booking.objects.filter(pk__in=late).move_to(
+        Booking.Status.CANCELLED, past_deadline=True, **cancel
+    )
+    cancelled += Booking.objects.filter(pk__in=in_time).move_to(Booking.Status.CANCELLED, **cancel)
+    if bookings:
+        waitlist.fill(keys, today=today)
+    _tell_unlinked(child, family, sorted({b.date for b in bookings}), len(entries))
+    return cancelled
+
+
+def _tell_unlinked(child, family, days, left_lines: int) -> None:
+    first_name = child.first_name
+    linked = waitlist.agreed(child, "rattaché")
+    if days:
+        count = f"{len(days)} jour{'s' if len(days) > 1 else ''}"
+        cancelled = (
+            f"Les réservations que votre foyer avait faites pour {first_name} à partir de "
+            f"demain sont annulées, soit {count} : "
+            + ", ".join(waitlist.day_label(day) for day in days)
+            + ". Elles ne vous seront pas facturées ; les jours passés restent facturés comme "
+            "réservés."
+        )
+    else:
+        cancelled = f"Votre foyer n'avait aucune réservation à venir pour {first_name}."
+    lines = (
+        f" {first_name} quitte aussi les listes d'attente où votre foyer l'avait "
+        f"{waitlist.agreed(child, 'inscrit')}."
+        if left_lines
+        else ""
+    )
+    notify_family(
+        family=family,
+        subject=f"Résidence alternée : {first_name} n'est plus {linked} à votre foyer",
+        body=(
+            f"Bonjour,\n\nLe pôle administratif a retiré le rattachement de {first_name} à "
+            f"votre foyer (résidence alternée) : vous ne pouvez plus réserver pour "
+            f"{first_name}.\n\n{cancelled}{lines}\n\nLe pôle administratif"
+        ),
+    )
 
 
 def staff_book_check(
