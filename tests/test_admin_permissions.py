@@ -130,6 +130,8 @@ ACTION_TABLE = {
     "reservations.booking.mark_excused": {ASSISTANT},
     "reservations.absence.excuse": {ASSISTANT},
     "reservations.absence.refuse": {ASSISTANT},
+    "reservations.waitlistentry.move_up": {ASSISTANT},
+    "reservations.waitlistentry.move_down": {ASSISTANT},
     "billing.paymentissue.mark_resolved": {REGISSEUR},
     "billing.mandate.revoke": {ASSISTANT, REGISSEUR},
 }
