@@ -62,6 +62,7 @@ def test_datetimes_booleans_and_nulls_round_trip():
         [
             Booking(
                 child=child,
+                family=child.family,
                 slot=slot,
                 date=datetime.date(2026, 12, 7),
                 school=child.school,
