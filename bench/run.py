@@ -123,7 +123,7 @@ SCENARIOS = [
     Scenario(
         "pointage, one créneau (animateur)",
         lambda: _agenda().attendance_url(),
-        user="animateur@example.org",
+        user=lambda: _staff_with_totp("animateur@example.org"),
     ),
     Scenario(
         "calendar feed, a school year of bookings (calendar app, no login)",
