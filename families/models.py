@@ -175,7 +175,38 @@ class GuardianInvitationQuerySet(models.QuerySet):
         return self.filter(status=GuardianInvitation.Status.PENDING, expires_at__gt=now)
 
 
-class GuardianInvitation(models.Model):
+class InvitationState:
+    """The states of a single-use invitation (pending until `expires_at`, accepted, revoked) as
+    staff and parents read them; each invitation says whom to ask for a new one."""
+
+    WHO_INVITES_AGAIN = "au parent qui vous l'a envoyée"
+
+    def is_pending(self, now) -> bool:
+        return self.status == self.Status.PENDING and now < self.expires_at
+
+    def state_label(self, now) -> str:
+        """The state as staff and parents read it, expiry included."""
+        if self.status == self.Status.PENDING and now >= self.expires_at:
+            return "Expirée"
+        return self.get_status_display()
+
+    def refusal_reason(self, now) -> str:
+        """Why the invitation can no longer be accepted, in French; empty while it can."""
+        if self.status == self.Status.ACCEPTED:
+            return (
+                "Cette invitation a déjà été utilisée : un lien d'invitation ne sert qu'une fois."
+            )
+        if self.status == self.Status.REVOKED:
+            return "Cette invitation a été annulée par le foyer qui l'avait envoyée."
+        if now >= self.expires_at:
+            return (
+                f"Cette invitation a expiré. Demandez {self.WHO_INVITES_AGAIN} de vous inviter "
+                "à nouveau depuis « Mon foyer »."
+            )
+        return ""
+
+
+class GuardianInvitation(InvitationState, models.Model):
     """An invitation sent by a guardian to another person (the other parent) to join the family.
 
     Only a hash of the token is stored: the link in the e-mail is the only copy of the token.
@@ -230,30 +261,6 @@ class GuardianInvitation(models.Model):
 
     def __str__(self):
         return f"Invitation de {self.email} au {self.family}"
-
-    def is_pending(self, now) -> bool:
-        return self.status == self.Status.PENDING and now < self.expires_at
-
-    def state_label(self, now) -> str:
-        """The state as staff and parents read it, expiry included."""
-        if self.status == self.Status.PENDING and now >= self.expires_at:
-            return "Expirée"
-        return self.get_status_display()
-
-    def refusal_reason(self, now) -> str:
-        """Why the invitation can no longer be accepted, in French; empty while it can."""
-        if self.status == self.Status.ACCEPTED:
-            return (
-                "Cette invitation a déjà été utilisée : un lien d'invitation ne sert qu'une fois."
-            )
-        if self.status == self.Status.REVOKED:
-            return "Cette invitation a été annulée par le foyer qui l'avait envoyée."
-        if now >= self.expires_at:
-            return (
-                "Cette invitation a expiré. Demandez au parent qui vous l'a envoyée "
-                "de vous inviter à nouveau depuis « Mon foyer »."
-            )
-        return ""
 
     def mark_accepted(self, *, user, now):
         """Pending → accepted (once)."""
@@ -509,7 +516,7 @@ class ChildHouseholdInvitationQuerySet(models.QuerySet):
         return self.filter(status=GuardianInvitation.Status.PENDING, expires_at__gt=now)
 
 
-class ChildHouseholdInvitation(models.Model):
+class ChildHouseholdInvitation(InvitationState, models.Model):
     """An invitation the first household sends to the other parent, whose own family becomes
     the child's second household once they accept it (signed in, with their family file).
 
@@ -517,6 +524,7 @@ class ChildHouseholdInvitation(models.Model):
     invited address, valid until `expires_at`, revocable while pending."""
 
     Status = GuardianInvitation.Status
+    WHO_INVITES_AGAIN = "à l'autre parent"
 
     child = models.ForeignKey(
         Child,
@@ -556,26 +564,3 @@ class ChildHouseholdInvitation(models.Model):
 
     def __str__(self):
         return f"Invitation de {self.email} comme second foyer de {self.child}"
-
-    def is_pending(self, now) -> bool:
-        return self.status == self.Status.PENDING and now < self.expires_at
-
-    def state_label(self, now) -> str:
-        if self.status == self.Status.PENDING and now >= self.expires_at:
-            return "Expirée"
-        return self.get_status_display()
-
-    def refusal_reason(self, now) -> str:
-        """Why the invitation can no longer be accepted, in French; empty while it can."""
-        if self.status == self.Status.ACCEPTED:
-            return (
-                "Cette invitation a déjà été utilisée : un lien d'invitation ne sert qu'une fois."
-            )
-        if self.status == self.Status.REVOKED:
-            return "Cette invitation a été annulée par le foyer qui l'avait envoyée."
-        if now >= self.expires_at:
-            return (
-                "Cette invitation a expiré. Demandez à l'autre parent de vous inviter à nouveau "
-                "depuis « Mon foyer »."
-            )
-        return ""
