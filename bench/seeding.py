@@ -377,6 +377,8 @@ def seed_capacities(context: BenchContext) -> dict[str, int]:
     plus a margin, never fewer than before. No créneau is then over capacity, at any size."""
     from django.db.models import Count
 
+    from common import refcache
+    from reservations.calendar import REFERENCE
     from reservations.models import Booking, CapacityOverride, Slot, SlotCapacity
 
     taken = {
@@ -414,6 +416,7 @@ def seed_capacities(context: BenchContext) -> dict[str, int]:
             override.places = wanted(count)
             overrides.append(override)
     CapacityOverride.objects.bulk_update(overrides, ["places"])
+    refcache.invalidate(REFERENCE)  # bulk writes send no signal: the cached capacities go
     counts = {
         "reservations.SlotCapacity": len(created) + len(changed),
         "reservations.CapacityOverride": len(overrides),

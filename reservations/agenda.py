@@ -5,9 +5,11 @@ import calendar as pycalendar
 import datetime
 from dataclasses import dataclass, field
 
+from django.urls import reverse
+
 from . import waitlist
 from .availability import Availability, Enrolled, Reason
-from .calendar import ServiceCalendar, reference
+from .calendar import ServiceCalendar, all_slots, reference
 from .deadlines import first_modifiable_day, is_modifiable, last_day_to_modify
 from .models import Absence, Booking, Slot
 
@@ -37,6 +39,57 @@ def month_label(year: int, month: int) -> str:
     return f"{MONTH_NAMES[month - 1]} {year}"
 
 
+class PathMaker:
+    """The paths of one URL pattern for many objects, reversed once: a month page links each of
+    its ~40 days and bookings, and reversing each link costs more than the rest of its cell."""
+
+    # Stand for the varying argument (an id or a day); no real id or portal day prints like them.
+    SENTINEL_ID = "987654321"
+    SENTINEL_DAY = datetime.date(1901, 2, 3)
+
+    def __init__(self, name: str, *fixed):
+        self.name, self.fixed = name, fixed
+        self._patterns = {}
+
+    def __call__(self, value) -> str:
+        is_day = isinstance(value, datetime.date)
+        pattern = self._patterns.get(is_day)
+        if pattern is None:
+            sentinel = self.SENTINEL_DAY if is_day else self.SENTINEL_ID
+            pattern = self._patterns[is_day] = reverse(self.name, args=[*self.fixed, sentinel])
+        if is_day:
+            return pattern.replace(self.SENTINEL_DAY.isoformat(), value.isoformat())
+        return pattern.replace(self.SENTINEL_ID, str(int(value)))
+
+
+BOOKING_PATH = PathMaker("reservations:booking_detail")
+
+
+@dataclass(frozen=True)
+class CellLine:
+    """One line under a day of the month grid, worded as the household sees it."""
+
+    text: str
+    css: str = ""
+    url: str = ""  # the booking's page: only the household's own active bookings have one
+    hidden: str = ""  # what only a screen reader hears after the text
+
+
+def booking_line(booking) -> CellLine:
+    """How a booking reads in the grid: the other household's as « Réservé par l'autre foyer »
+    and nothing more, a cancelled one as struck out, the household's own with its link."""
+    short = booking.slot.short
+    if getattr(booking, "other_household", False):
+        return CellLine(f"{short} · Réservé par l'autre foyer", "booking-other")
+    if not booking.is_active:
+        return CellLine(short, "booking-cancelled", hidden=" : annulé pour fermeture")
+    absent = booking.presence in (Booking.Presence.ABSENT, Booking.Presence.EXCUSED)
+    text = short
+    if booking.presence != Booking.Presence.RESERVED:
+        text = f"{short} · {booking.get_presence_display()}"
+    return CellLine(text, "booking-absent" if absent else "", BOOKING_PATH(booking.pk))
+
+
 @dataclass
 class DayCell:
     day: datetime.date
@@ -48,10 +101,20 @@ class DayCell:
     has_panel: bool = False
     text: str = ""  # says the state better than its generic label (« Aujourd'hui »…)
     waiting: list = field(default_factory=list)  # WaitlistEntries of the child that day
+    url: str = ""  # the day panel, for a day that has one
 
     @property
     def label(self) -> str:
         return self.text or State.LABELS[self.state]
+
+    @property
+    def label_says_today(self) -> bool:
+        return self.text == "Aujourd'hui"
+
+    @property
+    def today_badge(self) -> bool:
+        """Today, when the state's label does not already say so."""
+        return self.is_today and not self.label_says_today
 
     @property
     def anchor(self) -> str:
@@ -60,6 +123,22 @@ class DayCell:
     @property
     def weekday(self) -> str:
         return WEEKDAYS[self.day.weekday()]
+
+    @property
+    def date_label(self) -> str:
+        return f"{self.day:%d/%m/%Y}"
+
+    @property
+    def month_label(self) -> str:
+        return month_label(self.day.year, self.day.month)
+
+    @property
+    def lines(self) -> list[CellLine]:
+        return [booking_line(booking) for booking in self.bookings]
+
+    @property
+    def waiting_lines(self) -> list[str]:
+        return [f"{entry.slot.short} · attente, {entry.rank_label}" for entry in self.waiting]
 
 
 def active_slots():
@@ -219,12 +298,15 @@ def month_view(child, year: int, month: int, today: datetime.date, *, family=Non
         bookings.setdefault(booking.date, []).append(booking)
     for day_bookings in bookings.values():
         day_bookings.sort(key=lambda b: (b.slot.position, b.slot.start_time, b.pk))
+    day_path = PathMaker("reservations:day", child.pk)
     weeks = []
     for week in weeks_dates:
         cells = []
         for day in week:
             cell = _cell(DayCell(day, day.month == month), child, slots, availability, today)
             cell.bookings = bookings.get(day, [])
+            if cell.has_panel:
+                cell.url = day_path(day)
             cells.append(cell)
         weeks.append(cells)
     _mark_waiting(weeks, child, start, end, family, slots_by_pk)
@@ -327,16 +409,30 @@ def day_panel(child, day: datetime.date, today: datetime.date, *, family=None) -
     """The créneaux of `day` for `child`: booked or not, and whether each can be changed.
     `family`: the household looking (see `Availability`)."""
     slots = [s for s in active_slots() if s.runs_on_weekday(day)]
+    # One query for the day's bookings of the child: the active ones, and those a closure
+    # cancelled (shown for information, to the household that made them).
+    day_bookings = list(
+        Booking.objects.filter(
+            child=child,
+            date=day,
+            status__in=[Booking.Status.VALIDATED, Booking.Status.CANCELLED_BY_CLOSURE],
+        ).order_by("pk")
+    )
     availability = Availability(
         [child],
         slots,
         day,
         day,
         today,
+        bookings=[b for b in day_bookings if b.is_active],
         family=family,
-        calendar=ServiceCalendar(day, day, cached_closures=True),  # saving reads them afresh
+        # Shown, not booked on: saving reads closures and capacities afresh, under its lock.
+        calendar=ServiceCalendar(day, day, cached_closures=True),
+        cached_capacities=True,
     )
     cell = _cell(DayCell(day, True), child, slots, availability, today)
+    if cell.has_panel:
+        cell.url = reverse("reservations:day", args=[child.pk, day])
     closed = availability.calendar.day_closure(day) if day.weekday() < 5 else None
     rows = []
     if closed is None and day.weekday() < 5:
@@ -362,12 +458,15 @@ def day_panel(child, day: datetime.date, today: datetime.date, *, family=None) -
             )
     notice = _shared_refusal(rows, day, today)
     _add_waiting(rows, child, day, family)
-    cancelled = Booking.objects.filter(
-        child=child, date=day, status=Booking.Status.CANCELLED_BY_CLOSURE
-    )
-    if family is not None:
-        cancelled = cancelled.filter(family=family)
-    cancelled = list(cancelled.select_related("slot__activity"))
+    slots_by_pk = {slot.pk: slot for slot in all_slots()}
+    cancelled = [
+        b
+        for b in day_bookings
+        if b.status == Booking.Status.CANCELLED_BY_CLOSURE
+        and (family is None or b.family_id == family.pk)
+    ]
+    for booking in cancelled:
+        booking.slot = slots_by_pk[booking.slot_id]
     cell.bookings = [row.booking for row in rows if row.booking] + cancelled
     return DayPanel(
         child=child,

@@ -13,12 +13,30 @@ class ReservationsConfig(AppConfig):
         from families.models import SchoolYear
 
         from .calendar import REFERENCE
-        from .models import Activity, CalendarImport, Closure, Holiday, Slot
+        from .models import (
+            Activity,
+            CalendarImport,
+            CapacityOverride,
+            Closure,
+            Holiday,
+            Slot,
+            SlotCapacity,
+        )
         from .services import second_household_removed
 
-        # The agenda's reference data (créneaux, calendar) leaves the cache on any change.
+        # The agenda's reference data (créneaux, calendar, capacities) leaves the cache on any
+        # change.
         refcache.invalidate_on_change(
-            REFERENCE, Slot, Activity, Service, Holiday, Closure, CalendarImport, SchoolYear
+            REFERENCE,
+            Slot,
+            Activity,
+            Service,
+            Holiday,
+            Closure,
+            CalendarImport,
+            SchoolYear,
+            SlotCapacity,
+            CapacityOverride,
         )
         # A child's second household removed: its bookings of the child to come are cancelled.
         household_unlinked.connect(

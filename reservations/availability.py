@@ -73,11 +73,15 @@ class Availability:
         calendar: ServiceCalendar | None = None,
         bookings=None,
         family=None,
+        cached_capacities=False,
     ):
         # `family`: the household asking (a parent's); a child in résidence alternée may be
         # booked by the other household, whose bookings it can neither book again nor cancel.
         # None (staff): every booking counts as one's own.
+        # `cached_capacities`: places are shown, not taken (a page, not a booking; see
+        # Capacities).
         self.family_id = family.pk if family is not None else None
+        self._cached_capacities = cached_capacities
         self.today = today
         self.start, self.end = start, end
         self.slots = {slot.pk: slot for slot in slots}
@@ -105,7 +109,13 @@ class Availability:
     # Places are read on first use only: the month grid never needs them.
     @cached_property
     def capacities(self) -> Capacities:
-        return Capacities(self.slots.values(), self._school_ids, self.start, self.end)
+        return Capacities(
+            self.slots.values(),
+            self._school_ids,
+            self.start,
+            self.end,
+            cached=self._cached_capacities,
+        )
 
     @cached_property
     def taken(self) -> Counter:

@@ -14,17 +14,36 @@ from django.db.models import Count
 
 from common.bulk import insert_rows
 
+from .calendar import reference
 from .models import Booking, CapacityOverride, SlotCapacity, SlotDay
 
 Key = tuple[int, int, datetime.date]  # (slot id, school id, date)
 
 
 class Capacities:
-    """The places of créneaux at schools over a period, read in two queries."""
+    """The places of créneaux at schools over a period, read in two queries; or, for pages that
+    only show places (`cached=True`), from the cache of reference data, in none. A booking reads
+    them afresh, under its lock, as it must see a capacity the instant the office lowers it."""
 
-    def __init__(self, slots, school_ids, start: datetime.date, end: datetime.date):
+    def __init__(
+        self, slots, school_ids, start: datetime.date, end: datetime.date, *, cached=False
+    ):
         slot_ids = [slot.pk for slot in slots]
         self._default = {slot.pk: slot.default_capacity for slot in slots}
+        if cached:
+            per_school, per_day = reference("capacities", _capacity_rows)
+            wanted_slots, wanted_schools = set(slot_ids), set(school_ids)
+            self._per_school = {
+                (slot, school): places
+                for slot, school, places in per_school
+                if slot in wanted_slots and school in wanted_schools
+            }
+            self._per_day = {
+                (slot, school, day): places
+                for slot, school, day, places in per_day
+                if slot in wanted_slots and school in wanted_schools and start <= day <= end
+            }
+            return
         self._per_school = {
             (row.slot_id, row.school_id): row.places
             for row in SlotCapacity.objects.filter(
@@ -42,6 +61,15 @@ class Capacities:
         if (slot_id, school_id, day) in self._per_day:
             return self._per_day[(slot_id, school_id, day)]
         return self._per_school.get((slot_id, school_id), self._default[slot_id])
+
+
+def _capacity_rows():
+    """Every capacity the office set, per school and per day, as plain tuples (a few hundred
+    rows: the cached value stays small)."""
+    return (
+        list(SlotCapacity.objects.order_by().values_list("slot", "school", "places")),
+        list(CapacityOverride.objects.order_by().values_list("slot", "school", "date", "places")),
+    )
 
 
 def taken_places(slot_ids, school_ids, start: datetime.date, end: datetime.date) -> Counter:

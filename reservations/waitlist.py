@@ -446,8 +446,20 @@ def sweep(*, today: datetime.date) -> FillOutcome:
 
 def entries_for(child, start: datetime.date, end: datetime.date, *, family=None) -> dict:
     """The child's waiting entries between `start` and `end`, with their `rank` in line, by
-    (slot id, date): one query."""
+    (slot id, date): one query, and a second one for the ranks only when there are entries
+    (most children wait for nothing, and the ranks' query is the costlier to build)."""
     entries = WaitlistEntry.objects.waiting().filter(child=child, date__range=(start, end))
     if family is not None:
         entries = entries.filter(family=family)
-    return {(entry.slot_id, entry.date): entry for entry in entries.with_rank().order_by()}
+    entries = list(entries.order_by())
+    if not entries:
+        return {}
+    ranks = dict(
+        WaitlistEntry.objects.filter(pk__in=[entry.pk for entry in entries])
+        .with_rank()
+        .order_by()
+        .values_list("pk", "rank")
+    )
+    for entry in entries:
+        entry.rank = ranks[entry.pk]
+    return {(entry.slot_id, entry.date): entry for entry in entries}
