@@ -7,7 +7,7 @@ from django.urls import reverse
 
 import common.cache
 from common.cache import mark_redis_down
-from reservations.models import Booking, Closure
+from reservations.models import Booking, CapacityOverride, Closure, SlotCapacity
 from tests.reservations.conftest import MONDAY
 
 pytestmark = pytest.mark.django_db
@@ -76,3 +76,47 @@ def test_with_redis_down_pages_read_the_database(client, parent, child, school, 
     )
 
     assert "Grève" in panel(client, child)
+
+
+def _book(client, child, slot, day=MONDAY):
+    pk = str(slot.pk)
+    return client.post(
+        reverse("reservations:day", args=[child.pk, day]),
+        {"affiches": [pk], "modifiables": [pk], "creneau": [pk]},
+    )
+
+
+def test_a_capacity_changed_by_the_office_shows_at_once_on_the_panel(
+    client, parent, child, slots, school, today
+):
+    """The panel shows the places left from the cached capacities: the office lowering a
+    créneau's places at the school, then for one day, shows on the next request."""
+    client.force_login(parent)
+    assert "Plus que" not in panel(client, child)  # capacities cached: plenty of places
+
+    capacity = SlotCapacity.objects.create(slot=slots["matin"], school=school, places=4)
+    assert "Plus que 4 places." in panel(client, child)
+
+    capacity.places = 3
+    capacity.save()
+    assert "Plus que 3 places." in panel(client, child)
+
+    CapacityOverride.objects.create(slot=slots["matin"], school=school, date=MONDAY, places=1)
+    assert "Plus que 1 place." in panel(client, child)
+
+
+def test_booking_a_full_creneau_is_refused_even_if_the_cache_missed_the_capacity(
+    client, parent, child, slots, school, today
+):
+    """Saving reads the capacities from the database under the créneaux' lock: a day closed
+    to bookings (0 places) that the cache has not heard of (written without signals here)
+    still refuses the booking."""
+    client.force_login(parent)
+    assert "Plus que" not in panel(client, child)  # capacities cached, without the override
+    CapacityOverride.objects.bulk_create(
+        [CapacityOverride(slot=slots["matin"], school=school, date=MONDAY, places=0)]
+    )
+
+    _book(client, child, slots["matin"])
+
+    assert not Booking.objects.filter(child=child, date=MONDAY).exists()
