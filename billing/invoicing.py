@@ -155,6 +155,74 @@ def _live_charges():
     return BookingCharge.objects.exclude(line__invoice__status=Invoice.Status.CANCELLED)
 
 
+def pending_rows(billers, child_ids, family_ids, *, windows) -> dict[int, tuple[list, list]]:
+    """{régie id: (to bill, to give back)} for each of `billers`, from the bookings that the
+    families of `family_ids` made for the children of `child_ids` on the régie's créneaux within
+    its window ({régie id: (since, until)}): billable bookings that invoices not cancelled have
+    not charged (rows), and the charges by the régie's invoices of bookings no longer billable
+    ((row, is_surcharge, net cents)). Two queries whatever the number of régies, both starting
+    from the children's bookings (index on child, date)."""
+    if not windows:
+        return {}
+    child_ids, family_ids = list(child_ids), list(family_ids)
+    regie_of_slot = {slot_id: biller.regie.pk for biller in billers for slot_id in biller.slots}
+    since = min(start for start, _ in windows.values())
+    until = max(end for _, end in windows.values())
+
+    def in_window(row, regie_id):
+        start, end = windows[regie_id]
+        return start <= row.date <= end
+
+    to_bill = {regie_id: [] for regie_id in windows}
+    to_give_back = {regie_id: [] for regie_id in windows}
+    live = _live_charges().filter(booking=OuterRef("pk"))
+    rows = (
+        Booking.objects.filter(
+            _billable_q(),
+            slot_id__in=list(regie_of_slot),
+            child_id__in=child_ids,
+            family_id__in=family_ids,
+            date__range=(since, until),
+        )
+        .filter(~Exists(live))
+        .values_list(*ROW_FIELDS)
+        .order_by()
+    )
+    for values in rows:
+        row = _row(values)
+        regie_id = regie_of_slot[row.slot_id]
+        if in_window(row, regie_id):
+            to_bill[regie_id].append(row)
+    # Bookings already charged by a régie's invoices for its own créneaux: those charged and
+    # given back that are billable again, and those still charged that are no longer billable.
+    charged = (
+        _live_charges()
+        .filter(
+            booking__child_id__in=child_ids,
+            booking__family_id__in=family_ids,
+            booking__slot_id__in=list(regie_of_slot),
+            booking__date__range=(since, until),
+            line__invoice__regie_id__in=list(windows),
+        )
+        .values_list(*CHARGE_ROW_FIELDS, "line__is_surcharge", "line__invoice__regie_id")
+        .annotate(net=Sum("amount_cents"))
+        .filter((Q(net=0) & _billable_q("booking__")) | (~Q(net=0) & ~_billable_q("booking__")))
+        .order_by()
+    )
+    seen = {row.pk for rows in to_bill.values() for row in rows}
+    for *values, is_surcharge, regie_id, net in charged:
+        row = _row(values)
+        if regie_of_slot[row.slot_id] != regie_id or not in_window(row, regie_id):
+            continue
+        if net == 0:
+            if row.pk not in seen:
+                seen.add(row.pk)
+                to_bill[regie_id].append(row)
+        else:
+            to_give_back[regie_id].append((row, is_surcharge, net))
+    return {regie_id: (to_bill[regie_id], to_give_back[regie_id]) for regie_id in windows}
+
+
 class Biller:
     """Prices and groups the bookings of one régie. Loads the régie's créneaux and grids once;
     each call then costs a fixed number of queries, whatever the number of families."""
@@ -248,55 +316,6 @@ class Biller:
             families[family_id].add(days[(slot_id, day)])
         return families
 
-    def pending_rows(self, child_ids, family_ids, *, since: datetime.date, until: datetime.date):
-        """(to bill, to give back) for the bookings that the families of `family_ids` made for
-        the children of `child_ids` between `since` and `until`: billable bookings that invoices
-        not cancelled have not charged (rows), and the charges of bookings no longer billable
-        ((row, is_surcharge, net cents)). Both queries start from the children's bookings
-        (index on child, date)."""
-        child_ids, family_ids = list(child_ids), list(family_ids)
-        live = _live_charges().filter(booking=OuterRef("pk"))
-        to_bill = [
-            _row(values)
-            for values in self._bookings()
-            .filter(
-                _billable_q(),
-                child_id__in=child_ids,
-                family_id__in=family_ids,
-                date__range=(since, until),
-            )
-            .filter(~Exists(live))
-            .values_list(*ROW_FIELDS)
-            .order_by()
-        ]
-        # Bookings already charged: those charged and given back that are billable again, and
-        # those still charged that are no longer billable.
-        charged = (
-            _live_charges()
-            .filter(
-                booking__child_id__in=child_ids,
-                booking__family_id__in=family_ids,
-                booking__slot_id__in=list(self.slots),
-                booking__date__range=(since, until),
-                line__invoice__regie=self.regie,
-            )
-            .values_list(*CHARGE_ROW_FIELDS, "line__is_surcharge")
-            .annotate(net=Sum("amount_cents"))
-            .filter((Q(net=0) & _billable_q("booking__")) | (~Q(net=0) & ~_billable_q("booking__")))
-            .order_by()
-        )
-        to_give_back = []
-        seen = {row.pk for row in to_bill}
-        for *values, is_surcharge, net in charged:
-            row = _row(values)
-            if net == 0:
-                if row.pk not in seen:
-                    seen.add(row.pk)
-                    to_bill.append(row)
-            else:
-                to_give_back.append((row, is_surcharge, net))
-        return to_bill, to_give_back
-
     # Pricing and grouping -------------------------------------------------------------------
 
     def drafts(
@@ -309,16 +328,13 @@ class Biller:
         family_ids = list(family_ids)
         if not family_ids:
             return {}
-        until = until or month_end(month)
-        if children is None:
-            # Their own children and those they share as second household (résidence alternée).
-            children = Child.objects.filter(
-                Q(family_id__in=family_ids) | Q(second_household__family_id__in=family_ids)
-            ).only("pk", "family_id", "first_name", "last_name", "birth_date")
-        children = {child.pk: child for child in children}
-        to_bill, to_give_back = self.pending_rows(
-            children, family_ids, since=self.lookback_start(month), until=until
-        )
+        children = _children_by_id(family_ids, children)
+        window = (self.lookback_start(month), until or month_end(month))
+        rows = pending_rows([self], children, family_ids, windows={self.regie.pk: window})
+        return self._drafts(*rows[self.regie.pk], month, families=families, children=children)
+
+    def _drafts(self, to_bill, to_give_back, month, *, families, children) -> dict[int, Draft]:
+        """The drafts of `drafts`, from the rows `pending_rows` read for the régie."""
         if not (to_bill or to_give_back):
             return {}
         if families is None:
@@ -425,20 +441,52 @@ class Biller:
     def not_invoiced(self, family, *, today: datetime.date, children=None) -> Draft | None:
         """What is not invoiced yet for `family` up to the end of the current month: the months
         not invoiced yet, and the regularisations due; None when there is nothing."""
-        drafts = self.drafts(
-            [family.pk],
-            self.open_month(today),
-            until=month_end(today),
-            families={family.pk: family},
-            children=children,
-        )
-        return drafts.get(family.pk)
+        return not_invoiced_by_regie([self], family, today=today, children=children)[self.regie.pk]
 
     def pending_total(self, family, *, today: datetime.date, children=None) -> int:
         """The priced value of everything not yet invoiced for `family` up to the end of the
         current month (bookings and walk-ins, and pending regularisations), in cents."""
-        draft = self.not_invoiced(family, today=today, children=children)
-        return draft.total_cents if draft else 0
+        return pending_totals([self], family, today=today, children=children)[self.regie.pk]
+
+
+def not_invoiced_by_regie(billers, family, *, today: datetime.date, children=None) -> dict:
+    """{régie id: `Biller.not_invoiced`} for each of `billers`, the bookings of all the régies
+    read in the same two queries."""
+    if not billers:
+        return {}
+    children = _children_by_id([family.pk], children)
+    months, windows = {}, {}
+    for biller in billers:
+        month = months[biller.regie.pk] = biller.open_month(today)
+        windows[biller.regie.pk] = (biller.lookback_start(month), month_end(today))
+    rows = pending_rows(billers, children, [family.pk], windows=windows)
+    families = {family.pk: family}
+    return {
+        biller.regie.pk: biller._drafts(
+            *rows[biller.regie.pk],
+            months[biller.regie.pk],
+            families=families,
+            children=children,
+        ).get(family.pk)
+        for biller in billers
+    }
+
+
+def pending_totals(billers, family, *, today: datetime.date, children=None) -> dict[int, int]:
+    """{régie id: `Biller.pending_total`} for each of `billers`, the bookings of all the régies
+    read in the same two queries."""
+    drafts = not_invoiced_by_regie(billers, family, today=today, children=children)
+    return {regie_id: draft.total_cents if draft else 0 for regie_id, draft in drafts.items()}
+
+
+def _children_by_id(family_ids, children=None) -> dict:
+    """{id: child} of `children`, or else of the children the families of `family_ids` look
+    after: their own, and those they share as second household (résidence alternée)."""
+    if children is None:
+        children = Child.objects.filter(
+            Q(family_id__in=family_ids) | Q(second_household__family_id__in=family_ids)
+        ).only("pk", "family_id", "first_name", "last_name", "birth_date")
+    return {child.pk: child for child in children}
 
 
 def _families_to_bill(family_ids) -> dict:

@@ -129,6 +129,9 @@ DEMO_CREDITORS = {
 
 def ensure_demo_creditors() -> None:
     """Give the demo régies their SEPA creditor details where none is set yet."""
+    from common import refcache
+
+    from .invoicing import REFERENCE
     from .models import Regie
 
     for regie in Regie.objects.filter(slug__in=DEMO_CREDITORS):
@@ -139,3 +142,4 @@ def ensure_demo_creditors() -> None:
         }
         if blanks:
             Regie.objects.filter(pk=regie.pk).update(**blanks)
+            refcache.invalidate(REFERENCE)  # the cached régies; update() sends no signal

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from django.db.models import F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
+from common import refcache
 from common.dates import long_date
 from common.money import format_cents
 from families.models import Child
 
-from .invoicing import Biller, add_months
+from .invoicing import REFERENCE, Biller, add_months, pending_totals
 from .models import CreditNote, Invoice, Payment, PaymentAllocation, Regie
 
 # Balances ------------------------------------------------------------------------------------
@@ -104,21 +105,21 @@ def family_balances(
     """The balance of `family` with each régie (or each of `regies`) at the end of `on`. With
     `with_pending` (`on` being today), "Solde réel" adds what is not invoiced yet."""
     owed = _owed_by_regie(family, on)
-    regies = list(Regie.objects.all()) if regies is None else list(regies)
-    children = list(Child.objects.in_household(family)) if with_pending and regies else None
+    regies = _all_regies() if regies is None else list(regies)
+    pending = (
+        pending_totals([Biller(regie, cached=True) for regie in regies], family, today=on)
+        if with_pending
+        else {}
+    )
     return [
-        Balance(
-            regie,
-            on,
-            pending_cents=(
-                Biller(regie, cached=True).pending_total(family, today=on, children=children)
-                if with_pending
-                else None
-            ),
-            **owed.get(regie.pk, {}),
-        )
+        Balance(regie, on, pending_cents=pending.get(regie.pk), **owed.get(regie.pk, {}))
         for regie in regies
     ]
+
+
+def _all_regies() -> list[Regie]:
+    """Every régie, in order, from the cache of reference data (common.refcache)."""
+    return refcache.reference(REFERENCE, "regies", lambda: list(Regie.objects.all()))
 
 
 def family_balance(
