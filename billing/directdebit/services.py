@@ -27,6 +27,7 @@ from schwifty import exceptions as iban_errors
 
 from billing.card.models import PaymentIssue
 from billing.models import Invoice, Payment, PaymentAllocation, Regie
+from common import refcache
 from common.bank import clean_bic, clean_iban, ics_is_valid, mask_iban
 from common.emails import absolute_url
 from common.money import format_cents
@@ -38,6 +39,9 @@ from exchanges.services import notify_family, thread_start
 from .models import DebitRejection, DirectDebitTeleservice, Mandate
 
 logger = logging.getLogger(__name__)
+
+# The régies that offer direct debit, in the cache (invalidated by BillingConfig.ready).
+REFERENCE = "direct-debit"
 
 KIND = Teleservice.Kind.PRELEVEMENT
 # Invoices a family must settle before direct debit can start (a programmed debit is not one).
@@ -169,7 +173,11 @@ def unsettled_invoices(family, regie: Regie) -> list[Invoice]:
 def offers_direct_debit(regie: Regie) -> bool:
     """Whether the régie offers direct debit at all: a "Prélèvement automatique" téléservice
     files mandates for it (open now or not). A régie without one shows no direct-debit page."""
-    return DirectDebitTeleservice.objects.filter(regie=regie).exists()
+    return regie.pk in refcache.reference(REFERENCE, "regies", _regies_offering_direct_debit)
+
+
+def _regies_offering_direct_debit() -> frozenset[int]:
+    return frozenset(DirectDebitTeleservice.objects.values_list("regie_id", flat=True))
 
 
 def held_reasons(enrolment_requests) -> dict[int, kinds.Hold]:
