@@ -123,3 +123,40 @@ def test_statement_pdf_has_the_running_balance(client, november_invoice, tmp_pat
         "Totaux de la période et solde au 31/12/2026 23,00 € 10,00 € 13,00 €",
     ):
         assert expected in text, expected
+
+
+def _word_boxes(content: bytes, tmp_path) -> tuple[dict, dict]:
+    """The first page's size and, for each word, where it first appears (in points, from the
+    top left corner), as pdftotext reads them."""
+    import re
+    import subprocess
+
+    path = tmp_path / "document.pdf"
+    path.write_bytes(content)
+    xml = subprocess.run(
+        ["pdftotext", "-bbox", "-f", "1", "-l", "1", str(path), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    page = re.search(r'<page width="([\d.]+)" height="([\d.]+)"', xml)
+    words = {}
+    for x, y, word in re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]*)<', xml):
+        words.setdefault(word, (float(x), float(y)))
+    return {"width": float(page[1]), "height": float(page[2])}, words
+
+
+def test_the_invoice_is_laid_out_as_designed(client, november_invoice, tmp_path):
+    """An A4 page with the régie's identity at the top left, the payer's box at its right and
+    at its height, then the title below both: the billing stylesheet shapes the document."""
+    response = client_for(client, november_invoice.family).get(
+        reverse("billing:invoice_pdf", args=[november_invoice.pk])
+    )
+
+    page, words = _word_boxes(response.content, tmp_path)
+    assert (round(page["width"]), round(page["height"])) == (595, 842)  # A4, in points
+    issuer_x, issuer_y = words["Ville"]
+    payer_x, payer_y = words["Payeur"]
+    title_y = words["Facture"][1]
+    assert issuer_x < page["width"] / 5 and payer_x > page["width"] / 2
+    assert abs(payer_y - issuer_y) < 20 and title_y > payer_y + 50
