@@ -160,3 +160,22 @@ def test_the_invoice_is_laid_out_as_designed(client, november_invoice, tmp_path)
     title_y = words["Facture"][1]
     assert issuer_x < page["width"] / 5 and payer_x > page["width"] / 2
     assert abs(payer_y - issuer_y) < 20 and title_y > payer_y + 50
+
+
+def test_rendering_leaves_the_garbage_collector_as_it_found_it(november_invoice):
+    """The cyclic garbage collector, paused while WeasyPrint renders, runs again afterwards;
+    paused by the caller, it stays paused."""
+    import gc
+
+    from billing import documents, pdfs
+
+    document = documents.issued_invoice(november_invoice)
+    pdfs.invoice_pdf(document)
+    assert gc.isenabled()
+
+    gc.disable()
+    try:
+        pdfs.invoice_pdf(document)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
