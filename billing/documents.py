@@ -57,7 +57,7 @@ def issued_invoice(invoice: Invoice) -> selectors.InvoiceDocument:
     programmed = invoice.mandate_id is not None and invoice.debit_date is not None
     as_issued.status = Invoice.Status.DIRECT_DEBIT if programmed else Invoice.Status.UNPAID
     as_issued.paid_at = as_issued.recovery_date = as_issued.reminder_sent_at = None
-    lines = list(invoice.lines.select_related("child", "slot").order_by("position"))
+    lines = list(invoice.lines.order_by("position"))  # their own words: no child, no créneau
     return selectors.InvoiceDocument(
         invoice=as_issued,
         lines=[line for line in lines if not line.is_regularisation],
@@ -85,29 +85,32 @@ def enqueue_invoice_documents(invoices) -> None:
 
 
 def invoice_stored_document(invoice: Invoice) -> StoredDocument:
-    """The kept PDF of `invoice`, made now (and kept) if it was not yet: under the invoice's
-    row lock, so that concurrent callers store one file."""
+    """The kept PDF of `invoice` (read with its régie, and best with the invoice it replaces
+    and its mandate), made now (and kept) if it was not yet: under the invoice's row lock, so
+    that concurrent callers store one file."""
     if invoice.document_id is not None:
         return invoice.document
     with transaction.atomic():
-        locked = (
-            Invoice.objects.select_for_update(of=("self",))
-            .select_related("regie", "replaces", "mandate")
-            .get(pk=invoice.pk)
+        # The lock reads the one field that may have changed since `invoice` was read: the PDF
+        # a download this one waited for has stored. What the PDF shows is as issued, unchanged.
+        document_id = (
+            Invoice.objects.select_for_update()
+            .filter(pk=invoice.pk)
+            .values_list("document_id", flat=True)
+            .get()
         )
         # Not joined to the lock's query: a row stored by the download this one waited for is
         # newer than the query's snapshot, and would read as missing.
-        if locked.document_id is not None:
-            locked.document = StoredDocument.objects.get(pk=locked.document_id)
+        if document_id is not None:
+            invoice.document = StoredDocument.objects.get(pk=document_id)
         else:
-            content = pdfs.invoice_pdf(issued_invoice(locked))
-            locked.document = stored.store(
-                content, prefix="factures", filename=invoice_filename(locked)
+            content = pdfs.invoice_pdf(issued_invoice(invoice))
+            invoice.document = stored.store(
+                content, prefix="factures", filename=invoice_filename(invoice)
             )
             # Not a change of the invoice itself: no history entry.
-            Invoice.objects.filter(pk=locked.pk).update(document=locked.document)
-    invoice.document = locked.document
-    return locked.document
+            Invoice.objects.filter(pk=invoice.pk).update(document=invoice.document)
+    return invoice.document
 
 
 @shared_task(name=STORE_INVOICE_DOCUMENTS)

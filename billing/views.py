@@ -63,7 +63,7 @@ def invoice_list(request, regie):
 
 def _family_invoice(request, pk) -> Invoice:
     queryset = Invoice.objects.for_family(request.family).select_related(
-        "regie", "replaces", "document"
+        "regie", "replaces", "mandate", "document"
     )
     return get_object_or_404(queryset, pk=pk)
 
