@@ -18,12 +18,19 @@ def _font_config():
 
 
 @cache
-def _stylesheet():
-    """The rules every billing document shares (billing/_pdf.css), parsed once per process:
-    parsing them again for each document took a twentieth of a one-page invoice's rendering."""
+def _parsed_stylesheet():
     from weasyprint import CSS
 
     return CSS(string=render_to_string("billing/_pdf.css"), font_config=_font_config())
+
+
+def _stylesheet():
+    """The rules every billing document shares (billing/_pdf.css), parsed once per process:
+    parsing them again for each document took a twentieth of a one-page invoice's rendering.
+    Under DEBUG, read again each time, so that an edit shows without a restart."""
+    if settings.DEBUG:
+        _parsed_stylesheet.cache_clear()
+    return _parsed_stylesheet()
 
 
 @contextmanager
