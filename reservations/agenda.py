@@ -5,7 +5,7 @@ import calendar as pycalendar
 import datetime
 from dataclasses import dataclass, field
 
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from . import waitlist
 from .availability import Availability, Enrolled, Reason
@@ -53,10 +53,12 @@ class PathMaker:
 
     def __call__(self, value) -> str:
         is_day = isinstance(value, datetime.date)
-        pattern = self._patterns.get(is_day)
+        # Per URLconf and script prefix, as reverse() itself depends on them.
+        key = (is_day, get_urlconf(), get_script_prefix())
+        pattern = self._patterns.get(key)
         if pattern is None:
             sentinel = self.SENTINEL_DAY if is_day else self.SENTINEL_ID
-            pattern = self._patterns[is_day] = reverse(self.name, args=[*self.fixed, sentinel])
+            pattern = self._patterns[key] = reverse(self.name, args=[*self.fixed, sentinel])
         if is_day:
             return pattern.replace(self.SENTINEL_DAY.isoformat(), value.isoformat())
         return pattern.replace(self.SENTINEL_ID, str(int(value)))

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from families.models import SchoolYear
 from reservations.models import Booking
-from tests.reservations.conftest import enrol, make_family
+from tests.reservations.conftest import MONDAY, enrol, make_family
 
 D = datetime.date
 
@@ -200,3 +200,19 @@ def test_writes_use_the_paris_date(client, parent, child, slots, school_years):
             url, {"affiches": [slot], "modifiables": [slot], "creneau": [slot]}
         )  # 23:30 Sunday
     assert Booking.objects.active().count() == 1
+
+
+def test_the_month_grid_links_each_day_and_booking_to_its_own_page(client, parent, child, slots):
+    """Every link of the grid leads to its own day panel or booking (the links are made from
+    one reversed pattern per month, never copied from one day to another)."""
+    booking = Booking.objects.create(
+        child=child, slot=slots["matin"], date=MONDAY, school=child.school
+    )
+    client.force_login(parent)
+    html = client.get(reverse("reservations:month", args=[child.pk, 2026, 12])).content.decode()
+
+    for day in (MONDAY, MONDAY + datetime.timedelta(days=1), datetime.date(2026, 12, 31)):
+        url = reverse("reservations:day", args=[child.pk, day])
+        assert f'href="{url}"' in html
+        assert client.get(url).status_code == 200
+    assert f'href="{booking.get_absolute_url()}"' in html
