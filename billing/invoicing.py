@@ -19,13 +19,24 @@ few statements. The counts of the run grow with each committed batch.
 """
 
 import datetime
+import functools
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, Sum
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Sum,
+    Value,
+)
 from django.utils import timezone
 
 from common import outbox, refcache
@@ -155,68 +166,80 @@ def _live_charges():
     return BookingCharge.objects.exclude(line__invoice__status=Invoice.Status.CANCELLED)
 
 
+# The two parts of the query of `pending_rows`, without the families, children, créneaux and
+# dates of a call, which filter them further. Built once: on a parent's page, building them
+# anew cost more than running them. Never evaluated themselves.
+
+
+@functools.cache
+def _uncharged_billable_rows():
+    """Billable bookings that no charge of an invoice not cancelled bills, as rows, with the
+    columns of `_charges_to_settle` left empty (no line, no régie, no amount)."""
+    return (
+        Booking.objects.filter(_billable_q())
+        .filter(~Exists(_live_charges().filter(booking=OuterRef("pk"))))
+        .values_list(*ROW_FIELDS)
+        .annotate(
+            no_line=Value(None, output_field=BooleanField()),
+            no_regie=Value(None, output_field=BigIntegerField()),
+            no_amount=Value(None, output_field=BigIntegerField()),
+        )
+        .order_by()
+    )
+
+
+@functools.cache
+def _charges_to_settle():
+    """(row, is_surcharge, régie id, net cents) of the bookings charged by invoices not
+    cancelled, by invoice line kind and régie: those given back (net 0) that are billable
+    again, and those still charged that are no longer billable."""
+    return (
+        _live_charges()
+        .values_list(*CHARGE_ROW_FIELDS, "line__is_surcharge", "line__invoice__regie_id")
+        .annotate(net=Sum("amount_cents"))
+        .filter((Q(net=0) & _billable_q("booking__")) | (~Q(net=0) & ~_billable_q("booking__")))
+        .order_by()
+    )
+
+
 def pending_rows(billers, child_ids, family_ids, *, windows) -> dict[int, tuple[list, list]]:
     """{régie id: (to bill, to give back)} for each of `billers`, from the bookings that the
     families of `family_ids` made for the children of `child_ids` on the régie's créneaux within
     its window ({régie id: (since, until)}): billable bookings that invoices not cancelled have
     not charged (rows), and the charges by the régie's invoices of bookings no longer billable
-    ((row, is_surcharge, net cents)). Two queries whatever the number of régies, both starting
-    from the children's bookings (index on child, date)."""
+    ((row, is_surcharge, net cents)). One query whatever the number of régies, starting from
+    the children's bookings (index on child, date)."""
     if not windows:
         return {}
     child_ids, family_ids = list(child_ids), list(family_ids)
     regie_of_slot = {slot_id: biller.regie.pk for biller in billers for slot_id in biller.slots}
     since = min(start for start, _ in windows.values())
     until = max(end for _, end in windows.values())
-
-    def in_window(row, regie_id):
-        start, end = windows[regie_id]
-        return start <= row.date <= end
-
+    uncharged = _uncharged_billable_rows().filter(
+        slot_id__in=list(regie_of_slot),
+        child_id__in=child_ids,
+        family_id__in=family_ids,
+        date__range=(since, until),
+    )
+    charged = _charges_to_settle().filter(
+        booking__child_id__in=child_ids,
+        booking__family_id__in=family_ids,
+        booking__slot_id__in=list(regie_of_slot),
+        booking__date__range=(since, until),
+        line__invoice__regie_id__in=list(windows),
+    )
     to_bill = {regie_id: [] for regie_id in windows}
     to_give_back = {regie_id: [] for regie_id in windows}
-    live = _live_charges().filter(booking=OuterRef("pk"))
-    rows = (
-        Booking.objects.filter(
-            _billable_q(),
-            slot_id__in=list(regie_of_slot),
-            child_id__in=child_ids,
-            family_id__in=family_ids,
-            date__range=(since, until),
-        )
-        .filter(~Exists(live))
-        .values_list(*ROW_FIELDS)
-        .order_by()
-    )
-    for values in rows:
+    billed = set()  # each booking is billed once, whatever its lines
+    for *values, is_surcharge, charged_by, net in uncharged.union(charged, all=True):
         row = _row(values)
         regie_id = regie_of_slot[row.slot_id]
-        if in_window(row, regie_id):
-            to_bill[regie_id].append(row)
-    # Bookings already charged by a régie's invoices for its own créneaux: those charged and
-    # given back that are billable again, and those still charged that are no longer billable.
-    charged = (
-        _live_charges()
-        .filter(
-            booking__child_id__in=child_ids,
-            booking__family_id__in=family_ids,
-            booking__slot_id__in=list(regie_of_slot),
-            booking__date__range=(since, until),
-            line__invoice__regie_id__in=list(windows),
-        )
-        .values_list(*CHARGE_ROW_FIELDS, "line__is_surcharge", "line__invoice__regie_id")
-        .annotate(net=Sum("amount_cents"))
-        .filter((Q(net=0) & _billable_q("booking__")) | (~Q(net=0) & ~_billable_q("booking__")))
-        .order_by()
-    )
-    seen = {row.pk for rows in to_bill.values() for row in rows}
-    for *values, is_surcharge, regie_id, net in charged:
-        row = _row(values)
-        if regie_of_slot[row.slot_id] != regie_id or not in_window(row, regie_id):
-            continue
-        if net == 0:
-            if row.pk not in seen:
-                seen.add(row.pk)
+        start, end = windows[regie_id]
+        if not start <= row.date <= end or charged_by not in (None, regie_id):
+            continue  # another régie's window, or charged by another régie's invoice
+        if charged_by is None or net == 0:  # not charged, or charged and given back
+            if row.pk not in billed:
+                billed.add(row.pk)
                 to_bill[regie_id].append(row)
         else:
             to_give_back[regie_id].append((row, is_surcharge, net))

@@ -2,6 +2,7 @@
 money collected. Each returns a small dataclass that pages and PDFs render alike."""
 
 import datetime
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -55,17 +56,24 @@ class Balance:
         return self.open_invoices - self.programmed_invoices
 
 
-def _owed_by_regie(family, on: datetime.date) -> dict[int, dict]:
-    """{régie id: the fields of its Balance} from the invoices of `family` as they stood at the
-    end of `on`: issued by then, not cancelled by a credit note by then, less the payments made
-    by then (the running balance of the relevé, invoice by invoice). One query."""
-    paid = (
-        Payment.objects.filter(invoice=OuterRef("pk"), paid_on__lte=on)
+@functools.cache
+def _paid_on_invoice():
+    """The sum of the payments of the invoice of the outer query (built once; never evaluated
+    itself)."""
+    return (
+        Payment.objects.filter(invoice=OuterRef("pk"))
         .order_by()
         .values("invoice")
         .annotate(total=Sum("amount_cents"))
         .values("total")
     )
+
+
+def _owed_by_regie(family, on: datetime.date) -> dict[int, dict]:
+    """{régie id: the fields of its Balance} from the invoices of `family` as they stood at the
+    end of `on`: issued by then, not cancelled by a credit note by then, less the payments made
+    by then (the running balance of the relevé, invoice by invoice). One query."""
+    paid = _paid_on_invoice().filter(paid_on__lte=on)
     invoices = (
         Invoice.objects.for_family(family)
         .filter(issue_date__lte=on)
