@@ -3,9 +3,10 @@ from .models import Thread
 
 def unread_thread_count(request) -> int:
     """Threads of the signed-in parent's family with an office message not yet read: one query."""
-    if not request.user.is_authenticated:
+    if not request.user.is_authenticated or not request.family:
         return 0
-    return Thread.objects.filter(family__guardians__user=request.user, family_unread=True).count()
+    # The family came with the session (families.middleware): no join through the guardians.
+    return Thread.objects.filter(family=request.family, family_unread=True).count()
 
 
 def related_link(thread) -> dict | None:
