@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
+from billing.invoicing import Biller
 from billing.models import Invoice, Payment
 from billing.selectors import family_balances
 from billing.services import payment_record
@@ -55,6 +56,30 @@ def test_solde_au_and_solde_reel(family, today):
     assert periscolaire.pending_cents == 5 * 200 + 180 + 100
     assert periscolaire.real_cents == 500 + 1280
     assert (balances["alai"].total_cents, balances["alai"].real_cents) == (0, 1250)
+
+
+def test_each_regie_counts_its_own_regularisations(client, family, regies, slots, today):
+    """An Alaï Wednesday cancelled after its invoice is given back on Alaï's Solde réel, a
+    morning the office added to an invoiced périscolaire month is billed on the périscolaire's:
+    each Solde réel counts what its own « Mes réservations » lists, nothing of the other."""
+    child = family.children.get()
+    wednesday = book(child, slots["mercredi"], datetime.date(2026, 10, 7))
+    issue(regies, "alai")
+    Booking.objects.filter(pk=wednesday.pk).update(status=Booking.Status.CANCELLED)
+    book(child, slots["matin"], datetime.date(2026, 10, 12), origin=Booking.Origin.STAFF)
+
+    balances = {b.regie.slug: b for b in family_balances(family, on=today)}
+
+    assert balances["periscolaire"].pending_cents == 5 * 200 + 180 + 100 + 200
+    assert balances["alai"].pending_cents == 1250 - 1250
+    assert (balances["alai"].total_cents, balances["alai"].real_cents) == (1250, 1250)
+    for slug, balance in balances.items():
+        draft = Biller(regies[slug]).not_invoiced(family, today=today)
+        assert balance.pending_cents == draft.total_cents
+    page = client_for(client, family).get(reverse("billing:regie_list")).content.decode()
+    assert "19,80 €" in page  # périscolaire: 5,00 € + 14,80 €
+    page = client_for(client, family).get(reverse("billing:regie_bookings", args=["alai"]))
+    assert "Régularisation du 07/10/2026 — Léa" in page.content.decode()
 
 
 def test_paiements_page_shows_each_regie_block(client, family, today):

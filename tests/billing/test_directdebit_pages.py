@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from billing.directdebit.models import Mandate
+from billing.directdebit.models import DirectDebitTeleservice, Mandate
 from billing.models import Invoice, Regie
 from exchanges.models import Message
 from tests.conftest import client_for
@@ -133,6 +133,22 @@ def test_paiements_links_direct_debit_only_where_the_regie_offers_it(client, per
     assert reverse("billing:direct_debit", args=["alai"]) not in html
     html = client.get(reverse("billing:invoice_list", args=["periscolaire"])).content.decode()
     assert reverse("billing:direct_debit", args=["periscolaire"]) in html
+
+
+def test_paiements_follows_a_direct_debit_teleservice_mapped_then_removed(
+    client, regies, periscolaire, today
+):
+    """Paiements shown once, the office maps a direct-debit téléservice to Alaï: the next visit
+    links Alaï's « Prélèvement automatique »; the mapping removed, the link goes too."""
+    client = client_for(client, make_family())
+    alai = reverse("billing:direct_debit", args=["alai"])
+    assert alai not in client.get(reverse("billing:regie_list")).content.decode()
+
+    dd_teleservice(regies["alai"])
+    assert alai in client.get(reverse("billing:regie_list")).content.decode()
+
+    DirectDebitTeleservice.objects.filter(regie=regies["alai"]).delete()
+    assert alai not in client.get(reverse("billing:regie_list")).content.decode()
 
 
 def test_the_unpaid_invoices_badge_links_to_the_invoices(client, slots, periscolaire, today):

@@ -23,7 +23,7 @@ PAGES = {
     "agenda, month page": ("get", agenda.month_url, None, 10),
     "agenda, day panel": ("get", agenda.day_url, None, 12),
     "agenda, day save (book one créneau)": ("post", agenda.day_url, agenda.day_save_data, 14),
-    "Paiements (two régies)": ("get", lambda: "/paiements/", None, 12),
+    "Paiements (two régies)": ("get", lambda: "/paiements/", None, 5),
 }
 
 
