@@ -179,3 +179,19 @@ def test_rendering_leaves_the_garbage_collector_as_it_found_it(november_invoice)
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_page_footer_names_the_document_as_written(client, regies, slots, today, tmp_path):
+    """The footer of every page names the document with the family's name as written: an
+    apostrophe or a quote is printed as such, never as an HTML entity, and a "<" cannot end
+    the page's stylesheet."""
+    family = make_family('D\'ARTAGNAN "<b>"')
+    book(family.children.get(), slots["matin"], datetime.date(2026, 10, 5))
+    issue(regies)
+    url = reverse("billing:statement_pdf", args=["periscolaire"]) + "?du=2026-10-01&au=2026-12-31"
+
+    response = client_for(client, family).get(url)
+
+    text = pdf_text(response.content, tmp_path)
+    assert f"Relevé de compte — {family} — page 1 / 1" in text
+    assert "D'ARTAGNAN" in str(family) and "&#" not in text
