@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import (
-    BigIntegerField,
     BooleanField,
     Exists,
     F,
@@ -175,15 +174,14 @@ def _live_charges():
 def _uncharged_billable_rows():
     """Billable bookings that no charge of an invoice not cancelled bills, as rows, with the
     columns of `_charges_to_settle` left empty (no line, no régie, no amount)."""
+    # Typed boolean, the three NULLs are read as they come: typed integer, Django would convert
+    # them on every row of the union (it converts the columns as the first query types them).
+    empty = Value(None, output_field=BooleanField())
     return (
         Booking.objects.filter(_billable_q())
         .filter(~Exists(_live_charges().filter(booking=OuterRef("pk"))))
         .values_list(*ROW_FIELDS)
-        .annotate(
-            no_line=Value(None, output_field=BooleanField()),
-            no_regie=Value(None, output_field=BigIntegerField()),
-            no_amount=Value(None, output_field=BigIntegerField()),
-        )
+        .annotate(no_line=empty, no_regie=empty, no_amount=empty)
         .order_by()
     )
 
@@ -230,19 +228,24 @@ def pending_rows(billers, child_ids, family_ids, *, windows) -> dict[int, tuple[
     )
     to_bill = {regie_id: [] for regie_id in windows}
     to_give_back = {regie_id: [] for regie_id in windows}
-    billed = set()  # each booking is billed once, whatever its lines
-    for *values, is_surcharge, charged_by, net in uncharged.union(charged, all=True):
-        row = _row(values)
+    billed_again = set()  # once for all the lines of the booking
+    size = len(ROW_FIELDS)
+    for values in uncharged.union(charged, all=True):
+        row = _row(values[:size])
+        is_surcharge, charged_by, net = values[size:]
         regie_id = regie_of_slot[row.slot_id]
         start, end = windows[regie_id]
-        if not start <= row.date <= end or charged_by not in (None, regie_id):
-            continue  # another régie's window, or charged by another régie's invoice
-        if charged_by is None or net == 0:  # not charged, or charged and given back
-            if row.pk not in billed:
-                billed.add(row.pk)
-                to_bill[regie_id].append(row)
-        else:
+        if not start <= row.date <= end:
+            continue  # outside its régie's window
+        if charged_by is None:  # billable, and no invoice charges it
+            to_bill[regie_id].append(row)
+        elif charged_by != regie_id:
+            continue  # charged by another régie's invoice
+        elif net:  # still charged, no longer billable
             to_give_back[regie_id].append((row, is_surcharge, net))
+        elif row.pk not in billed_again:  # charged and given back, billable again
+            billed_again.add(row.pk)
+            to_bill[regie_id].append(row)
     return {regie_id: (to_bill[regie_id], to_give_back[regie_id]) for regie_id in windows}
 
 
