@@ -509,9 +509,9 @@ def _children_by_id(family_ids, children=None) -> dict:
     """{id: child} of `children`, or else of the children the families of `family_ids` look
     after: their own, and those they share as second household (résidence alternée)."""
     if children is None:
-        children = Child.objects.filter(
-            Q(family_id__in=family_ids) | Q(second_household__family_id__in=family_ids)
-        ).only("pk", "family_id", "first_name", "last_name", "birth_date")
+        children = Child.objects.in_households(family_ids).only(
+            "pk", "family_id", "first_name", "last_name", "birth_date"
+        )
     return {child.pk: child for child in children}
 
 

@@ -346,15 +346,20 @@ class ChildQuerySet(models.QuerySet):
     def in_household(self, family):
         """The children `family` looks after: its own, and those it shares as their second
         household (résidence alternée), whose record the first household keeps."""
-        if not family:
-            return self.none()
+        return self.in_households([family.pk]) if family else self.none()
+
+    def in_households(self, family_ids):
+        """The children the families of `family_ids` look after (see `in_household`)."""
+        family_ids = list(family_ids)
         # The ids of both kinds in one subquery, each read through an index, rather than an
         # OR across a join, which reads every child of the town.
         ids = (
-            Child.objects.filter(family=family)
+            Child.objects.filter(family_id__in=family_ids)
             .order_by()
             .values("pk")
-            .union(ChildHousehold.objects.filter(family=family).order_by().values("child"))
+            .union(
+                ChildHousehold.objects.filter(family_id__in=family_ids).order_by().values("child")
+            )
         )
         return self.filter(pk__in=ids)
 
