@@ -272,7 +272,11 @@ INVOICING_RUN_STALE_AFTER = datetime.timedelta(minutes=10)
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# Messages ("Réservation enregistrée") ride in a signed cookie, and in the session only when
+# too long for it: showing one after a redirect writes no session row, on the request that
+# adds it nor on the page that shows it. The cookie takes the session cookie's flags
+# (Secure, HttpOnly, SameSite=Lax).
+MESSAGE_STORAGE = "django.contrib.messages.storage.fallback.FallbackStorage"
 
 # Celery: Redis as broker; without REDIS_URL (and always in tests) tasks run in-process.
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -10,7 +10,7 @@ takes the database's write lock, which serialises writers just as well.
 import datetime
 from collections import Counter
 
-from django.db.models import Count
+from django.db.models import Count, DateField, Value
 
 from common.bulk import insert_rows
 
@@ -21,7 +21,7 @@ Key = tuple[int, int, datetime.date]  # (slot id, school id, date)
 
 
 class Capacities:
-    """The places of créneaux at schools over a period, read in two queries; or, for pages that
+    """The places of créneaux at schools over a period, read in one query; or, for pages that
     only show places (`cached=True`), from the cache of reference data, in none. A booking reads
     them afresh, under its lock, as it must see a capacity the instant the office lowers it."""
 
@@ -44,18 +44,26 @@ class Capacities:
                 if slot in wanted_slots and school in wanted_schools and start <= day <= end
             }
             return
-        self._per_school = {
-            (row.slot_id, row.school_id): row.places
-            for row in SlotCapacity.objects.filter(
-                slot__in=slot_ids, school__in=school_ids
-            ).order_by()
-        }
-        self._per_day = {
-            (row.slot_id, row.school_id, row.date): row.places
-            for row in CapacityOverride.objects.filter(
+        # Both kinds in one query: per school (no date), then per day.
+        per_school = (
+            SlotCapacity.objects.filter(slot__in=slot_ids, school__in=school_ids)
+            .annotate(day=Value(None, output_field=DateField()))
+            .order_by()
+            .values_list("slot", "school", "day", "places")
+        )
+        per_day = (
+            CapacityOverride.objects.filter(
                 slot__in=slot_ids, school__in=school_ids, date__range=(start, end)
-            ).order_by()
-        }
+            )
+            .order_by()
+            .values_list("slot", "school", "date", "places")
+        )
+        self._per_school, self._per_day = {}, {}
+        for slot, school, day, places in per_school.union(per_day, all=True):
+            if day is None:
+                self._per_school[(slot, school)] = places
+            else:
+                self._per_day[(slot, school, day)] = places
 
     def places(self, slot_id: int, school_id: int, day: datetime.date) -> int:
         if (slot_id, school_id, day) in self._per_day:
@@ -106,6 +114,6 @@ def lock(keys) -> None:
     list(
         SlotDay.objects.select_for_update()
         .filter(slot__in=slot_ids, school__in=school_ids, date__range=(first, last))
-        .order_by("date", "slot", "school")
+        .order_by("date", "slot_id", "school_id")  # the ids: no join to order by
         .values_list("pk", flat=True)
     )
