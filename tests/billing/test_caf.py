@@ -232,3 +232,26 @@ def test_query_count_does_not_grow_with_the_bookings(client, demo, today):
     with CaptureQueriesContext(connection) as after:
         client.get(url, {"annee": 2026})
     assert len(after.captured_queries) == len(before.captured_queries)
+
+
+def test_a_given_back_booking_and_a_cancelled_invoice_are_not_invoiced(demo, today):
+    """A regularisation that gives a booking back (a negative charge) leaves it booked and
+    attended but not invoiced; an invoice cancelled invoices none of its bookings."""
+    from billing.models import BookingCharge, Invoice
+
+    lea = Child.objects.get(first_name="Léa")
+    matin = Slot.objects.get(code="matin")
+    booking = Booking.objects.get(child=lea, slot=matin, date=datetime.date(2026, 9, 7))
+    charge = BookingCharge.objects.get(booking=booking)
+    BookingCharge.objects.create(
+        booking=booking, line=charge.line, amount_cents=-charge.amount_cents
+    )
+
+    figures = _by_activity(caf_figures(SEPTEMBER))
+    assert figures["Accueil du matin"]["Total"] == ("17", "17", "16", 1)
+
+    Invoice.objects.filter(pk=charge.line.invoice_id).update(status=Invoice.Status.CANCELLED)
+
+    figures = _by_activity(caf_figures(SEPTEMBER))
+    assert figures["Accueil du matin"]["Total"] == ("17", "17", "0", 1)
+    assert figures["Mercredi"]["Total"] == ("165", "165", "165", 3)
