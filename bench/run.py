@@ -7,7 +7,7 @@ Django's test Client a few times to warm up, once under CaptureQueriesContext to
 queries, then `--runs` times, in rounds that interleave the scenarios, to time it. The table
 gives the median and p90 wall time, the queries of one request and the ratio of the median to
 the floor's (a bare authenticated view with one query of its own); bench/results.json keeps the
-same data.
+same data. A CPU check (pure Python, before and after) says how fast the machine was.
 
     python bench/run.py [--families 300] [--today 2026-11-26] [--runs 30] [-k home] [--jobs-only]
 
@@ -631,16 +631,22 @@ def main(argv=None):
     ]
     jobs = [job for job in JOBS if args.keyword.lower() in job.name.lower()]
     job_results = []
+    cpu_before = cpu_check_ms()
     try:
         results = run_in_test_database(scenarios, args, jobs, job_results)
     except BenchFailure as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
         return 1
+    cpu_after = cpu_check_ms()
 
     floor_median = results[0]["median_ms"]
     for result in results:
         result["ratio_to_floor"] = round(result["median_ms"] / floor_median, 1)
     print_table(results)
+    print(
+        f"CPU check (a million additions in pure Python, best of 5): {cpu_before:.1f} ms before,"
+        f" {cpu_after:.1f} ms after"
+    )
     print_jobs(job_results)
     report = {
         "timestamp": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -651,6 +657,7 @@ def main(argv=None):
         "warmup": args.warmup,
         "python": platform.python_version(),
         "django": django.get_version(),
+        "cpu_check_ms": [cpu_before, cpu_after],
         "scenarios": results,
         "jobs": job_results,
     }
@@ -922,6 +929,21 @@ def print_table(results):
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print(line(row))
+
+
+def cpu_check_ms() -> float:
+    """The milliseconds a fixed piece of pure Python takes here (the best of 5 runs): the
+    machine's speed at the time. Times and ratios from two machines, or from two moments of a
+    shared one, compare only together with it: a page's ratio to the floor moves with the speed
+    of the CPU against the database's."""
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        total = 0
+        for number in range(1_000_000):
+            total += number
+        best = min(best, time.perf_counter() - start)
+    return round(best * 1000, 1)
 
 
 def log(message, since):
